@@ -1,0 +1,25 @@
+// Package record defines the per-request record, the phase window and their
+// JSONL codecs: the data contract between the runner, the statistics and the
+// reports.
+//
+// A run directory holds requests.jsonl (one Record per line, written whole and
+// flushed as each request ends) and phases.jsonl (one Phase per line). Readers
+// report a corrupt line with its line number and skip it; nothing is silently
+// dropped.
+//
+// Metric definitions, on the client's monotonic clock:
+//
+//   - t0 is the instant just before the request is written to the connection.
+//   - c_k is the arrival of the k-th SSE event carrying at least one choice.
+//   - TTFT (ttft_s) = c_1 − t0. TTFTText (ttft_text_s) = arrival of the first
+//     event whose text (or chat delta content) is non-empty − t0.
+//   - E2E (e2e_s) = arrival of the last content event − t0; the usage-only
+//     event and [DONE] are excluded.
+//   - Total (total_s, the seed's field) = end of the response body − t0.
+//   - TPOT (tpot_s) = (E2E − TTFT) / (N − 1), defined only for N ≥ 2, where N
+//     is the server's usage.completion_tokens, falling back to the counted
+//     content chunks (TokenSource says which; a disagreement is recorded).
+//   - ITL (itl_s) = gaps between consecutive content events.
+//   - Queue (queue_s) = t0 − the instant the request was due (closed loop: the
+//     instant its worker became free).
+package record
