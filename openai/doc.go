@@ -1,0 +1,79 @@
+// Package openai is hypobench's streaming client for OpenAI-compatible
+// inference servers (vLLM, SGLang, TGI, llama.cpp, Ollama): it sends one
+// request to /v1/completions or /v1/chat/completions with stream: true and
+// measures, on the monotonic clock, when each server-sent event arrives.
+//
+// # Client
+//
+// New builds a Client once; it owns one http.Transport shared by every
+// request: HTTP/1.1 only (one TCP connection per stream, as vLLM's own
+// benchmark clients use; HTTP/2 would multiplex streams under one flow
+// control window), keep-alive on, idle pool sized to MaxConns so a closed loop
+// never re-dials, no gzip (DisableCompression: compression would buffer
+// events), no proxy, and redirects never followed (a 3xx is the error class
+// "redirect"). The API key (Config.APIKey, KeyFromEnv reads
+// HYPOBENCH_API_KEY then OPENAI_API_KEY) is a Secret: it prints as
+// [REDACTED] under every fmt verb and in JSON, and is replaced by [REDACTED]
+// in every error message and error-body snippet a Result carries.
+//
+// # Timing
+//
+// Do returns a Result whose offsets are durations from t0 on the monotonic
+// clock (time.Time values from time.Now carry a monotonic reading; all
+// arithmetic uses it):
+//
+//   - t0 is the httptrace GotConn hook: the connection (fresh or from the
+//     pool) has been obtained and the request is about to be handed to the
+//     connection's writer. Nothing of the request has been written. Dialling,
+//     the TLS handshake and waiting for a pooled connection happen before t0
+//     and are reported as Result.Connect (the runner's queue time includes
+//     them). When the transport transparently replays a request nothing of
+//     which was written, t0 is the replay's.
+//   - An event's arrival is the instant the read that delivered its
+//     dispatching blank line returned (Parser), so events that arrive in one
+//     read share one arrival.
+//   - c_1 (FirstChoice, TTFT) is the first event with at least one choice,
+//     including vLLM's opening chat delta {"role":"assistant","content":""}
+//     and Ollama's finish_reason-only chunk.
+//   - A content event is an event with at least one choice whose text, delta
+//     content or delta reasoning content is non-empty. Only content events
+//     count as output chunks, give the ITL gaps, the first non-empty text
+//     (TTFTText) and E2E (the last content event). A chunk carrying only a
+//     finish_reason (Ollama sends one, with empty text, after the last token)
+//     is not content: counting it would add a gap that is not a token and
+//     move E2E past the last token. The usage-only event and [DONE] are never
+//     content.
+//   - Usage: the last usage object with a non-zero count is kept (Ollama sends
+//     zeroed usage on every completions chunk and the real counts on a final
+//     chunk with choices: []).
+//   - End is the instant the body's read returned EOF, or the instant the
+//     request failed (a stream error or malformed event ends reading there).
+//
+// Result.Fill maps these onto record.Record exactly as record's package doc
+// defines TTFT, TTFTText, E2E, Total, TPOT and ITL.
+//
+// # Errors
+//
+// Do never returns nil and never panics; every failure is an ErrorClass from
+// package record: connect (no connection: refused, DNS, TLS verification),
+// http_status (non-2xx; ErrorBody keeps the first 512 bytes, RetryAfter the
+// header), redirect, content_type (not text/event-stream), timeout
+// (Config.Timeout or the caller's deadline), canceled (the caller's context),
+// reset (the connection broke after it was obtained), malformed (an event that
+// is not JSON), stream_error (an "error" object in the stream), line_too_long,
+// invalid_utf8, no_done (a clean end without [DONE]) and empty_output ([DONE]
+// with no content event). The first failure is the one recorded; what was
+// measured before it stays in the Result.
+//
+// # SSE parsing
+//
+// The parser (sse.go) is hand-written: Go's standard library has no SSE
+// reader, and the maintained third-party ones (r3labs/sse, tmaxmax/go-sse)
+// are event-source clients that own the HTTP request, reconnect, and do not
+// expose the read instant of each event or bound line length. It follows the
+// WHATWG "interpreting an event stream" algorithm (LF, CR, CRLF line ends,
+// a leading BOM, comments, multi-line data joined with "\n", the incomplete
+// event at end of stream discarded) and reports over-long lines and invalid
+// UTF-8 as *ParseError with the byte offset. FuzzSSE checks that cutting the
+// stream into arbitrary reads never changes the events.
+package openai
