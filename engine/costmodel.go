@@ -1,0 +1,200 @@
+package engine
+
+import "time"
+
+// The efficiencies of the roofline cost model, in one place. They are
+// stated guesses, not measurements: typical of vLLM with CUDA graphs on
+// the built-in GPUs.
+const (
+	// MFU is the fraction of peak dense FLOP/s that a step's GEMMs and
+	// attention reach when compute-bound.
+	MFU = 0.5
+	// MBU is the fraction of peak memory bandwidth a step reaches when
+	// memory-bound (weights and KV streamed once per step).
+	MBU = 0.8
+	// StepOverhead is the fixed host-side cost of one engine step
+	// (scheduling, input preparation, sampling, detokenisation), during
+	// which the GPU is idle.
+	StepOverhead = 1500 * time.Microsecond
+	// ActivationReserveBytes is the memory kept aside, beyond weights, for
+	// the CUDA context, cuBLAS workspaces and CUDA graphs; per-token
+	// activations of a full step are added to it (see NumBlocks).
+	ActivationReserveBytes = 1 << 30
+)
+
+// SeqWork is one sequence's share of a step: NewTokens are computed on top
+// of Context tokens already in the KV cache. Prefill marks prompt (or
+// recompute) chunks; Samples marks a chunk that ends in a sampled token.
+type SeqWork struct {
+	NewTokens int
+	Context   int
+	Prefill   bool
+	Samples   bool
+}
+
+// Knobs break the cost model on purpose, so that each hypothesis has a
+// negative control. The zero value is the faithful model.
+type Knobs struct {
+	// FlatPrefill makes a prefill chunk cost what a single token costs, so
+	// TTFT is flat in prompt length (as long as the prompt fits in one
+	// chunk of MaxNumBatchedTokens). Breaks H1.
+	FlatPrefill bool `json:"flat_prefill"`
+	// ComputeBoundDecode makes every decoding sequence cost a full read of
+	// the weights on its own, so a decode step's time is proportional to
+	// its batch size: TPOT grows linearly with concurrency and output
+	// throughput does not grow. Breaks H2's sub-linearity and H3.
+	ComputeBoundDecode bool `json:"compute_bound_decode"`
+	// FreeDecode makes decode work cost nothing: a step with only decodes
+	// takes zero time, so every output token follows the prefill at once
+	// and E2E does not grow with max_tokens. Breaks H2.
+	FreeDecode bool `json:"free_decode"`
+	// UniformKernels gives every kernel of a step the same duration in the
+	// profiler trace, so long and short kernels cannot be told apart.
+	// Breaks H4; step times are unchanged.
+	UniformKernels bool `json:"uniform_kernels"`
+}
+
+// CostModel prices an engine step with a roofline: the step takes
+// max(FLOPs / (peak × MFU), bytes / (bandwidth × MBU)) plus StepOverhead.
+type CostModel struct {
+	GPU   GPU
+	Model Model
+	Knobs Knobs
+}
+
+// StepCost is the price of one step and its parts; the trace splits a
+// step's kernels along them.
+type StepCost struct {
+	Time         time.Duration // total, overhead included
+	Overhead     time.Duration // host-side part, GPU idle
+	LinearFLOPs  float64       // GEMMs: 2 × layer params × tokens + lm_head
+	AttnFLOPs    float64       // QKᵀ and PV over the context
+	WeightBytes  float64       // weights streamed once per step
+	KVReadBytes  float64       // past KV read by attention
+	KVWriteBytes float64       // new KV written
+	Tokens       int           // tokens computed in the step
+	Sampled      int           // sequences sampling a token
+}
+
+// FLOPs returns the step's total floating point operations.
+func (c StepCost) FLOPs() float64 { return c.LinearFLOPs + c.AttnFLOPs }
+
+// Bytes returns the step's total memory traffic.
+func (c StepCost) Bytes() float64 { return c.WeightBytes + c.KVReadBytes + c.KVWriteBytes }
+
+// Which parts of a step work sums.
+const (
+	partAll = iota
+	partPrefill
+	partDecode
+)
+
+// work returns FLOPs and bytes of the step's sequences of one part,
+// applying FlatPrefill to prefill chunks.
+func (m CostModel) work(seqs []SeqWork, part int) StepCost {
+	md := m.Model
+	var c StepCost
+	perTokenLinear := 2 * float64(md.Layers) * md.LayerParams()
+	lmHead := 2 * float64(md.Hidden) * float64(md.Vocab)
+	kvTok := md.KVBytesPerToken()
+	attnPerPair := 4 * float64(md.Layers*md.Heads*md.HeadDim) // QKᵀ and PV, 2 FLOPs per MAC
+	n := 0
+	for _, s := range seqs {
+		if part == partPrefill && !s.Prefill || part == partDecode && s.Prefill {
+			continue
+		}
+		n++
+		if s.Prefill && m.Knobs.FlatPrefill {
+			s.NewTokens, s.Context = 1, 0
+		}
+		q := float64(s.NewTokens)
+		c.Tokens += s.NewTokens
+		c.LinearFLOPs += perTokenLinear * q
+		if s.Samples {
+			c.Sampled++
+			c.LinearFLOPs += lmHead
+		}
+		// Causal attention: each new token attends to the context and to
+		// the new tokens before it (and itself).
+		c.AttnFLOPs += attnPerPair * q * (float64(s.Context) + (q+1)/2)
+		c.KVReadBytes += kvTok * float64(s.Context)
+		c.KVWriteBytes += kvTok * q
+	}
+	if n > 0 {
+		c.WeightBytes = md.WeightBytes()
+	}
+	return c
+}
+
+// roofline returns the time of a step's work on the GPU.
+func (m CostModel) roofline(c StepCost) time.Duration {
+	compute := c.FLOPs() / (m.GPU.Peak(m.Model.DType) * MFU)
+	memory := c.Bytes() / (m.GPU.BandwidthGBs * 1e9 * MBU)
+	return seconds(max(compute, memory))
+}
+
+// WeightReadTime returns weights / (bandwidth × MBU): the floor of any
+// step, and the whole GPU time of a small decode step.
+func (m CostModel) WeightReadTime() time.Duration {
+	return seconds(m.Model.WeightBytes() / (m.GPU.BandwidthGBs * 1e9 * MBU))
+}
+
+// Step prices a step made of seqs, applying the knobs. An empty step
+// costs nothing.
+func (m CostModel) Step(seqs []SeqWork) StepCost {
+	if len(seqs) == 0 {
+		return StepCost{}
+	}
+	if !m.Knobs.FreeDecode && !m.Knobs.ComputeBoundDecode {
+		c := m.work(seqs, partAll)
+		c.Overhead = StepOverhead
+		c.Time = m.roofline(c) + c.Overhead
+		return c
+	}
+	c := m.work(seqs, partPrefill)
+	d := m.work(seqs, partDecode)
+	hasPrefill := c.Tokens > 0
+	var gpu time.Duration
+	if hasPrefill {
+		gpu = m.roofline(c)
+	}
+	if m.Knobs.FreeDecode {
+		if !hasPrefill {
+			d.Time = 0
+			return d
+		}
+		c.Tokens += d.Tokens
+		c.Sampled += d.Sampled
+		c.Overhead = StepOverhead
+		c.Time = gpu + c.Overhead
+		return c
+	}
+	// ComputeBoundDecode: every decoding sequence reads all weights alone.
+	decoders := d.Sampled
+	gpu += time.Duration(decoders) * m.WeightReadTime()
+	c.LinearFLOPs += d.LinearFLOPs
+	c.AttnFLOPs += d.AttnFLOPs
+	c.KVReadBytes += d.KVReadBytes
+	c.KVWriteBytes += d.KVWriteBytes
+	c.WeightBytes = m.Model.WeightBytes() * float64(max(1, decoders))
+	c.Tokens += d.Tokens
+	c.Sampled += d.Sampled
+	c.Overhead = StepOverhead
+	c.Time = gpu + c.Overhead
+	return c
+}
+
+// PrefillTime returns the cost model's own prediction of the time from
+// scheduling a lone prompt of n tokens to its first token, when nothing
+// else runs: the sum of its chunk steps of at most chunk tokens each.
+func (m CostModel) PrefillTime(n, chunk int) time.Duration {
+	var t time.Duration
+	for done := 0; done < n; {
+		k := min(chunk, n-done)
+		t += m.Step([]SeqWork{{NewTokens: k, Context: done, Prefill: true, Samples: done+k == n}}).Time
+		done += k
+	}
+	return t
+}
+
+func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }

@@ -1,0 +1,87 @@
+// Package engine is hypobench's embedded inference engine: an
+// OpenAI-compatible server that behaves like vLLM's V1 engine closely
+// enough to exercise, and to falsify, the hypotheses about prefill, decode
+// and batching when no GPU or real server is at hand. It is the default
+// target whenever HYPOBENCH_TARGET is unset.
+//
+// The engine is a server under test: it imports nothing of the benchmark
+// side (client, runner, record, hypotheses) and does not know what it is
+// expected to prove.
+//
+// # Layers
+//
+//   - profiles.go: GPU and model profiles (RTX 4090, A100-80G, H100 SXM,
+//     H200; Qwen2.5-7B, Llama-3.1-8B, Qwen2.5-0.5B), the "gpu:model" spec,
+//     and the loaders for a GPU JSON file and a Hugging Face config.json.
+//   - costmodel.go: the roofline step cost and the efficiencies (MFU, MBU,
+//     StepOverhead) as named constants; Knobs that break it on purpose.
+//   - kvcache.go, scheduler.go: vLLM V1's scheduling policy — continuous
+//     batching under max_num_batched_tokens and max_num_seqs, running
+//     requests first, then waiting ones FCFS, chunked prefill, a paged KV
+//     cache of 16-token blocks and recompute preemption of the newest
+//     running request. There is no prefix caching: every prompt is
+//     prefilled in full, even when an earlier one shares its prefix.
+//   - core.go, sim.go: the Core in virtual time and Simulate, which runs a
+//     whole workload through it without sleeping.
+//   - loop.go: the real-time layer, sleeping on a timer until each step's
+//     end (never spinning) and blocking on a channel when idle. Steps are
+//     chained in virtual time, so the host's own latency (timer wake-up,
+//     token delivery) is absorbed instead of accumulating, as long as the
+//     host keeps up on average; BenchmarkRealtimeLoop measures the error.
+//     Its Clock is injectable; the Core needs none.
+//   - server.go, api.go, sse.go: the HTTP API in vLLM's shapes.
+//   - tokenizer.go: a deterministic tokenizer approximation.
+//   - metrics.go: /metrics with vLLM's metric names, labels and buckets.
+//   - kernels.go, trace.go: /start_profile and /stop_profile writing a
+//     kineto-style Chrome trace of the kernels each step would launch.
+//
+// # Cost model
+//
+// A step's time is max(FLOPs / (peak × MFU), bytes / (bandwidth × MBU)) +
+// StepOverhead, where FLOPs = 2 × layer parameters × step tokens + 2 ×
+// hidden × vocab per sampled sequence + causal attention FLOPs, and bytes
+// = all weights + the KV cache read by attention + the KV written. A
+// decode step at small batch is thus memory-bound, ≈ weights / (bandwidth
+// × MBU); a prefill chunk of a few hundred tokens is compute-bound and
+// grows linearly with its tokens. Time is virtual; Config.Speed divides
+// every step's wall duration, and Config.Jitter adds seeded log-normal
+// noise to it.
+//
+// # Knobs for negative controls
+//
+// Config embeds Knobs, each breaking one hypothesis on purpose:
+// FlatPrefill (a prefill chunk costs one token: TTFT flat in prompt
+// length), ComputeBoundDecode (each decoding sequence costs a full weight
+// read: TPOT linear in concurrency, throughput flat), FreeDecode (decode
+// costs nothing: E2E does not grow with output tokens) and UniformKernels
+// (every traced kernel of a step lasts the same: no long/short contrast).
+//
+// # Endpoints
+//
+// /v1/completions and /v1/chat/completions (streaming or not, with
+// stream_options.include_usage, ignore_eos, min_tokens, max_tokens),
+// /v1/models, /tokenize, /health, /version, /metrics, and POST
+// /start_profile and /stop_profile (the latter answers {"trace": path};
+// vLLM answers an empty 200, so clients must not rely on the body).
+// Errors are OpenAI error objects: 400 for bad JSON or a context overflow
+// (vLLM's wording), 404 for an unknown model, 413 for a body over
+// Config.MaxRequestBytes.
+//
+// # What is hand-written and why
+//
+// Everything but the Prometheus exposition (client_golang) is written
+// here: no Go library simulates an LLM serving engine, and the point is a
+// small, readable model whose every constant is visible. The tokenizer is
+// an approximation (see tokenizer.go) because shipping a real vocabulary
+// would tie the engine to one model and add megabytes for no gain in what
+// the hypotheses measure.
+//
+// # Using it
+//
+//	srv, err := engine.Start(ctx, engine.Config{Spec: "h100-sxm:llama-3.1-8b", Speed: 10})
+//	...
+//	defer srv.Close()
+//	base := srv.URL() + "/v1"
+//
+// or from the command line: hypobench serve --engine rtx4090:qwen2.5-7b.
+package engine
