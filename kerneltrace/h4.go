@@ -1,0 +1,336 @@
+package kerneltrace
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/hypobench/hypobench/stats"
+)
+
+// Outcome is the result of H4 or of one of its claims.
+type Outcome string
+
+// The outcomes, spelled as in package hypothesis.
+const (
+	Pass         Outcome = "pass"
+	Fail         Outcome = "fail"
+	Inconclusive Outcome = "inconclusive"
+)
+
+// Defaults and minimums for H4.
+const (
+	// DefaultWindows is how many equal windows each phase is cut into when
+	// H4 is given no window length.
+	DefaultWindows = 20
+	// MinWindows is the fewest windows per side H4 decides on.
+	MinWindows = 5
+	// MinKernels is the fewest kernels per side H4 decides on.
+	MinKernels = 20
+	// MinDensityRatio is the smallest ratio of short-kernel density
+	// (decode-heavy over prefill-heavy) that counts as "a denser stream of
+	// short kernels": 1.5. A trace whose kernels say nothing about the
+	// work (every kernel alike) gives a ratio near 1 and a CI below 1.5,
+	// which contradicts the claim; real decode phases run several times
+	// denser.
+	MinDensityRatio = 1.5
+	// DefaultB is the bootstrap replicate count the CLI uses.
+	DefaultB = 2000
+	// DefaultPrefill and DefaultDecode are the seed's prefill-heavy and
+	// decode-heavy profiles.
+	DefaultPrefill = "long_short"
+	DefaultDecode  = "short_long"
+)
+
+// Estimate is one H4 claim: a statistic in the prefill-heavy and the
+// decode-heavy phases, the claimed-positive difference with its bootstrap
+// CI, the ratio with its CI, and the claim's outcome.
+type Estimate struct {
+	Claim   string   `json:"claim"`
+	Prefill float64  `json:"prefill"`
+	Decode  float64  `json:"decode"`
+	Diff    float64  `json:"diff"` // claimed > 0
+	DiffCI  stats.CI `json:"diff_ci"`
+	Ratio   float64  `json:"ratio"` // claimed > 1
+	RatioCI stats.CI `json:"ratio_ci"`
+	Outcome Outcome  `json:"outcome"`
+}
+
+// MarshalJSON encodes e with null for every value that is not finite (a
+// ratio over a zero, an interval that could not be computed), which
+// encoding/json would otherwise refuse.
+func (e Estimate) MarshalJSON() ([]byte, error) {
+	f := func(x float64) *float64 {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil
+		}
+		return &x
+	}
+	type ci struct {
+		Lo    *float64 `json:"lo"`
+		Hi    *float64 `json:"hi"`
+		Level float64  `json:"level"`
+	}
+	return json.Marshal(struct {
+		Claim   string   `json:"claim"`
+		Prefill *float64 `json:"prefill"`
+		Decode  *float64 `json:"decode"`
+		Diff    *float64 `json:"diff"`
+		DiffCI  ci       `json:"diff_ci"`
+		Ratio   *float64 `json:"ratio"`
+		RatioCI ci       `json:"ratio_ci"`
+		Outcome Outcome  `json:"outcome"`
+	}{e.Claim, f(e.Prefill), f(e.Decode), f(e.Diff), ci{f(e.DiffCI.Lo), f(e.DiffCI.Hi), e.DiffCI.Level},
+		f(e.Ratio), ci{f(e.RatioCI.Lo), f(e.RatioCI.Hi), e.RatioCI.Level}, e.Outcome})
+}
+
+// H4Result is H4's outcome with the evidence a verdict needs.
+type H4Result struct {
+	Outcome Outcome `json:"outcome"`
+	Reason  string  `json:"reason"`
+	Prefill string  `json:"prefill_profile"`
+	Decode  string  `json:"decode_profile"`
+	// PrefillPhases and DecodePhases are the phase indices pooled per side.
+	PrefillPhases []int     `json:"prefill_phases"`
+	DecodePhases  []int     `json:"decode_phases"`
+	Alignment     Alignment `json:"alignment"`
+	Threshold     Threshold `json:"threshold"`
+	// Window is the window length asked for (0: DefaultWindows per phase).
+	Window         time.Duration `json:"window_ns"`
+	PrefillWindows int           `json:"prefill_windows"`
+	DecodeWindows  int           `json:"decode_windows"`
+	PrefillKernels int           `json:"prefill_kernels"`
+	DecodeKernels  int           `json:"decode_kernels"`
+	B              int           `json:"b"`
+	Alpha          float64       `json:"alpha"`
+	// Seed is not known to H4 (it receives an rng); the caller records it.
+	Seed uint64 `json:"seed"`
+	// LongShare: long-kernel share of kernel time, prefill − decode.
+	LongShare Estimate `json:"long_share"`
+	// ShortDensity: short kernels per ms of wall time, decode − prefill.
+	ShortDensity Estimate     `json:"short_density"`
+	Phases       []PhaseStats `json:"phases"`
+	Warnings     []string     `json:"warnings,omitempty"`
+}
+
+// window is one time window's sums.
+type window struct {
+	kt, long float64 // kernel time, long-kernel time (ns)
+	short    float64 // short kernels
+	wallMs   float64
+}
+
+// H4 tests that the long-kernel share of kernel time is larger in the
+// prefill-heavy phases (profile prefill, by default long_short) than in the
+// decode-heavy ones (decode, by default short_long), and that short kernels
+// are denser (per ms of wall time) in the decode-heavy ones.
+//
+// Every phase of each profile is cut into windows of length win (or, when
+// win is 0, into DefaultWindows equal windows); each window keeps its kernel
+// time, long-kernel time, short-kernel count and wall time. A statistic over
+// a set of windows is a ratio of sums (long time / kernel time, short count
+// / wall ms), so the point estimate equals the pooled phase value. The
+// bootstrap resamples windows with replacement, separately on each side, B
+// times; the intervals are percentile intervals at level 1 − alpha
+// (two-sided), so a claim decided by the interval's lower bound is a
+// one-sided test at alpha/2.
+//
+// The long-share claim passes when its difference CI lies above 0 and fails
+// when it lies at or below 0; the density claim passes when its ratio CI
+// lies above MinDensityRatio and fails when it lies at or below it; each is
+// inconclusive when its CI straddles the bound. H4 passes when both
+// claims pass, fails when either fails, and is inconclusive otherwise, or
+// when a side has fewer than MinWindows windows or MinKernels kernels.
+func H4(rng *rand.Rand, a Analysis, prefill, decode string, win time.Duration, B int, alpha float64) H4Result {
+	res := H4Result{
+		Prefill: prefill, Decode: decode, Alignment: a.Alignment, Threshold: a.Threshold,
+		Window: win, B: B, Alpha: alpha, Phases: a.Phases,
+		LongShare:    Estimate{Claim: fmt.Sprintf("long-kernel share of kernel time is higher in %s than in %s", prefill, decode)},
+		ShortDensity: Estimate{Claim: fmt.Sprintf("short kernels per ms are more frequent in %s than in %s", decode, prefill)},
+	}
+	res.Warnings = append(res.Warnings, a.Warnings...)
+	if a.Threshold.Value <= 0 {
+		res.Warnings = append(res.Warnings, "no long/short split: every kernel has the same duration or there are fewer than two kernels")
+	}
+	pw, pk := collectWindows(a, prefill, win, &res.PrefillPhases)
+	dw, dk := collectWindows(a, decode, win, &res.DecodePhases)
+	res.PrefillWindows, res.DecodeWindows = len(pw), len(dw)
+	res.PrefillKernels, res.DecodeKernels = pk, dk
+
+	inconclusive := func(why string) H4Result {
+		res.Outcome, res.Reason = Inconclusive, why
+		res.LongShare.Outcome, res.ShortDensity.Outcome = Inconclusive, Inconclusive
+		return res
+	}
+	switch {
+	case len(res.PrefillPhases) == 0 || len(res.DecodePhases) == 0:
+		return inconclusive(fmt.Sprintf("the trace has no %s phase or no %s phase", prefill, decode))
+	case !(alpha > 0 && alpha < 1) || B < 1:
+		return inconclusive(fmt.Sprintf("bad bootstrap settings: B=%d alpha=%v", B, alpha))
+	}
+
+	longShare := func(ws []window, idx []int) float64 {
+		var kt, long float64
+		for _, i := range idx {
+			kt += ws[i].kt
+			long += ws[i].long
+		}
+		if kt == 0 {
+			return math.NaN()
+		}
+		return long / kt
+	}
+	density := func(ws []window, idx []int) float64 {
+		var n, ms float64
+		for _, i := range idx {
+			n += ws[i].short
+			ms += ws[i].wallMs
+		}
+		if ms == 0 {
+			return math.NaN()
+		}
+		return n / ms
+	}
+	res.LongShare = twoSample(rng, res.LongShare, pw, dw, longShare, true, B, alpha)
+	res.ShortDensity = twoSample(rng, res.ShortDensity, pw, dw, density, false, B, alpha)
+
+	switch {
+	case len(pw) < MinWindows || len(dw) < MinWindows:
+		return inconclusive(fmt.Sprintf("too few windows: %d %s, %d %s (need %d each)", len(pw), prefill, len(dw), decode, MinWindows))
+	case pk < MinKernels || dk < MinKernels:
+		return inconclusive(fmt.Sprintf("too few kernels: %d in %s, %d in %s (need %d each)", pk, prefill, dk, decode, MinKernels))
+	}
+	res.LongShare.Outcome = decide(res.LongShare.DiffCI, 0)
+	res.ShortDensity.Outcome = decide(res.ShortDensity.RatioCI, MinDensityRatio)
+	o1, o2 := res.LongShare.Outcome, res.ShortDensity.Outcome
+	switch {
+	case o1 == Fail || o2 == Fail:
+		res.Outcome = Fail
+	case o1 == Pass && o2 == Pass:
+		res.Outcome = Pass
+	default:
+		res.Outcome = Inconclusive
+	}
+	res.Reason = fmt.Sprintf("long share %s: diff %.3f CI [%.3f, %.3f] (claim: > 0); short density %s: ratio %.3f CI [%.3f, %.3f] (claim: > %.2f)",
+		o1, res.LongShare.Diff, res.LongShare.DiffCI.Lo, res.LongShare.DiffCI.Hi,
+		o2, res.ShortDensity.Ratio, res.ShortDensity.RatioCI.Lo, res.ShortDensity.RatioCI.Hi, MinDensityRatio)
+	return res
+}
+
+// decide maps the CI of a claimed "estimate > bound" to an outcome: pass
+// when the CI lies above bound, fail when it lies at or below it.
+func decide(ci stats.CI, bound float64) Outcome {
+	switch {
+	case !ci.Valid():
+		return Inconclusive
+	case ci.Lo > bound:
+		return Pass
+	case ci.Hi <= bound:
+		return Fail
+	}
+	return Inconclusive
+}
+
+// twoSample fills e with the point estimates and the stratified percentile
+// bootstrap CIs of the difference and the ratio. prefillFirst orients the
+// claim: prefill − decode when true, decode − prefill otherwise.
+func twoSample(rng *rand.Rand, e Estimate, pw, dw []window, stat func([]window, []int) float64, prefillFirst bool, B int, alpha float64) Estimate {
+	level := 1 - alpha
+	ident := func(n int) []int {
+		idx := make([]int, n)
+		for i := range idx {
+			idx[i] = i
+		}
+		return idx
+	}
+	pi, di := ident(len(pw)), ident(len(dw))
+	orient := func(p, d float64) (diff, ratio float64) {
+		if prefillFirst {
+			return p - d, p / d
+		}
+		return d - p, d / p
+	}
+	e.Prefill, e.Decode = stat(pw, pi), stat(dw, di)
+	e.Diff, e.Ratio = orient(e.Prefill, e.Decode)
+	nan := stats.CI{Lo: math.NaN(), Hi: math.NaN(), Level: level}
+	e.DiffCI, e.RatioCI = nan, nan
+	if len(pw) < 2 || len(dw) < 2 || !(alpha > 0 && alpha < 1) {
+		return e
+	}
+	diffs := make([]float64, 0, B)
+	ratios := make([]float64, 0, B)
+	for range B {
+		for i := range pi {
+			pi[i] = rng.IntN(len(pw))
+		}
+		for i := range di {
+			di[i] = rng.IntN(len(dw))
+		}
+		d, r := orient(stat(pw, pi), stat(dw, di))
+		if !math.IsNaN(d) {
+			diffs = append(diffs, d)
+		}
+		if !math.IsNaN(r) && !math.IsInf(r, 0) {
+			ratios = append(ratios, r)
+		}
+	}
+	ci := func(xs []float64) stats.CI {
+		if len(xs) == 0 {
+			return nan
+		}
+		return stats.CI{Lo: stats.Quantile(xs, alpha/2), Hi: stats.Quantile(xs, 1-alpha/2), Level: level}
+	}
+	e.DiffCI, e.RatioCI = ci(diffs), ci(ratios)
+	return e
+}
+
+// collectWindows cuts every phase of profile into windows and records the
+// phase indices used; it also returns the number of kernels.
+func collectWindows(a Analysis, profile string, win time.Duration, idx *[]int) ([]window, int) {
+	var out []window
+	kernels := 0
+	for _, p := range a.Phases {
+		if p.Profile != profile {
+			continue
+		}
+		*idx = append(*idx, p.Index)
+		kernels += len(p.Events)
+		out = append(out, phaseWindows(p, win, a.Threshold.Value)...)
+	}
+	return out, kernels
+}
+
+// phaseWindows cuts p into windows of length win (the last one shorter), or
+// DefaultWindows equal windows when win is 0, and sums each.
+func phaseWindows(p PhaseStats, win time.Duration, thr time.Duration) []window {
+	wall := p.End - p.Start
+	if wall <= 0 {
+		return nil
+	}
+	n := DefaultWindows
+	step := float64(wall) / float64(n)
+	if win > 0 {
+		n = int((wall + int64(win) - 1) / int64(win))
+		step = float64(win)
+	}
+	ws := make([]window, n)
+	for i := range ws {
+		lo := float64(i) * step
+		hi := math.Min(float64(i+1)*step, float64(wall))
+		ws[i].wallMs = (hi - lo) / float64(time.Millisecond)
+	}
+	for _, e := range p.Events {
+		i := int(float64(e.Start-p.Start) / step)
+		i = min(max(i, 0), n-1)
+		d := float64(e.Dur)
+		ws[i].kt += d
+		if thr > 0 && e.Dur >= thr {
+			ws[i].long += d
+		} else {
+			ws[i].short++
+		}
+	}
+	return ws
+}
