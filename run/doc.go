@@ -1,0 +1,15 @@
+// Package run executes a plan — a suite's phases (profile × concurrency) —
+// against a target and writes the run directory:
+//
+//	reports/<run-id>/config.json     effective configuration, identity, status
+//	reports/<run-id>/requests.jsonl  one record.Record per measured request
+//	reports/<run-id>/phases.jsonl    one record.Phase per phase, in order
+//	reports/latest                   symlink to the newest run directory
+//
+// Load is closed-loop: a phase at concurrency c has c workers, each starting
+// its next request when its last one ends. Warm-up requests run before the
+// first phase and are not recorded. Records are written whole and flushed as
+// each request ends. Cancelling the context stops new requests, lets
+// in-flight ones finish for a grace period, then cancels them (they become
+// records of class "canceled"), and marks the run "interrupted".
+package run

@@ -1,0 +1,248 @@
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hypobench/hypobench/openai"
+	"github.com/hypobench/hypobench/record"
+	"github.com/hypobench/hypobench/workload"
+)
+
+// Hook is called at the edges of a phase ("start", "end") and of the run
+// ("run-start" with phase index -1 before warm-up ends, "run-end"). Hooks
+// scrape server metrics or drive a profiler; an error from a hook is
+// reported as a warning and does not stop the run.
+type Hook func(ctx context.Context, p record.Phase, edge string) error
+
+// Config describes one run. Zero fields get defaults.
+type Config struct {
+	Client   *openai.Client
+	Model    string
+	Suite    *workload.Suite
+	Dir      string // the run directory; created if missing
+	RunID    string
+	Seed     uint64
+	Grace    time.Duration // how long in-flight requests may finish after cancel (default 5s)
+	Progress io.Writer     // live progress lines; nil for none
+	Hooks    []Hook
+	// Meta is merged into config.json (target identity, engine, env).
+	Meta map[string]any
+}
+
+// Result summarises a finished run.
+type Result struct {
+	Dir         string
+	RunID       string
+	Records     int
+	Errors      int
+	Phases      []record.Phase
+	Interrupted bool
+	Warnings    []error
+}
+
+// Status values written to config.json.
+const (
+	StatusRunning     = "running"
+	StatusComplete    = "complete"
+	StatusInterrupted = "interrupted"
+)
+
+// ErrNoTarget is returned when the target cannot be reached before any
+// request was made.
+var ErrNoTarget = errors.New("target unreachable")
+
+// Execute runs the suite's plan and writes the run directory. It returns
+// an error only when the run itself could not proceed; failed requests are
+// records.
+func Execute(ctx context.Context, cfg Config) (*Result, error) {
+	if cfg.Client == nil || cfg.Suite == nil || cfg.Dir == "" {
+		return nil, errors.New("run: Client, Suite and Dir are required")
+	}
+	if cfg.Grace == 0 {
+		cfg.Grace = 5 * time.Second
+	}
+	if cfg.RunID == "" {
+		cfg.RunID = filepath.Base(cfg.Dir)
+	}
+	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("creating run directory: %w", err)
+	}
+	res := &Result{Dir: cfg.Dir, RunID: cfg.RunID}
+	started := time.Now()
+	if err := writeConfig(cfg, StatusRunning, started, time.Time{}, res); err != nil {
+		return nil, err
+	}
+	reqs, err := record.Create(filepath.Join(cfg.Dir, "requests.jsonl"))
+	if err != nil {
+		return nil, fmt.Errorf("creating requests.jsonl: %w", err)
+	}
+	defer reqs.Close()
+	phases, err := record.Create(filepath.Join(cfg.Dir, "phases.jsonl"))
+	if err != nil {
+		return nil, fmt.Errorf("creating phases.jsonl: %w", err)
+	}
+	defer phases.Close()
+
+	// reqCtx outlives ctx by the grace period so in-flight requests can end.
+	reqCtx, cancelReqs := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelReqs()
+	stopGrace := context.AfterFunc(ctx, func() {
+		t := time.NewTimer(cfg.Grace)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			cancelReqs()
+		case <-reqCtx.Done():
+		}
+	})
+	defer stopGrace()
+
+	r := &runner{cfg: cfg, reqs: reqs, reqCtx: reqCtx}
+	r.hook(ctx, record.Phase{Index: -1, Suite: cfg.Suite.Name}, "run-start", res)
+	if err := r.warmup(ctx); err != nil {
+		return nil, err
+	}
+	for i, pp := range cfg.Suite.Plan() {
+		if ctx.Err() != nil {
+			break
+		}
+		ph := record.Phase{Index: i, Suite: cfg.Suite.Name, Profile: pp.Profile.Name, Concurrency: pp.Concurrency, Requests: pp.Requests}
+		r.hook(ctx, ph, "start", res)
+		ph.StartUnixNs = time.Now().UnixNano()
+		done := r.phase(ctx, ph, pp)
+		ph.EndUnixNs = time.Now().UnixNano()
+		ph.Status = StatusComplete
+		if done < pp.Requests {
+			ph.Status = StatusInterrupted
+		}
+		r.hook(ctx, ph, "end", res)
+		if err := phases.Write(ph); err != nil {
+			res.Warnings = append(res.Warnings, err)
+		}
+		res.Phases = append(res.Phases, ph)
+	}
+	r.hook(context.WithoutCancel(ctx), record.Phase{Index: -1, Suite: cfg.Suite.Name}, "run-end", res)
+	res.Records = reqs.Lines()
+	res.Errors = int(r.errors.Load())
+	res.Interrupted = ctx.Err() != nil
+	status := StatusComplete
+	if res.Interrupted {
+		status = StatusInterrupted
+	}
+	if err := writeConfig(cfg, status, started, time.Now(), res); err != nil {
+		return res, err
+	}
+	if err := errors.Join(reqs.Close(), phases.Close()); err != nil {
+		return res, fmt.Errorf("closing run files: %w", err)
+	}
+	return res, nil
+}
+
+type runner struct {
+	cfg    Config
+	reqs   *record.Writer
+	reqCtx context.Context
+	seq    atomic.Int64 // request ordinal across the run, for ids and nonces
+	errors atomic.Int64
+}
+
+func (r *runner) hook(ctx context.Context, p record.Phase, edge string, res *Result) {
+	for _, h := range r.cfg.Hooks {
+		if err := h(ctx, p, edge); err != nil {
+			res.Warnings = append(res.Warnings, fmt.Errorf("%s hook, phase %d: %w", edge, p.Index, err))
+		}
+	}
+}
+
+func (r *runner) request(p workload.Profile, n int) openai.Request {
+	s := r.cfg.Suite
+	return openai.Request{
+		Endpoint:     s.Endpoint,
+		Model:        r.cfg.Model,
+		Prompt:       s.Prompt(p, workload.Nonce(r.cfg.Seed, n)),
+		MaxTokens:    p.MaxTokens,
+		IgnoreEOS:    s.IgnoreEOS,
+		IncludeUsage: true,
+	}
+}
+
+// warmup sends the suite's warm-up requests, cycling through its profiles
+// at concurrency 1. They are not recorded. If every warm-up request fails to
+// connect, the target is unreachable and the run stops with ErrNoTarget.
+func (r *runner) warmup(ctx context.Context) error {
+	s := r.cfg.Suite
+	connectFails := 0
+	for i := range s.Warmup {
+		if ctx.Err() != nil {
+			return nil
+		}
+		res := r.cfg.Client.Do(ctx, r.request(s.Profiles[i%len(s.Profiles)], -1-i))
+		if res.ErrorClass == record.ErrConnect {
+			connectFails++
+			if connectFails == s.Warmup || i == 0 {
+				return fmt.Errorf("%w: %s", ErrNoTarget, res.Error)
+			}
+		}
+	}
+	return nil
+}
+
+// phase runs one closed-loop phase and returns how many requests ended.
+func (r *runner) phase(ctx context.Context, ph record.Phase, pp workload.PhasePlan) int {
+	var next, done atomic.Int64
+	var errs atomic.Int64
+	prog := newProgress(r.cfg.Progress, ph, pp.Requests, &done, &errs)
+	defer prog.stop()
+	var wg sync.WaitGroup
+	for range pp.Concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			due := time.Now()
+			for ctx.Err() == nil {
+				k := int(next.Add(1)) - 1
+				if k >= pp.Requests {
+					return
+				}
+				n := int(r.seq.Add(1))
+				prof := pp.ProfileOf(k)
+				req := r.request(prof, n)
+				res := r.cfg.Client.Do(r.reqCtx, req)
+				rec := record.Record{
+					ID:          record.RequestID(n),
+					Profile:     prof.Name,
+					Concurrency: pp.Concurrency,
+					RunID:       r.cfg.RunID,
+					Suite:       r.cfg.Suite.Name,
+					Phase:       ph.Index,
+					Seq:         k,
+					PromptRep:   prof.PromptRep,
+					MaxTokens:   prof.MaxTokens,
+					Endpoint:    req.Endpoint,
+					Model:       r.cfg.Model,
+				}
+				res.Fill(&rec)
+				rec.Queue = res.T0.Sub(due).Seconds()
+				if !rec.OK() {
+					errs.Add(1)
+					r.errors.Add(1)
+				}
+				if err := r.reqs.Write(&rec); err != nil {
+					fmt.Fprintf(os.Stderr, "hypobench: %v\n", err)
+				}
+				done.Add(1)
+				due = time.Now()
+			}
+		}()
+	}
+	wg.Wait()
+	return int(done.Load())
+}

@@ -1,0 +1,111 @@
+package run
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/hypobench/hypobench/engine"
+)
+
+// Target is the server under test: a URL given by the user, or the
+// embedded engine started in-process.
+type Target struct {
+	URL      string
+	Model    string
+	Embedded *engine.Server // nil for an external target
+	Meta     map[string]any // identity written into config.json
+}
+
+// Close stops the embedded engine, if one was started.
+func (t *Target) Close() {
+	if t.Embedded != nil {
+		t.Embedded.Close()
+	}
+}
+
+// OpenTarget resolves the target described by env: HYPOBENCH_TARGET when
+// set, otherwise the embedded engine configured by ec (nil means the
+// defaults, with HYPOBENCH_ENGINE, HYPOBENCH_SPEED and HYPOBENCH_SEED
+// applied). The model is HYPOBENCH_MODEL or the first one /v1/models lists.
+func OpenTarget(ctx context.Context, env Env, ec *engine.Config) (*Target, error) {
+	t := &Target{URL: env.Target, Model: env.Model, Meta: map[string]any{}}
+	if t.URL == "" {
+		cfg := engine.DefaultConfig
+		if ec != nil {
+			cfg = *ec
+		}
+		if env.Engine != "" && cfg.Spec == "" {
+			cfg.Spec = env.Engine
+		}
+		if env.Speed > 0 && ec == nil {
+			cfg.Speed = env.Speed
+		}
+		if env.SeedSet && ec == nil {
+			cfg.Seed = env.Seed
+		}
+		srv, err := engine.Start(ctx, cfg)
+		if err != nil {
+			return nil, fmt.Errorf("starting the embedded engine: %w", err)
+		}
+		t.Embedded = srv
+		t.URL = srv.URL()
+		t.Meta["target"] = "embedded"
+		t.Meta["engine"] = srv.Describe()
+	} else {
+		t.Meta["target"] = t.URL
+	}
+	if t.Model == "" {
+		m, err := firstModel(ctx, t.URL, env.APIKey)
+		if err != nil {
+			t.Close()
+			return nil, fmt.Errorf("%w: asking %s/v1/models for a model (set HYPOBENCH_MODEL to skip): %v", ErrNoTarget, t.URL, err)
+		}
+		t.Model = m
+	}
+	t.Meta["model"] = t.Model
+	return t, nil
+}
+
+func firstModel(ctx context.Context, base, key string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/v1/models", nil)
+	if err != nil {
+		return "", err
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", redact(err, key)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("HTTP %d", resp.StatusCode)
+	}
+	var ms struct {
+		Data []struct {
+			ID string `json:"id"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&ms); err != nil {
+		return "", fmt.Errorf("decoding /v1/models: %w", err)
+	}
+	if len(ms.Data) == 0 {
+		return "", fmt.Errorf("/v1/models lists no model")
+	}
+	return ms.Data[0].ID, nil
+}
+
+// redact removes the API key from an error's text.
+func redact(err error, key string) error {
+	if key == "" || !strings.Contains(err.Error(), key) {
+		return err
+	}
+	return fmt.Errorf("%s", strings.ReplaceAll(err.Error(), key, "[redacted]"))
+}
