@@ -1,0 +1,191 @@
+package report
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/hypobench/hypobench/hypothesis"
+	"github.com/hypobench/hypobench/record"
+)
+
+// File names in the run directory.
+const (
+	RequestsFile    = "requests.jsonl"
+	PhasesFile      = "phases.jsonl"
+	ConfigFile      = "config.json"
+	SummaryJSONFile = "summary.json"
+	SummaryMDFile   = "summary.md"
+	HTMLFile        = "index.html"
+	PlotsDir        = "plots"
+)
+
+// ErrNoRecords is returned by Build when the run directory has no
+// requests.jsonl.
+var ErrNoRecords = errors.New("no " + RequestsFile + " in the run directory")
+
+// Options configures Build. The zero value builds with no SLO and discards
+// the progress log.
+type Options struct {
+	// SLO sets the goodput thresholds; zero fields set none.
+	SLO SLO
+	// Log receives each skipped line and note as it is found (the CLI
+	// passes stderr); nil discards.
+	Log io.Writer
+	// Trace is a kernel trace file to analyse against the run's phases;
+	// empty looks for one in the run directory (see traceGlobs).
+	Trace string
+}
+
+// Built describes what Build wrote.
+type Built struct {
+	Dir     string
+	Files   []string // paths relative to Dir, in the order written
+	Summary Summary
+	// Skipped are the undecodable lines of the JSONL files, each a
+	// *record.LineError with its file and line number.
+	Skipped []error
+	// Notes say what the report could not include and why.
+	Notes []string
+}
+
+// Build regenerates every report file of a run directory from its files
+// alone: summary.json, summary.md, plots/*.png and plots/*.svg,
+// hypotheses.md (when there are verdicts) and index.html. It reads requests.jsonl (required), phases.jsonl,
+// config.json and hypotheses.jsonl (optional). A corrupt line is skipped,
+// written to opts.Log and listed in summary.md and index.html with its line
+// number. The same input gives byte-identical files.
+func Build(dir string, opts Options) (*Built, error) {
+	return BuildContext(context.Background(), dir, opts)
+}
+
+// BuildContext is Build with a context, which bounds the loading of a
+// kernel trace.
+func BuildContext(ctx context.Context, dir string, opts Options) (*Built, error) {
+	logw := opts.Log
+	if logw == nil {
+		logw = io.Discard
+	}
+	b := &Built{Dir: dir}
+	note := func(format string, args ...any) {
+		s := fmt.Sprintf(format, args...)
+		b.Notes = append(b.Notes, s)
+		fmt.Fprintln(logw, "report:", s)
+	}
+	skip := func(bad []error) {
+		for _, e := range bad {
+			b.Skipped = append(b.Skipped, e)
+			fmt.Fprintln(logw, "report: skipped", SkippedLine(e))
+		}
+	}
+
+	recs, bad, err := record.ReadRecords(filepath.Join(dir, RequestsFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("building the report of %s: %w", dir, ErrNoRecords)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("building the report of %s: %w", dir, err)
+	}
+	skip(bad)
+	phases, bad, err := record.ReadPhases(filepath.Join(dir, PhasesFile))
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		note("no %s: rates use the span of each group's records", PhasesFile)
+	case err != nil:
+		return nil, fmt.Errorf("building the report of %s: %w", dir, err)
+	}
+	skip(bad)
+	verdicts, verdictBad, err := hypothesis.Read(dir)
+	if err != nil {
+		return nil, fmt.Errorf("building the report of %s: reading verdicts: %w", dir, err)
+	}
+	skip(verdictBad)
+	cfg, err := ReadConfig(filepath.Join(dir, ConfigFile))
+	if err != nil {
+		note("configuration left out: %v", err)
+	}
+	title := "hypobench run"
+	for _, r := range cfg {
+		if r.Key == "run_id" {
+			title += " " + r.Value
+		}
+	}
+
+	b.Summary = Summarize(recs, phases, opts.SLO)
+	extra, extraPlots, bad, extraNotes := sections(ctx, dir, opts.Trace, recs, phases)
+	skip(bad)
+	for _, n := range extraNotes {
+		note("%s", n)
+	}
+
+	js, err := json.MarshalIndent(b.Summary, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encoding %s: %w", SummaryJSONFile, err)
+	}
+	if err := b.write(SummaryJSONFile, append(js, '\n')); err != nil {
+		return nil, err
+	}
+	var md bytes.Buffer
+	if err := WriteMarkdown(&md, b.Summary, b.Skipped, extra); err != nil {
+		return nil, fmt.Errorf("rendering %s: %w", SummaryMDFile, err)
+	}
+	if err := b.write(SummaryMDFile, md.Bytes()); err != nil {
+		return nil, err
+	}
+	plots, err := Plots(b.Summary, recs)
+	if err != nil {
+		return nil, fmt.Errorf("building the report of %s: %w", dir, err)
+	}
+	plots = append(plots, extraPlots...)
+	if err := os.MkdirAll(filepath.Join(dir, PlotsDir), 0o755); err != nil {
+		return nil, fmt.Errorf("creating %s: %w", PlotsDir, err)
+	}
+	for _, p := range plots {
+		if err := b.write(filepath.Join(PlotsDir, p.Name+".png"), p.PNG); err != nil {
+			return nil, err
+		}
+		if err := b.write(filepath.Join(PlotsDir, p.Name+".svg"), p.SVG); err != nil {
+			return nil, err
+		}
+	}
+	if len(verdicts) > 0 || len(verdictBad) > 0 {
+		var hm bytes.Buffer
+		if err := hypothesis.WriteMarkdown(&hm, verdicts, verdictBad); err != nil {
+			return nil, fmt.Errorf("rendering %s: %w", hypothesis.MarkdownFile, err)
+		}
+		if err := b.write(hypothesis.MarkdownFile, hm.Bytes()); err != nil {
+			return nil, err
+		}
+	}
+	var page bytes.Buffer
+	err = WriteHTML(&page, Page{Title: title, Verdicts: verdictRows(verdicts), Config: cfg, Summary: b.Summary,
+		Plots: plots, Extra: extra, Skipped: b.Skipped, Notes: b.Notes})
+	if err != nil {
+		return nil, fmt.Errorf("rendering %s: %w", HTMLFile, err)
+	}
+	if err := b.write(HTMLFile, page.Bytes()); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// write replaces dir/rel with data through a temporary file and a rename,
+// so a reader never sees half a file.
+func (b *Built) write(rel string, data []byte) error {
+	path := filepath.Join(b.Dir, rel)
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", rel, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("writing %s: %w", rel, err)
+	}
+	b.Files = append(b.Files, rel)
+	return nil
+}

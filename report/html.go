@@ -1,0 +1,236 @@
+package report
+
+import (
+	"encoding/base64"
+	"fmt"
+	"html/template"
+	"io"
+
+	"github.com/hypobench/hypobench/hypothesis"
+)
+
+// Page is what index.html shows. Every string is escaped by html/template;
+// only the plots' data: URIs, built here from PNG bytes, are marked safe.
+type Page struct {
+	Title    string
+	Verdicts []VerdictRow
+	Config   []ConfigRow
+	Summary  Summary
+	Plots    []Plot
+	Extra    []Section
+	Skipped  []error
+	Notes    []string
+}
+
+// WriteHTML renders p as one self-contained page: inline CSS, images as
+// data: URIs, no external resources, so it reads from a file without a
+// server. A small inline script records, after load, each image's natural
+// width and how many decoded (body's data-images attribute), which the
+// browser test reads.
+func WriteHTML(w io.Writer, p Page) error {
+	return pageTmpl.Execute(w, p)
+}
+
+// VerdictRow is one line of the verdict table: the headline check's effect
+// with its unit and CI as the key figure.
+type VerdictRow struct {
+	ID, Outcome, Claim, Key, Test, P string
+	N                                int
+}
+
+func verdictRows(vs []hypothesis.Verdict) []VerdictRow {
+	out := make([]VerdictRow, len(vs))
+	for i, v := range vs {
+		key := hypothesis.Num(v.Effect)
+		if v.Unit != "" {
+			key += " " + v.Unit
+		}
+		key += " " + hypothesis.CIString(v.EffectCI.Lo, v.EffectCI.Hi, v.EffectCI.Level)
+		out[i] = VerdictRow{ID: v.ID, Outcome: string(v.Outcome), Claim: v.Claim, Key: key, Test: v.Test, P: hypothesis.PString(v.P), N: v.N}
+	}
+	return out
+}
+
+type suiteView struct {
+	Name   string
+	Groups []Group
+}
+
+type metricView struct {
+	Title, Field string
+	Rows         []metricRow
+}
+
+type metricRow struct {
+	Profile     string
+	Concurrency int
+	N           int
+	Mean        string
+	P50         string
+	P90         string
+	P99         string
+}
+
+var pageTmpl = template.Must(template.New("index").Funcs(template.FuncMap{
+	"suites": func(s Summary) []suiteView {
+		var out []suiteView
+		for _, name := range suites(s) {
+			out = append(out, suiteView{Name: name, Groups: groupsOf(s, name)})
+		}
+		return out
+	},
+	"metrics": func(gs []Group) []metricView {
+		var out []metricView
+		for _, m := range metrics {
+			mv := metricView{Title: m.Title, Field: m.Field}
+			for i := range gs {
+				d := m.Get(&gs[i])
+				mv.Rows = append(mv.Rows, metricRow{gs[i].Profile, gs[i].Concurrency, d.N, ms(d.Mean), qCell(d.P50), qCell(d.P90), qCell(d.P99)})
+			}
+			out = append(out, mv)
+		}
+		return out
+	},
+	"pngURI": func(b []byte) template.URL {
+		return template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(b))
+	},
+	"n":        num,
+	"errors":   errorsCell,
+	"excluded": excludedCell,
+	"window":   windowCell,
+	"goodput":  goodputCell,
+	"slo":      sloLine,
+	"skipped":  SkippedLine,
+	"mstr":     func(p *float64) string { return ms(p) },
+	"sprintf":  fmt.Sprintf,
+}).Parse(pageHTML))
+
+const pageHTML = `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}}</title>
+<style>
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2rem auto; max-width: 72rem; padding: 0 1rem; color: #1d1d1f; line-height: 1.4; }
+h1 { font-size: 1.6rem; margin-bottom: .2rem; }
+h2 { font-size: 1.3rem; margin-top: 2.2rem; border-bottom: 1px solid #ddd; padding-bottom: .2rem; }
+h3 { font-size: 1.05rem; margin-top: 1.4rem; }
+table { border-collapse: collapse; margin: .6rem 0; font-size: .86rem; }
+th, td { border: 1px solid #d5d5d5; padding: .25rem .5rem; text-align: left; vertical-align: top; }
+th { background: #f3f3f5; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.pass { background: #d8f5dc; color: #11621e; font-weight: 600; }
+.fail { background: #fbdada; color: #8a1010; font-weight: 600; }
+.inconclusive { background: #fdf1cc; color: #6b5200; font-weight: 600; }
+.muted { color: #666; font-size: .9rem; }
+figure { margin: 1.2rem 0; }
+figure img { max-width: 100%; height: auto; border: 1px solid #e2e2e2; }
+figcaption { color: #555; font-size: .85rem; }
+pre { background: #f7f7f9; padding: .6rem; overflow-x: auto; font-size: .8rem; }
+ul.warn li { color: #8a1010; }
+</style>
+</head>
+<body>
+<h1>{{.Title}}</h1>
+<p class="muted">Rebuilt from the run directory's files by <code>hypobench report</code>.
+<a href="#verdicts">Hypotheses</a> · <a href="#config">Configuration</a> · <a href="#summary">Summary</a> · <a href="#plots">Plots</a></p>
+
+<h2 id="verdicts">Hypotheses</h2>
+{{- if .Verdicts}}
+<table>
+<tr><th>id</th><th>outcome</th><th>claim</th><th>key figure</th><th>test</th><th>p</th><th>n</th></tr>
+{{- range .Verdicts}}
+<tr><td>{{.ID}}</td><td class="{{.Outcome}}">{{.Outcome}}</td><td>{{.Claim}}</td>
+<td class="num">{{.Key}}</td>
+<td>{{.Test}}</td><td class="num">{{.P}}</td><td class="num">{{.N}}</td></tr>
+{{- end}}
+</table>
+{{- else}}
+<p>No hypotheses were run.</p>
+{{- end}}
+
+<h2 id="config">Configuration</h2>
+{{- if .Config}}
+<table>
+{{- range .Config}}
+<tr><th>{{.Key}}</th><td>{{.Value}}</td></tr>
+{{- end}}
+</table>
+{{- else}}
+<p>No config.json in the run directory.</p>
+{{- end}}
+
+<h2 id="summary">Summary</h2>
+<p>{{.Summary.Records}} records in {{len .Summary.Groups}} groups (suite × profile × concurrency). Latencies in milliseconds.</p>
+<ul class="muted">
+<li>Quantiles: {{.Summary.QuantileDefinition}}.</li>
+<li>Intervals: {{.Summary.CIMethod}}.</li>
+<li>Errored records are left out of every latency metric; TPOT is undefined (and left out, counted) for fewer than 2 output tokens. ITL pools the gaps of every successful request, so its intervals are too narrow.</li>
+<li>{{slo .Summary.SLO}}</li>
+</ul>
+{{- range suites .Summary}}
+<h3>Suite {{.Name}}: requests and throughput</h3>
+<table>
+<tr><th>profile</th><th>concurrency</th><th>n</th><th>ok</th><th>errors</th><th>excluded</th><th>window (s)</th><th>req/s</th><th>output tok/s</th><th>goodput</th></tr>
+{{- range .Groups}}
+<tr><td>{{.Profile}}</td><td class="num">{{.Concurrency}}</td><td class="num">{{.N}}</td><td class="num">{{.OK}}</td><td>{{errors .Errors}}</td><td>{{excluded .Excluded}}</td><td class="num">{{window .}}</td><td class="num">{{n .RequestsS}}</td><td class="num">{{n .OutputTokS}}</td><td>{{goodput .Goodput}}</td></tr>
+{{- end}}
+</table>
+{{- range metrics .Groups}}
+<h3>{{.Title}} (<code>{{.Field}}</code>, ms)</h3>
+<table>
+<tr><th>profile</th><th>concurrency</th><th>n</th><th>mean</th><th>p50 [95% CI]</th><th>p90 [95% CI]</th><th>p99 [95% CI]</th></tr>
+{{- range .Rows}}
+<tr><td>{{.Profile}}</td><td class="num">{{.Concurrency}}</td><td class="num">{{.N}}</td><td class="num">{{.Mean}}</td><td class="num">{{.P50}}</td><td class="num">{{.P90}}</td><td class="num">{{.P99}}</td></tr>
+{{- end}}
+</table>
+{{- end}}
+{{- end}}
+
+<h2 id="plots">Plots</h2>
+{{- range .Plots}}
+<figure id="{{.Name}}">
+<img src="{{pngURI .PNG}}" alt="{{.Title}}">
+<figcaption>{{.Caption}} Files: plots/{{.Name}}.png, plots/{{.Name}}.svg.</figcaption>
+</figure>
+{{- else}}
+<p>No plots: no successful request had the data they need.</p>
+{{- end}}
+{{- range .Extra}}
+
+<h2>{{.Title}}</h2>
+<pre>{{.Markdown}}</pre>
+{{- end}}
+{{- if .Notes}}
+
+<h2>Notes</h2>
+<ul>
+{{- range .Notes}}
+<li>{{.}}</li>
+{{- end}}
+</ul>
+{{- end}}
+{{- if .Skipped}}
+
+<h2>Skipped lines</h2>
+<ul class="warn">
+{{- range .Skipped}}
+<li>{{skipped .}}</li>
+{{- end}}
+</ul>
+{{- end}}
+<script>
+window.addEventListener("load", function () {
+  var imgs = document.images, ok = 0;
+  for (var i = 0; i < imgs.length; i++) {
+    var w = imgs[i].naturalWidth;
+    imgs[i].setAttribute("data-natural-width", String(w));
+    if (imgs[i].complete && w > 0) { ok++; }
+  }
+  document.body.setAttribute("data-images", ok + "/" + imgs.length);
+});
+</script>
+</body>
+</html>
+`

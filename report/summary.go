@@ -1,0 +1,365 @@
+package report
+
+import (
+	"cmp"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/hypobench/hypobench/record"
+	"github.com/hypobench/hypobench/stats"
+)
+
+// CILevel is the confidence level of every interval in the summary.
+const CILevel = 0.95
+
+// CIMethod describes how the summary's quantile intervals are formed.
+const CIMethod = "distribution-free order-statistic interval (binomial, exact for n ≤ 30, normal approximation with continuity correction above; stats.QuantileCI) at 95%; none where n is too small for the level"
+
+// SLO holds optional latency thresholds for goodput. A zero field sets no
+// threshold; a request meets the SLO when it succeeded and meets every
+// threshold that is set.
+type SLO struct {
+	TTFT time.Duration // on ttft_s
+	TPOT time.Duration // on tpot_s; a request with TPOT undefined (N < 2) meets it
+	E2E  time.Duration // on e2e_s
+}
+
+// Set reports whether any threshold is set.
+func (s SLO) Set() bool { return s.TTFT > 0 || s.TPOT > 0 || s.E2E > 0 }
+
+// SLOJSON is an SLO in seconds as written to summary.json; null fields set
+// no threshold.
+type SLOJSON struct {
+	TTFT *float64 `json:"ttft_s"`
+	TPOT *float64 `json:"tpot_s"`
+	E2E  *float64 `json:"e2e_s"`
+}
+
+func (s SLO) json() *SLOJSON {
+	if !s.Set() {
+		return nil
+	}
+	sec := func(d time.Duration) *float64 {
+		if d <= 0 {
+			return nil
+		}
+		return fp(d.Seconds())
+	}
+	return &SLOJSON{TTFT: sec(s.TTFT), TPOT: sec(s.TPOT), E2E: sec(s.E2E)}
+}
+
+// Summary is the per suite × profile × concurrency summary of a run, as
+// written to summary.json. Durations are seconds.
+type Summary struct {
+	QuantileDefinition string   `json:"quantile_definition"`
+	CIMethod           string   `json:"ci_method"`
+	CILevel            float64  `json:"ci_level"`
+	SLO                *SLOJSON `json:"slo"` // null when no threshold was given
+	Records            int      `json:"records"`
+	Groups             []Group  `json:"groups"`
+}
+
+// Group summarizes the records of one suite, profile and concurrency.
+type Group struct {
+	Suite       string `json:"suite"`
+	Profile     string `json:"profile"`
+	Concurrency int    `json:"concurrency"`
+	Phases      []int  `json:"phases"` // phase indexes holding the group's records
+
+	N      int            `json:"n"`      // records
+	OK     int            `json:"ok"`     // records without an error class
+	Errors map[string]int `json:"errors"` // error class → records
+
+	Excluded Excluded `json:"excluded"`
+
+	// TokenMismatch counts successful records whose usage disagreed with
+	// the counted chunks; UsageMissing those without server usage.
+	TokenMismatch int `json:"token_mismatch"`
+	UsageMissing  int `json:"usage_missing"`
+
+	TTFT     Dist `json:"ttft_s"`
+	TTFTText Dist `json:"ttft_text_s"`
+	TPOT     Dist `json:"tpot_s"`
+	ITL      Dist `json:"itl_s"` // pooled gaps of every successful record
+	E2E      Dist `json:"e2e_s"`
+	Total    Dist `json:"total_s"`
+
+	// WindowS is the time the rates divide by: the summed phase windows
+	// from phases.jsonl (WindowSource "phases"), else the span from the
+	// first record's start to the last one's end ("records").
+	WindowS      float64  `json:"window_s"`
+	WindowSource string   `json:"window_source"`
+	Interrupted  bool     `json:"interrupted"` // a phase ended early
+	OutputTokens int      `json:"output_tokens"`
+	OutputTokS   *float64 `json:"output_tokens_per_s"`
+	RequestsS    *float64 `json:"requests_per_s"` // successful requests
+	Goodput      *Goodput `json:"goodput"`        // null without an SLO
+}
+
+// Excluded counts the records left out of each metric, by reason. Errored
+// records are left out of every latency metric; the others count
+// successful records whose metric is undefined.
+type Excluded struct {
+	Errored           int `json:"errored"`
+	TTFTUndefined     int `json:"ttft_undefined"`
+	TTFTTextUndefined int `json:"ttft_text_undefined"` // no non-empty text arrived
+	TPOTUndefined     int `json:"tpot_undefined"`      // N < 2 output tokens
+	E2EUndefined      int `json:"e2e_undefined"`
+}
+
+// Goodput is how many requests met every SLO threshold that was set.
+type Goodput struct {
+	Met      int      `json:"met"`
+	Fraction *float64 `json:"fraction"` // of all records, errored included
+	PerS     *float64 `json:"per_s"`    // met / WindowS
+}
+
+// Dist summarizes a sample: its size, mean and quantiles (Hyndman–Fan type
+// 7) with distribution-free CIs.
+type Dist struct {
+	N    int      `json:"n"`
+	Mean *float64 `json:"mean"`
+	P10  Quantile `json:"p10"`
+	P50  Quantile `json:"p50"`
+	P90  Quantile `json:"p90"`
+	P99  Quantile `json:"p99"`
+}
+
+// Quantile is a sample quantile with its CI; null fields are undefined (no
+// data, or too few observations for an interval at CILevel).
+type Quantile struct {
+	Value *float64 `json:"value"`
+	Lo    *float64 `json:"ci_lo"`
+	Hi    *float64 `json:"ci_hi"`
+}
+
+// Summarize groups records by suite, profile and concurrency and summarizes
+// each group. phases supplies the time windows for the rates; groups are
+// ordered by suite, then profile in the order phases first ran them, then
+// concurrency.
+func Summarize(recs []record.Record, phases []record.Phase, slo SLO) Summary {
+	s := Summary{
+		QuantileDefinition: stats.QuantileDefinition,
+		CIMethod:           CIMethod,
+		CILevel:            CILevel,
+		SLO:                slo.json(),
+		Records:            len(recs),
+	}
+	type key struct {
+		suite, profile string
+		conc           int
+	}
+	idx := map[key]int{}
+	var members [][]*record.Record
+	var keys []key
+	for i := range recs {
+		r := &recs[i]
+		k := key{r.Suite, r.Profile, r.Concurrency}
+		j, ok := idx[k]
+		if !ok {
+			j = len(keys)
+			idx[k] = j
+			keys = append(keys, k)
+			members = append(members, nil)
+		}
+		members[j] = append(members[j], r)
+	}
+	rank := profileRank(phases)
+	order := make([]int, len(keys))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int {
+		ka, kb := keys[a], keys[b]
+		return cmp.Or(cmp.Compare(ka.suite, kb.suite), cmpProfile(rank, ka.profile, kb.profile), cmp.Compare(ka.conc, kb.conc))
+	})
+	for _, j := range order {
+		k := keys[j]
+		var ph []record.Phase
+		for _, p := range phases {
+			if p.Suite == k.suite && p.Profile == k.profile && p.Concurrency == k.conc {
+				ph = append(ph, p)
+			}
+		}
+		s.Groups = append(s.Groups, summarizeGroup(k.suite, k.profile, k.conc, members[j], ph, slo))
+	}
+	return s
+}
+
+// profileRank numbers profiles in the order phases first ran them.
+func profileRank(phases []record.Phase) map[string]int {
+	ps := slices.Clone(phases)
+	slices.SortStableFunc(ps, func(a, b record.Phase) int { return cmp.Compare(a.Index, b.Index) })
+	rank := map[string]int{}
+	for _, p := range ps {
+		if _, ok := rank[p.Profile]; !ok {
+			rank[p.Profile] = len(rank)
+		}
+	}
+	return rank
+}
+
+func cmpProfile(rank map[string]int, a, b string) int {
+	ra, oka := rank[a]
+	rb, okb := rank[b]
+	switch {
+	case oka && okb:
+		return cmp.Compare(ra, rb)
+	case oka:
+		return -1
+	case okb:
+		return 1
+	}
+	return cmp.Compare(a, b)
+}
+
+func summarizeGroup(suite, profile string, conc int, rs []*record.Record, phases []record.Phase, slo SLO) Group {
+	g := Group{Suite: suite, Profile: profile, Concurrency: conc, N: len(rs), Errors: map[string]int{}}
+	var ttft, ttftText, tpot, itl, e2e, total []float64
+	met := 0
+	seen := map[int]bool{}
+	for _, r := range rs {
+		if !seen[r.Phase] {
+			seen[r.Phase] = true
+			g.Phases = append(g.Phases, r.Phase)
+		}
+		if !r.OK() {
+			g.Errors[r.ErrorClass]++
+			g.Excluded.Errored++
+			continue
+		}
+		g.OK++
+		g.OutputTokens += r.N()
+		if r.TokenMismatch {
+			g.TokenMismatch++
+		}
+		if r.OutputTokens == nil {
+			g.UsageMissing++
+		}
+		ttft = appendDef(ttft, r.TTFT, &g.Excluded.TTFTUndefined)
+		ttftText = appendDef(ttftText, r.TTFTText, &g.Excluded.TTFTTextUndefined)
+		tpot = appendDef(tpot, r.TPOT, &g.Excluded.TPOTUndefined)
+		e2e = appendDef(e2e, r.E2E, &g.Excluded.E2EUndefined)
+		itl = append(itl, r.ITL...)
+		total = append(total, r.Total)
+		if meets(r, slo) {
+			met++
+		}
+	}
+	slices.Sort(g.Phases)
+	g.TTFT, g.TTFTText, g.TPOT = dist(ttft), dist(ttftText), dist(tpot)
+	g.ITL, g.E2E, g.Total = dist(itl), dist(e2e), dist(total)
+
+	g.WindowS, g.WindowSource, g.Interrupted = window(rs, phases)
+	if g.WindowS > 0 {
+		g.OutputTokS = fp(float64(g.OutputTokens) / g.WindowS)
+		g.RequestsS = fp(float64(g.OK) / g.WindowS)
+	}
+	if slo.Set() {
+		gp := &Goodput{Met: met}
+		if g.N > 0 {
+			gp.Fraction = fp(float64(met) / float64(g.N))
+		}
+		if g.WindowS > 0 {
+			gp.PerS = fp(float64(met) / g.WindowS)
+		}
+		g.Goodput = gp
+	}
+	return g
+}
+
+func appendDef(xs []float64, v *float64, undefined *int) []float64 {
+	if v == nil {
+		*undefined++
+		return xs
+	}
+	return append(xs, *v)
+}
+
+// meets reports whether a successful record meets every threshold set: an
+// undefined TTFT or E2E misses its threshold, an undefined TPOT (N < 2, no
+// decode to judge) meets it.
+func meets(r *record.Record, slo SLO) bool {
+	if !slo.Set() {
+		return false
+	}
+	le := func(v *float64, d time.Duration, undefinedOK bool) bool {
+		if d <= 0 {
+			return true
+		}
+		if v == nil {
+			return undefinedOK
+		}
+		return *v <= d.Seconds()
+	}
+	return le(r.TTFT, slo.TTFT, false) && le(r.TPOT, slo.TPOT, true) && le(r.E2E, slo.E2E, false)
+}
+
+// window returns the seconds the group's rates divide by and where they
+// came from.
+func window(rs []*record.Record, phases []record.Phase) (sec float64, source string, interrupted bool) {
+	var ns int64
+	for _, p := range phases {
+		if p.EndUnixNs > p.StartUnixNs {
+			ns += p.EndUnixNs - p.StartUnixNs
+		}
+		if p.Status == "interrupted" {
+			interrupted = true
+		}
+	}
+	if ns > 0 {
+		return float64(ns) / 1e9, "phases", interrupted
+	}
+	var lo, hi int64
+	for _, r := range rs {
+		if r.StartUnixNs <= 0 || r.EndUnixNs < r.StartUnixNs {
+			continue
+		}
+		if lo == 0 || r.StartUnixNs < lo {
+			lo = r.StartUnixNs
+		}
+		hi = max(hi, r.EndUnixNs)
+	}
+	if hi > lo {
+		return float64(hi-lo) / 1e9, "records", interrupted
+	}
+	return 0, "", interrupted
+}
+
+// dist summarizes xs, sorting it in place.
+func dist(xs []float64) Dist {
+	d := Dist{N: len(xs)}
+	if len(xs) == 0 {
+		return d
+	}
+	slices.Sort(xs)
+	d.Mean = fp(stats.Mean(xs))
+	d.P10, d.P50, d.P90, d.P99 = quant(xs, 0.10), quant(xs, 0.50), quant(xs, 0.90), quant(xs, 0.99)
+	return d
+}
+
+func quant(sorted []float64, p float64) Quantile {
+	q := Quantile{Value: fp(stats.Quantile(sorted, p))}
+	if ci, ok := stats.QuantileCI(sorted, p, CILevel); ok {
+		q.Lo, q.Hi = fp(ci.Lo), fp(ci.Hi)
+	}
+	return q
+}
+
+// fp returns a pointer to v, or nil when v is NaN or infinite (JSON has no
+// encoding for them).
+func fp(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return &v
+}
+
+// val returns *p, or NaN for nil.
+func val(p *float64) float64 {
+	if p == nil {
+		return math.NaN()
+	}
+	return *p
+}
