@@ -1,0 +1,101 @@
+package hypotheses
+
+import (
+	"fmt"
+
+	"github.com/hypobench/hypobench/workload"
+)
+
+// Size selects a design's size.
+type Size int
+
+// Sizes.
+const (
+	Default Size = iota // CI-sized: same verdict in every run on a loaded 2-core box
+	Full                // `make bench`: more levels and repetitions
+)
+
+// BaseText is the prompt's repeated text; one repetition costs about one
+// token on BPE tokenizers (at most three on character-level ones), so 1000
+// repetitions plus 512 output tokens fit a 4096-token context.
+const BaseText = "hi "
+
+func ladder(name string, reps, maxTokens []int) []workload.Profile {
+	var ps []workload.Profile
+	for _, r := range reps {
+		for _, m := range maxTokens {
+			ps = append(ps, workload.Profile{Name: fmt.Sprintf("%s_p%d_o%d", name, r, m), PromptRep: r, MaxTokens: m})
+		}
+	}
+	return ps
+}
+
+// H1Design is a prompt-length ladder at concurrency 1 with one output
+// token: 5 prompt lengths (40 to 1000 repetitions, the seed's range) × 10
+// repetitions (Full: 8 lengths × 20), interleaved in seeded random order.
+//
+// ladder, when not empty, replaces the prompt repetition levels
+// (HYPOBENCH_PROMPT_LADDER): a small CPU engine cannot afford 3000-token
+// prompts at every rung.
+func H1Design(size Size, requests int, ladderReps []int) *workload.Suite {
+	reps, n := []int{40, 250, 500, 750, 1000}, 10
+	if size == Full {
+		reps, n = []int{40, 100, 200, 300, 400, 600, 800, 1000}, 20
+	}
+	if len(ladderReps) > 0 {
+		reps = ladderReps
+	}
+	if requests > 0 {
+		n = requests
+	}
+	return &workload.Suite{
+		Name: "h1-prompt-ladder", BaseText: BaseText, Nonce: true, Endpoint: "completions", IgnoreEOS: true,
+		Profiles: ladder("h1", reps, []int{1}), Concurrency: []int{1}, Requests: n, Order: workload.Ordered, Mix: true, Seed: 101,
+	}
+}
+
+// H2Design is an output-length ladder at concurrency 1 with short prompts:
+// max_tokens 1, 8, 64, 256, 512 × 6 repetitions (Full: 12), interleaved.
+// max_tokens 1 is there on purpose: its TPOT is undefined and must be
+// excluded and counted (the seed's measurement trap).
+//
+// outs, when not empty, replaces the max_tokens levels
+// (HYPOBENCH_OUTPUT_LADDER).
+func H2Design(size Size, requests int, outs []int) *workload.Suite {
+	n := 6
+	if size == Full {
+		n = 12
+	}
+	if len(outs) == 0 {
+		outs = []int{1, 8, 64, 256, 512}
+	}
+	if requests > 0 {
+		n = requests
+	}
+	return &workload.Suite{
+		Name: "h2-output-ladder", BaseText: BaseText, Nonce: true, Endpoint: "completions", IgnoreEOS: true,
+		Profiles: ladder("h2", []int{40}, outs), Concurrency: []int{1}, Requests: n, Order: workload.Ordered, Mix: true, Seed: 102,
+	}
+}
+
+// ConcurrencyDesign is a concurrency ladder of a decode-heavy profile
+// (short prompt, 128 output tokens) at c = 1, 2, 4, 8, 16 (Full: up to 32),
+// at least 8 requests and 2 per worker at each level. H2's concurrency check
+// and H3 both read it.
+func ConcurrencyDesign(size Size, requests int, levels []int) *workload.Suite {
+	if len(levels) == 0 {
+		levels = []int{1, 2, 4, 8, 16}
+		if size == Full {
+			levels = []int{1, 2, 4, 8, 16, 32}
+		}
+	}
+	n := 8
+	if requests > 0 {
+		n = requests
+	}
+	return &workload.Suite{
+		Name: "concurrency-ladder", BaseText: BaseText, Nonce: true, Endpoint: "completions", IgnoreEOS: true,
+		Profiles: []workload.Profile{{Name: "short_long", PromptRep: 40, MaxTokens: 128}}, Concurrency: levels,
+		Requests: n, MinPerWorker: 2, Order: workload.Ordered, Seed: 103,
+	}
+}

@@ -1,0 +1,75 @@
+package hypotheses
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"testing"
+
+	"github.com/hypobench/hypobench/engine"
+	"github.com/hypobench/hypobench/hypothesis"
+)
+
+// TestPowerAndFalsePositiveRate measures, over HYPOBENCH_POWER_RUNS seeded
+// runs (each with its own engine seed, 5% step jitter and resampling seed),
+// how often H1–H3 pass on the default engine (power) and how often they
+// pass on the null engine of each (false-positive rate: FlatPrefill for H1,
+// FreeDecode for H2, ComputeBoundDecode for H3), and how often each gives
+// the verdict the suite's own tests expect (pass on the default engine,
+// fail on the null one). It is a measurement, not a gate:
+//
+//	HYPOBENCH_POWER_RUNS=20 go test ./hypotheses/ -run TestPowerAndFalsePositiveRate -v -timeout 90m
+func TestPowerAndFalsePositiveRate(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv("HYPOBENCH_POWER_RUNS"))
+	if n <= 0 {
+		t.Skip("set HYPOBENCH_POWER_RUNS=N to measure power and false-positive rates over N seeded runs")
+	}
+	type tally struct{ pass, fail, inconclusive int }
+	count := func(m map[string]*tally, k string, o hypothesis.Outcome) {
+		if m[k] == nil {
+			m[k] = &tally{}
+		}
+		switch o {
+		case hypothesis.Pass:
+			m[k].pass++
+		case hypothesis.Fail:
+			m[k].fail++
+		default:
+			m[k].inconclusive++
+		}
+	}
+	sound, null := map[string]*tally{}, map[string]*tally{}
+	for i := 1; i <= n; i++ {
+		seed := uint64(1000 + i)
+		o := opts()
+		o.Seed = seed
+		eng := func(k engine.Knobs, speed float64) *engine.Config {
+			c := control(k, seed, speed)
+			c.Jitter = 0.05
+			return c
+		}
+		tag := func(s string) string { return fmt.Sprintf("power/%03d/%s", i, s) }
+
+		h1 := runDesign(t, tag("h1"), H1Design(Default, 0, nil), eng(engine.Knobs{}, 0))
+		h1n := runDesign(t, tag("h1-null"), H1Design(Default, 0, nil), eng(engine.Knobs{FlatPrefill: true}, 0))
+		count(sound, "H1", hypothesis.H1(h1.recs, o).Outcome)
+		count(null, "H1", hypothesis.H1(h1n.recs, o).Outcome)
+
+		conc := runDesign(t, tag("conc"), ConcurrencyDesign(Default, 0, nil), eng(engine.Knobs{}, 0))
+		h2 := runDesign(t, tag("h2"), H2Design(Default, 0, nil), eng(engine.Knobs{}, 0))
+		h2n := runDesign(t, tag("h2-null"), H2Design(Default, 0, nil), eng(engine.Knobs{FreeDecode: true}, 1))
+		concFree := runDesign(t, tag("conc-free"), ConcurrencyDesign(Default, 0, nil), eng(engine.Knobs{FreeDecode: true}, 1))
+		count(sound, "H2", hypothesis.H2(h2.recs, conc.recs, o).Outcome)
+		count(null, "H2", hypothesis.H2(h2n.recs, concFree.recs, o).Outcome)
+
+		concCB := runDesign(t, tag("conc-compute-bound"), ConcurrencyDesign(Default, 0, nil), eng(engine.Knobs{ComputeBoundDecode: true}, 0))
+		count(sound, "H3", hypothesis.H3(conc.recs, nil, o).Outcome)
+		count(null, "H3", hypothesis.H3(concCB.recs, nil, o).Outcome)
+		t.Logf("run %d/%d done", i, n)
+	}
+	for _, h := range []string{"H1", "H2", "H3"} {
+		s, z := sound[h], null[h]
+		t.Logf("%s over %d runs: default engine pass %d / fail %d / inconclusive %d (power %.2f); null engine pass %d / fail %d / inconclusive %d (false-positive rate %.2f)",
+			h, n, s.pass, s.fail, s.inconclusive, float64(s.pass)/float64(n), z.pass, z.fail, z.inconclusive, float64(z.pass)/float64(n))
+	}
+}

@@ -1,0 +1,57 @@
+package hypothesis
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+)
+
+// AcceptInconclusiveEnv names the variable that, set to 1, lets an
+// inconclusive verdict pass a test (it is still reported).
+const AcceptInconclusiveEnv = "HYPOBENCH_ACCEPT_INCONCLUSIVE"
+
+// Summary returns a one-line description of a verdict.
+func Summary(v Verdict) string {
+	s := fmt.Sprintf("%s %s: %s (%s: statistic %s, p %s, effect %s %s CI %s, n %d, seed %d)",
+		v.ID, strings.ToUpper(string(v.Outcome)), v.Claim, v.Test, Num(v.Statistic), PString(v.P),
+		Num(v.Effect), v.Unit, CIString(v.EffectCI.Lo, v.EffectCI.Hi, v.EffectCI.Level), v.N, v.Seed)
+	return s
+}
+
+// Report writes v to dir (when dir is not empty), logs it with every check,
+// and fails t on fail — and on inconclusive unless HYPOBENCH_ACCEPT_INCONCLUSIVE=1,
+// with a message saying how many more requests would likely decide it.
+func Report(t testing.TB, dir string, v Verdict) {
+	t.Helper()
+	if dir != "" {
+		if err := Append(dir, v); err != nil {
+			t.Errorf("writing verdict: %v", err)
+		}
+	}
+	t.Log(Summary(v))
+	for _, c := range v.Checks {
+		t.Logf("  %-12s %-12s %s: %s = %s, p %s, effect %s %s CI %s, n %d %s", c.Name, c.Outcome, c.Claim, c.Test,
+			Num(c.Statistic), PString(c.P), Num(c.Effect), c.Unit, CIString(c.EffectCI.Lo, c.EffectCI.Hi, c.EffectCI.Level), c.N, c.Detail)
+	}
+	for _, s := range v.Info {
+		t.Logf("  info: %s", s)
+	}
+	for _, s := range v.Warnings {
+		t.Logf("  warning: %s", s)
+	}
+	switch v.Outcome {
+	case Fail:
+		t.Errorf("%s failed: the data contradict the claim", v.ID)
+	case Inconclusive:
+		msg := fmt.Sprintf("%s inconclusive", v.ID)
+		if v.NeededN > 0 {
+			msg += fmt.Sprintf(": about %d requests per level would likely decide it (HYPOBENCH_REQUESTS)", v.NeededN)
+		}
+		if os.Getenv(AcceptInconclusiveEnv) == "1" {
+			t.Logf("%s; accepted because %s=1", msg, AcceptInconclusiveEnv)
+			return
+		}
+		t.Errorf("%s; set %s=1 to accept", msg, AcceptInconclusiveEnv)
+	}
+}

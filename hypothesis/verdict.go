@@ -1,0 +1,188 @@
+package hypothesis
+
+import (
+	"encoding/json"
+	"math"
+
+	"github.com/hypobench/hypobench/stats"
+)
+
+// Outcome is a verdict's result.
+type Outcome string
+
+// Outcomes.
+const (
+	Pass         Outcome = "pass"
+	Fail         Outcome = "fail"
+	Inconclusive Outcome = "inconclusive"
+)
+
+// Check is one falsifiable part of a claim: a test with its statistic,
+// p-value, effect and CI, and the outcome it gave.
+type Check struct {
+	Name      string   `json:"name"`
+	Claim     string   `json:"claim"`
+	Outcome   Outcome  `json:"outcome"`
+	Test      string   `json:"test"`
+	Statistic Float    `json:"statistic"`
+	P         *float64 `json:"p"` // null where the check is a CI criterion without a p-value
+	Alpha     float64  `json:"alpha"`
+	Effect    Float    `json:"effect"`
+	EffectCI  stats.CI `json:"effect_ci"`
+	Unit      string   `json:"unit,omitempty"`
+	N         int      `json:"n"`
+	Detail    string   `json:"detail,omitempty"`
+	// NeededN estimates the requests that would likely decide an
+	// inconclusive check; 0 when not applicable.
+	NeededN int `json:"needed_n,omitempty"`
+}
+
+// Level is one row of the evidence table: a level of the controlled
+// variable with the median of the response and its CI.
+type Level struct {
+	Label    string   `json:"label"`
+	X        Float    `json:"x"`
+	N        int      `json:"n"`
+	Median   Float    `json:"median"`
+	MedianCI stats.CI `json:"median_ci"`
+	Unit     string   `json:"unit"`
+}
+
+// Verdict is the outcome of one hypothesis on one run.
+type Verdict struct {
+	ID      string  `json:"id"`    // H1, H2, ... or a user's id
+	Claim   string  `json:"claim"` // the claim in words
+	Outcome Outcome `json:"outcome"`
+	// The headline check's figures (the first check by default).
+	Test      string   `json:"test"`
+	Statistic Float    `json:"statistic"`
+	P         *float64 `json:"p"`
+	Alpha     float64  `json:"alpha"`
+	Effect    Float    `json:"effect"`
+	EffectCI  stats.CI `json:"effect_ci"`
+	Unit      string   `json:"unit,omitempty"`
+	N         int      `json:"n"`
+	Seed      uint64   `json:"seed"`
+	Checks    []Check  `json:"checks"`
+	Evidence  []Level  `json:"evidence,omitempty"`
+	// Info carries findings reported as found, not asserted (H1's growth
+	// exponent, server-side evidence, "not available" lines).
+	Info     []string `json:"info,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
+	NeededN  int      `json:"needed_n,omitempty"`
+	Target   string   `json:"target,omitempty"`
+	RunDir   string   `json:"run_dir,omitempty"`
+	Design   string   `json:"design,omitempty"`
+}
+
+// Combine sets the verdict's outcome and headline from its checks: fail if
+// any check fails, inconclusive if any is inconclusive (or there are none),
+// pass only when every check passes. The headline is the first failing
+// check, else the first inconclusive one, else the first check.
+func (v *Verdict) Combine() {
+	v.Outcome = Pass
+	head := -1
+	for i, c := range v.Checks {
+		switch c.Outcome {
+		case Fail:
+			if v.Outcome != Fail {
+				head = i
+			}
+			v.Outcome = Fail
+		case Inconclusive:
+			if v.Outcome == Pass {
+				v.Outcome = Inconclusive
+				head = i
+			}
+		}
+		if c.NeededN > v.NeededN {
+			v.NeededN = c.NeededN
+		}
+	}
+	if len(v.Checks) == 0 {
+		v.Outcome = Inconclusive
+		v.Warnings = append(v.Warnings, "no check could be run")
+		return
+	}
+	if head < 0 {
+		head = 0
+	}
+	c := v.Checks[head]
+	v.Test, v.Statistic, v.P, v.Alpha, v.Effect, v.EffectCI, v.Unit = c.Test, c.Statistic, c.P, c.Alpha, c.Effect, c.EffectCI, c.Unit
+	if v.N == 0 {
+		v.N = c.N
+	}
+}
+
+// P returns a pointer to p, or nil when p is NaN.
+func P(p float64) *float64 {
+	if math.IsNaN(p) {
+		return nil
+	}
+	return &p
+}
+
+// CIOutcome decides a one-sided claim from a CI. For greater, the claim is
+// "effect > bound": pass when the whole CI lies above bound, fail when the
+// whole CI lies at or below it (the data contradict the claim), inconclusive
+// otherwise and for an invalid CI. For !greater the claim is "effect <
+// bound", mirrored.
+func CIOutcome(ci stats.CI, bound float64, greater bool) Outcome {
+	if !ci.Valid() {
+		return Inconclusive
+	}
+	if greater {
+		switch {
+		case ci.Lo > bound:
+			return Pass
+		case ci.Hi <= bound:
+			return Fail
+		}
+		return Inconclusive
+	}
+	switch {
+	case ci.Hi < bound:
+		return Pass
+	case ci.Lo >= bound:
+		return Fail
+	}
+	return Inconclusive
+}
+
+// Headline sets the verdict's headline figures from two checks: the test,
+// statistic and p-value of test, and the effect with its CI of effect.
+// Hypotheses whose significance test and effect size are separate checks
+// use it after Combine so every verdict shows statistic, p, and effect with
+// CI together.
+func (v *Verdict) Headline(test, effect Check) {
+	v.Test = test.Test + "; effect: " + effect.Test
+	v.Statistic, v.P = test.Statistic, test.P
+	v.Effect, v.EffectCI, v.Unit = effect.Effect, effect.EffectCI, effect.Unit
+}
+
+// Float is a float64 whose NaN and infinities encode as JSON null (JSON has
+// no NaN) and decode back as NaN.
+type Float float64
+
+// MarshalJSON encodes f, or null when f is not finite.
+func (f Float) MarshalJSON() ([]byte, error) {
+	x := float64(f)
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return []byte("null"), nil
+	}
+	return json.Marshal(x)
+}
+
+// UnmarshalJSON decodes a number, or null as NaN.
+func (f *Float) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*f = Float(math.NaN())
+		return nil
+	}
+	var x float64
+	if err := json.Unmarshal(b, &x); err != nil {
+		return err
+	}
+	*f = Float(x)
+	return nil
+}
