@@ -98,7 +98,7 @@ func TestUniformKernels(t *testing.T) {
 				t.Fatalf("UniformKernels: kernel %d lasts %v, want %v", i, k.dur, UniformKernelDur)
 			}
 		}
-		if want := summarize(stepKernels(cm, step, false)).total; (sum-want).Abs() > time.Microsecond {
+		if want := summarize(stepKernels(cm, step, false)).total; (sum - want).Abs() > time.Microsecond {
 			t.Errorf("UniformKernels: kernels sum to %v, the step's GPU time is %v", sum, want)
 		}
 	}

@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/hypobench/hypobench/engine"
 	"github.com/hypobench/hypobench/hypothesis"
@@ -24,17 +24,17 @@ import (
 const defaultSpeed = 5
 
 var sess struct {
-	env     run.Env
-	size    Size
+	env  run.Env
+	size Size
 	// promptLadder and outputLadder override the H1 and H2 levels
 	// (HYPOBENCH_PROMPT_LADDER, HYPOBENCH_OUTPUT_LADDER).
 	promptLadder, outputLadder []int
-	root    string // module root
-	dirOnce sync.Once
-	dir     string
-	dirErr  error
-	mu      sync.Mutex
-	runs    map[string]designRun
+	root                       string // module root
+	dirOnce                    sync.Once
+	dir                        string
+	dirErr                     error
+	mu                         sync.Mutex
+	runs                       map[string]designRun
 }
 
 func TestMain(m *testing.M) {

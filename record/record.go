@@ -43,10 +43,10 @@ type Record struct {
 	Total       float64  `json:"total_s"`     // end of response body − t0
 	Concurrency int      `json:"concurrency"` // closed-loop workers in this phase
 
-	RunID  string `json:"run_id"`
-	Suite  string `json:"suite"`
-	Phase  int    `json:"phase"` // index into phases.jsonl
-	Seq    int    `json:"seq"`   // order of issue within the phase, from 0
+	RunID string `json:"run_id"`
+	Suite string `json:"suite"`
+	Phase int    `json:"phase"` // index into phases.jsonl
+	Seq   int    `json:"seq"`   // order of issue within the phase, from 0
 
 	PromptRep int    `json:"prompt_rep"`
 	MaxTokens int    `json:"max_tokens"`
