@@ -1,0 +1,126 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hypobench/hypobench/compare"
+	"github.com/hypobench/hypobench/record"
+)
+
+const cliConfig = `{"run_id": "RUNID", "status": "complete", "suite": {"name": "tiny"},
+ "client": {"hostname": "ci", "os": "linux", "arch": "amd64", "cpus": 4, "go": "go1.26.8"},
+ "meta": {"target": "embedded", "engine": {"speed": 20}}}`
+
+// fakeRun writes a run directory of n requests of one group whose TTFT is
+// 50 ms × scale with 10% log-normal noise.
+func fakeRun(t *testing.T, root, id string, seed uint64, n int, scale float64) string {
+	t.Helper()
+	dir := filepath.Join(root, id)
+	os.MkdirAll(dir, 0o755)
+	w, err := record.Create(filepath.Join(dir, compare.RequestsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(seed, 1))
+	for i := range n {
+		ttft := 0.05 * scale * math.Exp(0.1*rng.NormFloat64())
+		tpot := 0.02 * math.Exp(0.05*rng.NormFloat64())
+		w.Write(record.Record{ID: record.RequestID(i + 1), RunID: id, Profile: "short_long", Concurrency: 4,
+			TTFT: record.F(ttft), TPOT: record.F(tpot), E2E: record.F(ttft + 63*tpot), OutputTokens: record.I(64)})
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, compare.ConfigFile), []byte(strings.Replace(cliConfig, "RUNID", id, 1)), 0o644)
+	os.WriteFile(filepath.Join(dir, compare.PhasesFile), []byte("{}\n"), 0o644)
+	return dir
+}
+
+func exitOf(err error) int {
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		return ee.Code
+	}
+	if err != nil {
+		return 1
+	}
+	return 0
+}
+
+func TestCompareCommand(t *testing.T) {
+	root := t.TempDir()
+	base := fakeRun(t, root, "base", 1, 200, 1)
+	same := fakeRun(t, root, "same", 2, 200, 1)
+	slow := fakeRun(t, root, "slow", 3, 200, 1.2)
+	few := fakeRun(t, root, "few", 4, 5, 1)
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		out  string // substring of stdout
+	}{
+		{name: "pass", args: []string{base, same}, code: 0, out: "hypobench compare: PASS"},
+		{name: "fail", args: []string{base, slow}, code: 1, out: "hypobench compare: FAIL"},
+		{name: "flags after args", args: []string{base, slow, "--budget-ttft", "30%"}, code: 0, out: "ttft +30%"},
+		{name: "requests.jsonl path", args: []string{"--out", "-", filepath.Join(base, "requests.jsonl"), filepath.Join(slow, "requests.jsonl")}, code: 1},
+		{name: "inconclusive", args: []string{base, few}, code: 2, out: "INCONCLUSIVE"},
+		{name: "bad budget", args: []string{"--budget", "x", base, same}, code: 2},
+		{name: "too few B", args: []string{"-B", "100", base, same}, code: 2},
+		{name: "one argument", args: []string{base}, code: 2},
+		{name: "missing run", args: []string{base, filepath.Join(root, "nope")}, code: 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			err := compareCmd(context.Background(), tc.args, &stdout, &stderr)
+			if c := exitOf(err); c != tc.code {
+				t.Errorf("exit %d (%v), want %d\nstdout:\n%s\nstderr:\n%s", c, err, tc.code, stdout.String(), stderr.String())
+			}
+			if !strings.Contains(stdout.String(), tc.out) {
+				t.Errorf("stdout lacks %q:\n%s", tc.out, stdout.String())
+			}
+		})
+	}
+	if _, err := os.Stat(filepath.Join(slow, compare.JSONFile)); err != nil {
+		t.Errorf("compare.json not written into NEW's directory: %v", err)
+	}
+}
+
+func TestBaselineCommand(t *testing.T) {
+	root := t.TempDir()
+	run := fakeRun(t, root, "20261128T000000Z-tiny-abcdef", 1, 200, 1)
+	os.Symlink(filepath.Base(run), filepath.Join(root, "latest"))
+	dest := filepath.Join(root, "baselines")
+	var out bytes.Buffer
+	if err := baselineCmd(context.Background(), []string{filepath.Join(root, "latest"), dest}, &out, &out); err != nil {
+		t.Fatalf("baseline: %v\n%s", err, out.String())
+	}
+	saved := filepath.Join(dest, "20261128T000000Z-tiny-abcdef")
+	for _, f := range []string{compare.RequestsFile, compare.PhasesFile, compare.ConfigFile} {
+		want, _ := os.ReadFile(filepath.Join(run, f))
+		got, err := os.ReadFile(filepath.Join(saved, f))
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s not copied verbatim: %v", f, err)
+		}
+	}
+	if err := baselineCmd(context.Background(), []string{run, dest}, &out, &out); exitOf(err) != 2 {
+		t.Errorf("saving over an existing baseline: %v, want exit 2", err)
+	}
+	if err := baselineCmd(context.Background(), []string{"--name", "main", run, dest}, &out, &out); err != nil {
+		t.Errorf("--name main: %v", err)
+	}
+	if err := baselineCmd(context.Background(), []string{"--name", "../x", run, dest}, &out, &out); exitOf(err) != 2 {
+		t.Errorf("--name ../x: %v, want exit 2", err)
+	}
+	// The saved baseline gates like the run itself.
+	if err := compareCmd(context.Background(), []string{"--out", "-", filepath.Join(dest, "main"), run}, &out, &out); err != nil {
+		t.Errorf("compare against the saved baseline: %v", err)
+	}
+}

@@ -1,0 +1,298 @@
+package compare
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/hypobench/hypobench/hypothesis"
+	"github.com/hypobench/hypobench/record"
+	"github.com/hypobench/hypobench/stats"
+)
+
+// synth builds n requests per group, deterministically from seed: TTFT is
+// 50 ms × ttftScale with log-normal noise (σ = sigma), TPOT 20 ms (σ =
+// sigma/2), 64 output tokens, E2E = TTFT + 63·TPOT.
+func synth(seed uint64, n int, ttftScale, sigma float64, groups ...Group) []record.Record {
+	rng := rand.New(rand.NewPCG(seed, 0xbe7c))
+	if len(groups) == 0 {
+		groups = []Group{{"short_long", 1}, {"long_short", 4}}
+	}
+	var rs []record.Record
+	for _, g := range groups {
+		for i := range n {
+			ttft := 0.050 * ttftScale * math.Exp(sigma*rng.NormFloat64())
+			tpot := 0.020 * math.Exp(sigma/2*rng.NormFloat64())
+			e2e := ttft + 63*tpot
+			rs = append(rs, record.Record{
+				ID: record.RequestID(len(rs) + 1), Profile: g.Profile, Concurrency: g.Concurrency, Seq: i,
+				TTFT: record.F(ttft), TPOT: record.F(tpot), E2E: record.F(e2e), Total: e2e + 0.001,
+				OutputTokens: record.I(64),
+			})
+		}
+	}
+	return rs
+}
+
+func TestCompareOutcomes(t *testing.T) {
+	type testCase struct {
+		name      string
+		n         int
+		scale     float64 // TTFT of the new run relative to the baseline
+		sigma     float64
+		opts      Options
+		want      hypothesis.Outcome
+		wantTTFT  hypothesis.Outcome // outcome of every TTFT check
+		wantMoreN bool               // NeededN must exceed n
+	}
+	run := func(t *testing.T, tc testCase) {
+		base := synth(1, tc.n, 1, tc.sigma)
+		cand := synth(2, tc.n, tc.scale, tc.sigma)
+		rep := Compare(base, cand, tc.opts)
+		if rep.Outcome != tc.want {
+			t.Errorf("outcome %s, want %s", rep.Outcome, tc.want)
+		}
+		if len(rep.Checks) != 2*3*2 {
+			t.Fatalf("%d checks, want 12 (2 groups × 3 metrics × 2 quantiles)", len(rep.Checks))
+		}
+		for _, c := range rep.Checks {
+			if tc.wantTTFT != "" && c.Metric == TTFT && c.Outcome != tc.wantTTFT {
+				t.Errorf("%s: %s (ratio %.3f CI [%.3f, %.3f]), want %s", c.Name(), c.Outcome, c.Ratio, c.CI.Lo, c.CI.Hi, tc.wantTTFT)
+			}
+		}
+		if tc.wantMoreN && rep.NeededN <= tc.n {
+			t.Errorf("NeededN %d, want more than the %d requests given", rep.NeededN, tc.n)
+		}
+		if !tc.wantMoreN && rep.Outcome != hypothesis.Inconclusive && rep.NeededN != 0 {
+			t.Errorf("NeededN %d on a decided report", rep.NeededN)
+		}
+	}
+	for _, tc := range []testCase{
+		{name: "20% slower TTFT fails", n: 200, scale: 1.20, sigma: 0.1, want: hypothesis.Fail, wantTTFT: hypothesis.Fail},
+		{name: "same TTFT passes", n: 200, scale: 1.00, sigma: 0.1, want: hypothesis.Pass, wantTTFT: hypothesis.Pass},
+		{name: "too few requests is inconclusive", n: 5, scale: 1.00, sigma: 0.1, want: hypothesis.Inconclusive, wantTTFT: hypothesis.Inconclusive, wantMoreN: true},
+		{name: "too noisy is inconclusive", n: 20, scale: 1.00, sigma: 0.5, want: hypothesis.Inconclusive, wantMoreN: true},
+		{name: "20% within a 30% TTFT budget passes", n: 200, scale: 1.20, sigma: 0.1,
+			opts: Options{Budgets: map[Metric]float64{TTFT: 0.30}}, want: hypothesis.Pass, wantTTFT: hypothesis.Pass},
+		{name: "faster passes", n: 200, scale: 0.8, sigma: 0.1, want: hypothesis.Pass, wantTTFT: hypothesis.Pass},
+	} {
+		t.Run(tc.name, func(t *testing.T) { run(t, tc) })
+	}
+}
+
+func TestCompareDeterministic(t *testing.T) {
+	base, cand := synth(1, 50, 1, 0.2), synth(2, 50, 1.05, 0.2)
+	a := Compare(base, cand, Options{Seed: 7})
+	b := Compare(base, cand, Options{Seed: 7})
+	c := Compare(base, cand, Options{Seed: 8})
+	same := true
+	for i := range a.Checks {
+		if a.Checks[i].CI != b.Checks[i].CI {
+			t.Fatalf("%s: same seed, different CI %v and %v", a.Checks[i].Name(), a.Checks[i].CI, b.Checks[i].CI)
+		}
+		same = same && a.Checks[i].CI == c.Checks[i].CI
+	}
+	if same {
+		t.Error("seeds 7 and 8 gave identical intervals: the seed is not used")
+	}
+	// A check's interval does not depend on the other groups present.
+	d := Compare(base[:50], cand[:50], Options{Seed: 7})
+	if d.Checks[0].Name() != a.Checks[6].Name() || d.Checks[0].CI != a.Checks[6].CI {
+		t.Errorf("%s alone: CI %v, with another group %s: %v", d.Checks[0].Name(), d.Checks[0].CI, a.Checks[6].Name(), a.Checks[6].CI)
+	}
+}
+
+func TestCompareGroups(t *testing.T) {
+	base := synth(1, 30, 1, 0.1, Group{"a", 1}, Group{"b", 1})
+	cand := synth(2, 30, 1, 0.1, Group{"b", 1}, Group{"c", 2})
+	// Two failed requests in the new run.
+	cand[0].ErrorClass, cand[1].ErrorClass = record.ErrTimeout, record.ErrReset
+	rep := Compare(base, cand, Options{})
+	if len(rep.OnlyBase) != 1 || rep.OnlyBase[0] != (Group{"a", 1}) {
+		t.Errorf("OnlyBase %v, want [a/c=1]", rep.OnlyBase)
+	}
+	if len(rep.OnlyNew) != 1 || rep.OnlyNew[0] != (Group{"c", 2}) {
+		t.Errorf("OnlyNew %v, want [c/c=2]", rep.OnlyNew)
+	}
+	for _, c := range rep.Checks {
+		if c.Group != (Group{"b", 1}) {
+			t.Errorf("check on %s, which is not in both runs", c.Group)
+		}
+	}
+	if len(rep.Errors) != 1 || rep.Errors[0].NewErrors != 2 || rep.Errors[0].BaseErrors != 0 {
+		t.Errorf("Errors %+v, want b/c=1 with 2 new errors", rep.Errors)
+	}
+	if len(rep.Warnings) != 3 {
+		t.Errorf("warnings %q, want 3 (errors, only base, only new)", rep.Warnings)
+	}
+	if none := Compare(synth(1, 30, 1, 0.1, Group{"a", 1}), synth(1, 30, 1, 0.1, Group{"z", 1}), Options{}); none.Outcome != hypothesis.Inconclusive {
+		t.Errorf("disjoint runs: outcome %s, want inconclusive", none.Outcome)
+	}
+}
+
+func TestOptions(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		in   Options
+		m    Metric
+		want Options
+		bud  float64
+	}{
+		{name: "zero takes defaults", m: TTFT,
+			want: Options{Budget: 0.05, Quantiles: DefaultQuantiles, B: 2000, Level: 0.90, Seed: 1, SeedSet: true, MinN: 10}, bud: 0.05},
+		{name: "per-metric budget", in: Options{Budget: 0.02, Budgets: map[Metric]float64{TPOT: 0.1}}, m: TPOT,
+			want: Options{Budget: 0.02, Budgets: map[Metric]float64{TPOT: 0.1}, Quantiles: DefaultQuantiles, B: 2000, Level: 0.90, Seed: 1, SeedSet: true, MinN: 10}, bud: 0.1},
+		{name: "other metric keeps the global budget", in: Options{Budget: 0.02, Budgets: map[Metric]float64{TPOT: 0.1}}, m: E2E,
+			want: Options{Budget: 0.02, Budgets: map[Metric]float64{TPOT: 0.1}, Quantiles: DefaultQuantiles, B: 2000, Level: 0.90, Seed: 1, SeedSet: true, MinN: 10}, bud: 0.02},
+		{name: "seed 0 when set", in: Options{SeedSet: true, B: 5000, Level: 0.95, MinN: 30, Quantiles: []float64{0.99}}, m: TTFT,
+			want: Options{Budget: 0.05, Quantiles: []float64{0.99}, B: 5000, Level: 0.95, Seed: 0, SeedSet: true, MinN: 30}, bud: 0.05},
+		{name: "bad level and B fall back", in: Options{Level: 1.5, B: -1, MinN: 1}, m: TTFT,
+			want: Options{Budget: 0.05, Quantiles: DefaultQuantiles, B: 2000, Level: 0.90, Seed: 1, SeedSet: true, MinN: 10}, bud: 0.05},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := tc.in.withDefaults()
+			if got.Budget != tc.want.Budget || got.B != tc.want.B || got.Level != tc.want.Level || got.Seed != tc.want.Seed ||
+				got.SeedSet != tc.want.SeedSet || got.MinN != tc.want.MinN || len(got.Quantiles) != len(tc.want.Quantiles) ||
+				got.Quantiles[0] != tc.want.Quantiles[0] || len(got.Budgets) != len(tc.want.Budgets) {
+				t.Errorf("withDefaults() = %+v, want %+v", got, tc.want)
+			}
+			if b := got.BudgetFor(tc.m); b != tc.bud {
+				t.Errorf("BudgetFor(%s) = %g, want %g", tc.m, b, tc.bud)
+			}
+		})
+	}
+}
+
+func TestParseBudget(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want float64
+		ok   bool
+	}{
+		{"5%", 0.05, true}, {" 2.5 % ", 0.025, true}, {"0.1", 0.1, true}, {"10%", 0.10, true},
+		{"0", 0, false}, {"-5%", 0, false}, {"abc", 0, false}, {"%", 0, false}, {"", 0, false}, {"inf", 0, false}, {"NaN%", 0, false}, {"1000%", 10, true}, {"1001%", 0, false}, {"1e308", 0, false},
+	} {
+		t.Run(tc.in, func(t *testing.T) {
+			got, err := ParseBudget(tc.in)
+			if (err == nil) != tc.ok || math.Abs(got-tc.want) > 1e-12 {
+				t.Errorf("ParseBudget(%q) = %g, %v; want %g, ok %v", tc.in, got, err, tc.want, tc.ok)
+			}
+		})
+	}
+}
+
+func TestSortedQuantile(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for n := 1; n <= 12; n++ {
+		xs := make([]float64, n)
+		for i := range xs {
+			xs[i] = rng.Float64()
+		}
+		want := make([]float64, 0, 5)
+		for _, q := range []float64{0, 0.1, 0.5, 0.9, 1} {
+			want = append(want, stats.Quantile(xs, q))
+		}
+		slices.Sort(xs)
+		for i, q := range []float64{0, 0.1, 0.5, 0.9, 1} {
+			if got := sortedQuantile(xs, q); math.Abs(got-want[i]) > 1e-15 {
+				t.Errorf("n %d q %g: %g, stats.Quantile %g", n, q, got, want[i])
+			}
+		}
+	}
+}
+
+func TestParseMetric(t *testing.T) {
+	for in, want := range map[string]Metric{"ttft": TTFT, "TPOT": TPOT, " e2e ": E2E, "itl": ""} {
+		got, err := ParseMetric(in)
+		if got != want || (err == nil) != (want != "") {
+			t.Errorf("ParseMetric(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+}
+
+func TestVerdict(t *testing.T) {
+	rep := Compare(synth(1, 200, 1, 0.1), synth(2, 200, 1.2, 0.1), Options{})
+	v := rep.Verdict()
+	if v.Outcome != hypothesis.Fail {
+		t.Errorf("verdict %s, want fail", v.Outcome)
+	}
+	if len(v.Checks) != len(rep.Checks) {
+		t.Errorf("%d verdict checks, want %d", len(v.Checks), len(rep.Checks))
+	}
+	if v.N != 800 {
+		t.Errorf("verdict n %d, want 800 (2 groups × 200 × 2 runs)", v.N)
+	}
+	if v.Checks[0].Outcome != hypothesis.Fail || v.Effect != v.Checks[0].Effect {
+		t.Errorf("headline %v %v, want the first failing check %v", v.Outcome, v.Effect, v.Checks[0].Effect)
+	}
+}
+
+// synthRounds builds rounds runs of n requests per group, each round's
+// latencies scaled by its own log-normal factor (σ = roundSigma): the
+// between-run noise a shared machine adds.
+func synthRounds(seed uint64, rounds, n int, scale, sigma, roundSigma float64, side string) []record.Record {
+	rng := rand.New(rand.NewPCG(seed, 0x40d))
+	var rs []record.Record
+	for k := range rounds {
+		f := math.Exp(roundSigma * rng.NormFloat64())
+		round := synth(seed*100+uint64(k), n, scale*f, sigma)
+		for i := range round {
+			round[i].RunID = fmt.Sprintf("%s-r%02d", side, k)
+		}
+		rs = append(rs, round...)
+	}
+	return rs
+}
+
+func TestCompareRounds(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		rounds     int
+		scale      float64
+		roundSigma float64
+		want       hypothesis.Outcome
+	}{
+		// Four rounds per side whose levels differ by ~15% from round to
+		// round: a request-level bootstrap would call the pooled 0% change
+		// decided; the two-stage one must not claim a fail or a pass.
+		{name: "between-round noise is inconclusive", rounds: 4, scale: 1, roundSigma: 0.15, want: hypothesis.Inconclusive},
+		{name: "quiet rounds, same speed passes", rounds: 4, scale: 1, roundSigma: 0.005, want: hypothesis.Pass},
+		{name: "quiet rounds, 20% slower fails", rounds: 4, scale: 1.2, roundSigma: 0.005, want: hypothesis.Fail},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			base := synthRounds(11, tc.rounds, 60, 1, 0.1, tc.roundSigma, "A")
+			cand := synthRounds(12, tc.rounds, 60, tc.scale, 0.1, tc.roundSigma, "B")
+			rep := Compare(base, cand, Options{})
+			if rep.Outcome != tc.want {
+				for _, c := range rep.Checks {
+					t.Logf("%s %s ratio %.3f CI [%.3f, %.3f]", c.Name(), c.Outcome, c.Ratio, c.CI.Lo, c.CI.Hi)
+				}
+				t.Errorf("outcome %s, want %s", rep.Outcome, tc.want)
+			}
+			c := rep.Checks[0]
+			if c.RoundsBase != tc.rounds || c.RoundsNew != tc.rounds {
+				t.Errorf("rounds %d/%d, want %d", c.RoundsBase, c.RoundsNew, tc.rounds)
+			}
+			if tc.want == hypothesis.Inconclusive && rep.NeededRounds <= tc.rounds {
+				t.Errorf("NeededRounds %d, want more than %d", rep.NeededRounds, tc.rounds)
+			}
+			if tc.roundSigma < 0.1 {
+				return
+			}
+			// The same data with the rounds hidden: the request-level
+			// bootstrap is overconfident and decides — the reason rounds
+			// are resampled.
+			for i := range base {
+				base[i].RunID = "A"
+			}
+			for i := range cand {
+				cand[i].RunID = "B"
+			}
+			if iid := Compare(base, cand, Options{}); iid.Outcome == hypothesis.Inconclusive {
+				t.Errorf("rounds hidden: outcome %s; the test data no longer show the request-level bootstrap's overconfidence", iid.Outcome)
+			}
+		})
+	}
+}

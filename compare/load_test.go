@@ -1,0 +1,264 @@
+package compare
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/hypobench/hypobench/hypothesis"
+	"github.com/hypobench/hypobench/record"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+const testConfig = `{
+  "run_id": "%s",
+  "status": "complete",
+  "model": "Qwen/Qwen2.5-7B-Instruct",
+  "seed": 1,
+  "suite": {"name": "tiny"},
+  "client": {"hostname": "ci-1", "os": "linux", "arch": "amd64", "cpus": 8, "cpu_model": "Xeon", "go": "go1.26.8"},
+  "meta": {"target": "embedded", "model": "Qwen/Qwen2.5-7B-Instruct", "engine": {"gpu": {"name": "rtx4090"}, "speed": %s}}
+}`
+
+// writeRun writes records (and a config.json unless cfg is empty) into a
+// new run directory under root.
+func writeRun(t *testing.T, root, name string, recs []record.Record, cfg string) string {
+	t.Helper()
+	dir := filepath.Join(root, name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	w, err := record.Create(filepath.Join(dir, RequestsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range recs {
+		if err := w.Write(&recs[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if cfg != "" {
+		if err := os.WriteFile(filepath.Join(dir, ConfigFile), []byte(cfg), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func config(id, speed string) string {
+	return strings.Replace(strings.Replace(testConfig, "%s", id, 1), "%s", speed, 1)
+}
+
+func TestLoad(t *testing.T) {
+	root := t.TempDir()
+	recs := synth(1, 12, 1, 0.1)
+	dir := writeRun(t, root, "run-a", recs, config("run-a", "20"))
+	bare := writeRun(t, root, "run-bare", recs[:3], "")
+	// A truncated last line is skipped with a warning.
+	f, _ := os.OpenFile(filepath.Join(bare, RequestsFile), os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(`{"id":"req_0000`)
+	f.Close()
+	abab := filepath.Join(root, "abab")
+	writeRun(t, abab, "round-1", recs[:10], config("r1", "20"))
+	writeRun(t, abab, "round-2", recs[10:], config("r2", "20"))
+	os.Symlink("round-2", filepath.Join(abab, "latest"))
+	empty := writeRun(t, root, "empty", nil, config("e", "20"))
+
+	for _, tc := range []struct {
+		name     string
+		path     string
+		n        int
+		runID    string
+		warnings int
+		config   bool
+		err      error
+	}{
+		{name: "run directory", path: dir, n: 24, runID: "run-a", config: true},
+		{name: "requests.jsonl", path: filepath.Join(dir, RequestsFile), n: 24, runID: "run-a", config: true},
+		{name: "no config, bad line", path: bare, n: 3, warnings: 2},
+		{name: "pooled rounds skip latest", path: abab, n: 24, runID: "pooled rounds", config: true},
+		{name: "no records", path: empty, err: ErrNoRecords},
+		{name: "missing", path: filepath.Join(root, "nope"), err: os.ErrNotExist},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := Load(tc.path)
+			if tc.err != nil {
+				if !errors.Is(err, tc.err) {
+					t.Fatalf("Load: %v, want %v", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Requests != tc.n || len(s.Records) != tc.n {
+				t.Errorf("%d requests, want %d", s.Requests, tc.n)
+			}
+			if s.RunID != tc.runID {
+				t.Errorf("run id %q, want %q", s.RunID, tc.runID)
+			}
+			if len(s.Warnings) != tc.warnings {
+				t.Errorf("warnings %q, want %d", s.Warnings, tc.warnings)
+			}
+			if (s.Config != nil) != tc.config {
+				t.Errorf("config %v, want present %v", s.Config, tc.config)
+			}
+		})
+	}
+}
+
+func TestIdentityWarnings(t *testing.T) {
+	parse := func(s string) *RunConfig {
+		c, err := ParseConfig("config.json", []byte(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	base := parse(config("a", "20"))
+	for _, tc := range []struct {
+		name string
+		cand *RunConfig
+		want []string // substrings, one per warning
+	}{
+		{name: "same", cand: parse(config("b", "20"))},
+		{name: "engine speed", cand: parse(config("b", "10")), want: []string{"DIFFERENT ENGINE", "speed 20 → 10"}},
+		{name: "host and target", cand: parse(strings.NewReplacer(`"ci-1"`, `"laptop"`, `"target": "embedded"`, `"target": "http://10.0.0.2:8000"`).Replace(config("b", "20"))),
+			want: []string{"DIFFERENT CLIENT HOST: baseline ci-1, new laptop", "DIFFERENT TARGET: baseline embedded, new http://10.0.0.2:8000"}},
+		{name: "no config", cand: nil, want: []string{"UNKNOWN MACHINE/TARGET"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := IdentityWarnings(base, tc.cand)
+			all := strings.Join(got, "\n")
+			if len(tc.want) == 0 && len(got) > 0 {
+				t.Errorf("warnings %q, want none", got)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(all, w) {
+					t.Errorf("warnings %q lack %q", got, w)
+				}
+			}
+		})
+	}
+}
+
+func TestParseConfigError(t *testing.T) {
+	_, err := ParseConfig("x/config.json", []byte(`{"run_id": 3}`))
+	var ce *ConfigError
+	if !errors.As(err, &ce) || ce.File != "x/config.json" || ce.Offset == 0 {
+		t.Fatalf("ParseConfig: %v, want a *ConfigError naming the file with an offset", err)
+	}
+	if c, err := ParseConfig("c.json", []byte(`{"suite": "tiny"}`)); err != nil || c.SuiteName() != "tiny" {
+		t.Errorf("suite given by name: %v %v", c, err)
+	}
+}
+
+// TestGolden holds the text table and compare.json to files in testdata/.
+func TestGolden(t *testing.T) {
+	root := t.TempDir()
+	base := synth(1, 40, 1, 0.1, Group{"short_long", 1}, Group{"long_short", 8})
+	cand := synth(2, 40, 1.2, 0.1, Group{"short_long", 1}, Group{"long_short", 8}, Group{"long_long", 8})
+	cand[3].ErrorClass = record.ErrTimeout
+	bs, err := Load(writeRun(t, root, "base", base, config("base", "20")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := Load(writeRun(t, root, "new", cand, config("new", "10")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bs.Path, cs.Path, bs.Dir, cs.Dir = "reports/baselines/base", "reports/latest", "reports/baselines/base", "reports/latest"
+	rep := Runs(bs, cs, Options{Budgets: map[Metric]float64{TTFT: 0.10}})
+	if rep.Outcome != hypothesis.Fail {
+		t.Errorf("outcome %s, want fail", rep.Outcome)
+	}
+	var text bytes.Buffer
+	if err := WriteText(&text, rep); err != nil {
+		t.Fatal(err)
+	}
+	js, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "table.golden", text.Bytes())
+	golden(t, "compare.json.golden", append(js, '\n'))
+
+	// compare.json decodes back to the same checks.
+	path := filepath.Join(root, JSONFile)
+	if err := WriteJSON(path, rep); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	var back Report
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.Outcome != rep.Outcome || len(back.Checks) != len(rep.Checks) || back.Checks[0].CI != rep.Checks[0].CI {
+		t.Errorf("compare.json round trip: %+v", back.Checks[0])
+	}
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./compare -run TestGolden -update)", err)
+	}
+	if d := cmp.Diff(string(want), string(got)); d != "" {
+		t.Errorf("%s differs (-want +got):\n%s", name, d)
+	}
+}
+
+func FuzzParseBudget(f *testing.F) {
+	for _, s := range []string{"5%", "0.05", " 10 % ", "-1", "1e309", "NaN", "%"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, err := ParseBudget(s)
+		if err == nil && !(v > 0 && v <= MaxBudget) {
+			t.Errorf("ParseBudget(%q) = %g with no error", s, v)
+		}
+	})
+}
+
+func FuzzParseConfig(f *testing.F) {
+	f.Add([]byte(config("a", "20")))
+	f.Add([]byte(`{"suite": "tiny", "meta": {"engine": null}}`))
+	f.Add([]byte(`{"run_id": 3}`))
+	f.Add([]byte(`{`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := ParseConfig("config.json", b)
+		if err != nil {
+			var ce *ConfigError
+			if !errors.As(err, &ce) {
+				t.Errorf("error %T is not a *ConfigError", err)
+			}
+			return
+		}
+		_ = c.SuiteName()
+		_ = IdentityWarnings(c, c)
+		if w := IdentityWarnings(c, c); len(w) > 0 {
+			t.Errorf("a config differs from itself: %q", w)
+		}
+	})
+}
