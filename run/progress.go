@@ -3,6 +3,7 @@ package run
 import (
 	"fmt"
 	"io"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,9 +23,12 @@ type progress struct {
 	wg    sync.WaitGroup
 }
 
+// newProgress starts the live line. On a terminal it is redrawn every
+// half second; elsewhere (logs, CI) only the final line of each phase is
+// printed.
 func newProgress(w io.Writer, ph record.Phase, total int, done, errs *atomic.Int64) *progress {
 	p := &progress{w: w, ph: ph, total: total, done: done, errs: errs, start: time.Now(), quit: make(chan struct{})}
-	if w == nil {
+	if w == nil || !isTerminal(w) {
 		return p
 	}
 	p.wg.Add(1)
@@ -55,6 +59,21 @@ func (p *progress) stop() {
 	}
 	close(p.quit)
 	p.wg.Wait()
+	if !isTerminal(p.w) {
+		p.print("")
+		fmt.Fprintln(p.w)
+		return
+	}
 	p.print("\r")
 	fmt.Fprintln(p.w)
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
