@@ -52,20 +52,26 @@ func TestPowerAndFalsePositiveRate(t *testing.T) {
 
 		h1 := runDesign(t, tag("h1"), H1Design(Default, 0, nil), eng(engine.Knobs{}, 0))
 		h1n := runDesign(t, tag("h1-null"), H1Design(Default, 0, nil), eng(engine.Knobs{FlatPrefill: true}, 0))
-		count(sound, "H1", hypothesis.H1(h1.recs, o).Outcome)
-		count(null, "H1", hypothesis.H1(h1n.recs, o).Outcome)
+		outcomes := map[string]hypothesis.Outcome{}
+		note := func(m map[string]*tally, key string, v hypothesis.Verdict) {
+			count(m, v.ID, v.Outcome)
+			outcomes[key] = v.Outcome
+		}
+		note(sound, "H1", hypothesis.H1(h1.recs, o))
+		note(null, "H1-null", hypothesis.H1(h1n.recs, o))
 
 		conc := runDesign(t, tag("conc"), ConcurrencyDesign(Default, 0, nil), eng(engine.Knobs{}, 0))
 		h2 := runDesign(t, tag("h2"), H2Design(Default, 0, nil), eng(engine.Knobs{}, 0))
 		h2n := runDesign(t, tag("h2-null"), H2Design(Default, 0, nil), eng(engine.Knobs{FreeDecode: true}, 1))
 		concFree := runDesign(t, tag("conc-free"), ConcurrencyDesign(Default, 0, nil), eng(engine.Knobs{FreeDecode: true}, 1))
-		count(sound, "H2", hypothesis.H2(h2.recs, conc.recs, o).Outcome)
-		count(null, "H2", hypothesis.H2(h2n.recs, concFree.recs, o).Outcome)
+		note(sound, "H2", hypothesis.H2(h2.recs, conc.recs, o))
+		note(null, "H2-null", hypothesis.H2(h2n.recs, concFree.recs, o))
 
 		concCB := runDesign(t, tag("conc-compute-bound"), ConcurrencyDesign(Default, 0, nil), eng(engine.Knobs{ComputeBoundDecode: true}, 0))
-		count(sound, "H3", hypothesis.H3(conc.recs, nil, o).Outcome)
-		count(null, "H3", hypothesis.H3(concCB.recs, nil, o).Outcome)
-		t.Logf("run %d/%d done", i, n)
+		note(sound, "H3", hypothesis.H3(conc.recs, nil, o))
+		note(null, "H3-null", hypothesis.H3(concCB.recs, nil, o))
+		t.Logf("run %d/%d: H1 %s, H1-null %s, H2 %s, H2-null %s, H3 %s, H3-null %s", i, n,
+			outcomes["H1"], outcomes["H1-null"], outcomes["H2"], outcomes["H2-null"], outcomes["H3"], outcomes["H3-null"])
 	}
 	for _, h := range []string{"H1", "H2", "H3"} {
 		s, z := sound[h], null[h]
