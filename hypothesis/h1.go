@@ -2,7 +2,6 @@ package hypothesis
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/hypobench/hypobench/record"
 	"github.com/hypobench/hypobench/stats"
@@ -58,13 +57,7 @@ func H1(recs []record.Record, o Options) Verdict {
 		v.Combine()
 		return v
 	}
-	kt := stats.KendallTest(o.rng(1), xs, ys, stats.Greater, o.B)
-	trend := Check{Name: "trend", Claim: "TTFT rises with prompt tokens", Test: "Kendall τ-b, " + kt.Method, Statistic: Float(kt.Statistic),
-		P: P(kt.P), Alpha: o.Alpha, Effect: Float(kt.Statistic), EffectCI: stats.CI{Lo: math.NaN(), Hi: math.NaN()}, Unit: "τ", N: kt.N, Outcome: Inconclusive}
-	if kt.P < o.Alpha {
-		trend.Outcome = Pass
-	}
-	v.Checks = append(v.Checks, trend)
+	v.Checks = append(v.Checks, trendCheck("trend", "TTFT rises with prompt tokens", xs, ys, 1, o))
 	base := gs[0].ys
 	v.Checks = append(v.Checks, growthCheck("growth", fmt.Sprintf("TTFT grows by more than %.0f%% over the prompt ladder", H1MinGrowth*100),
 		"× baseline", xs, ys, stats.Median(base), H1MinGrowth, o))

@@ -63,12 +63,7 @@ func H2(ladder, conc []record.Record, o Options) Verdict {
 		v.Combine()
 		return v
 	}
-	kt := stats.KendallTest(o.rng(2), xs, ys, stats.Greater, o.B)
-	trend := Check{Name: "e2e-trend", Claim: "E2E rises with output tokens", Test: "Kendall τ-b, " + kt.Method, Statistic: Float(kt.Statistic),
-		P: P(kt.P), Alpha: o.Alpha, Effect: Float(kt.Statistic), EffectCI: stats.CI{Lo: math.NaN(), Hi: math.NaN()}, Unit: "τ", N: kt.N, Outcome: Inconclusive}
-	if kt.P < o.Alpha {
-		trend.Outcome = Pass
-	}
+	trend := trendCheck("e2e-trend", "E2E rises with output tokens", xs, ys, 2, o)
 	growth := growthCheck("e2e-growth", fmt.Sprintf("E2E grows by more than %.0f%% over the output ladder", H2MinGrowth*100),
 		"relative", xs, ys, stats.Median(gs[0].ys), H2MinGrowth, o)
 	v.Checks = append(v.Checks, trend, growth)

@@ -157,3 +157,18 @@ func minMax(xs []float64) (lo, hi float64) {
 	}
 	return lo, hi
 }
+
+// trendCheck is the one-sided Kendall τ-b test of y on x with a seeded
+// permutation p-value (resampling stream stream); the effect is τ with its
+// bootstrap CI. It passes when p < α and is otherwise inconclusive: the
+// absence of a significant trend does not contradict a claim by itself
+// (growthCheck decides that).
+func trendCheck(name, claim string, xs, ys []float64, stream uint64, o Options) Check {
+	kt := stats.KendallTest(o.rng(stream), xs, ys, stats.Greater, o.B)
+	c := Check{Name: name, Claim: claim, Test: "Kendall τ-b, " + kt.Method, Statistic: Float(kt.Statistic),
+		P: P(kt.P), Alpha: o.Alpha, Effect: Float(kt.Statistic), EffectCI: kt.EffectCI, Unit: "τ", N: kt.N, Outcome: Inconclusive}
+	if kt.P < o.Alpha {
+		c.Outcome = Pass
+	}
+	return c
+}

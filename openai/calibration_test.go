@@ -55,10 +55,10 @@ const (
 // fails every attempt.
 func TestRecoversServerSchedule(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs 3×128 streamed requests at most")
+		t.Skip("skipped with -short: runs up to 3×128 streamed requests")
 	}
 	if raceEnabled {
-		t.Skip("the race detector slows both sides several-fold; timing is checked without it")
+		t.Skip("a timing test, skipped under -race (as under -short): the race detector slows both sides several-fold")
 	}
 	srv := openaitest.NewServer(openaitest.Config{TTFT: 2 * calDelay, TokenDelay: calDelay, Stamp: true})
 	defer srv.Close()
