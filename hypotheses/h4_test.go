@@ -83,7 +83,6 @@ func TestH4NegativeControl(t *testing.T) {
 // and analyses the trace.
 func traceH4(t *testing.T, name, src string, ec *engine.Config) hypothesis.Verdict {
 	t.Helper()
-	dir := filepath.Join(sessionDir(t), name)
 	var tracePath string
 	var hooks []func(*run.Target) run.Hook
 	if src == "profile" {
@@ -93,7 +92,11 @@ func traceH4(t *testing.T, name, src string, ec *engine.Config) hypothesis.Verdi
 			ec = &c
 		}
 		if ec != nil {
-			ec.ProfileDir = filepath.Join(dir, "traces")
+			pd, err := os.MkdirTemp(sessionDir(t), name+"-traces-")
+			if err != nil {
+				t.Fatal(err)
+			}
+			ec.ProfileDir = pd
 		}
 		hooks = append(hooks, func(tgt *run.Target) run.Hook {
 			return func(ctx context.Context, p record.Phase, edge string) error {

@@ -134,8 +134,20 @@ func runDesign(t testing.TB, name string, s *workload.Suite, ec *engine.Config, 
 	t.Helper()
 	sess.mu.Lock()
 	defer sess.mu.Unlock()
-	if r, ok := sess.runs[name]; ok {
+	// Runs with extra hooks (a profiler) are never memoised: what the
+	// hooks capture belongs to that run. Their directory gets a suffix when
+	// the name was used before (go test -count N).
+	if r, ok := sess.runs[name]; ok && len(extra) == 0 {
 		return r
+	}
+	for i := 2; len(extra) > 0; i++ {
+		if _, used := sess.runs[name]; !used {
+			break
+		}
+		if _, used := sess.runs[fmt.Sprintf("%s-%d", name, i)]; !used {
+			name = fmt.Sprintf("%s-%d", name, i)
+			break
+		}
 	}
 	env := sess.env
 	if ec != nil {
