@@ -12,7 +12,7 @@
 #   HYPOBENCH_SUITE suite for the run (default tiny-cpu)
 #   and serve.sh's and build.sh's variables.
 #
-# Budget on a 2-core machine: cold ~10 min (the Ollama build dominates),
+# Budget on an idle 2-core machine: cold ~10 min (the Ollama build dominates),
 # warm < 3 min. The server is stopped by PID on any exit.
 set -euo pipefail
 
@@ -41,7 +41,7 @@ echo "e2e: serving at $url after $(($(date +%s) - start))s" >&2
 # shown both ways. The designs are scaled to fit a few minutes: prompts up to
 # 400 repetitions (~1200 tokens on this character-level vocabulary) and
 # outputs up to 128 tokens.
-default_cmd="go test ./hypotheses/ -run '^TestRealEngine\$' -count=1 -v -timeout 14m"
+default_cmd="go test ./hypotheses/ -run '^TestRealEngine\$' -count=1 -v -timeout 40m"
 export HYPOBENCH_E2E=1
 export HYPOBENCH_REQUESTS=${HYPOBENCH_REQUESTS:-6}
 export HYPOBENCH_PROMPT_LADDER=${HYPOBENCH_PROMPT_LADDER:-40,100,200,300,400}
