@@ -223,3 +223,15 @@ func TestConfigHasNoSecret(t *testing.T) {
 		return nil
 	})
 }
+
+func TestOpenTargetAppliesEngineSpec(t *testing.T) {
+	tgt, err := OpenTarget(context.Background(), Env{Engine: "h100-sxm:llama-3.1-8b", Speed: 50}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tgt.Close()
+	b, _ := json.Marshal(tgt.Meta["engine"])
+	if !strings.Contains(string(b), "h100") || !strings.Contains(strings.ToLower(tgt.Model), "llama") {
+		t.Errorf("HYPOBENCH_ENGINE not applied: model %q, engine %s", tgt.Model, b)
+	}
+}

@@ -38,7 +38,7 @@ func OpenTarget(ctx context.Context, env Env, ec *engine.Config) (*Target, error
 		if ec != nil {
 			cfg = *ec
 		}
-		if env.Engine != "" && cfg.Spec == "" {
+		if env.Engine != "" && ec == nil {
 			cfg.Spec = env.Engine
 		}
 		if env.Speed > 0 && ec == nil {
