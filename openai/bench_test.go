@@ -26,7 +26,7 @@ import (
 //
 //	go test ./openai -run '^$' -bench Overhead -benchtime 3x
 func BenchmarkOverhead(b *testing.B) {
-	for _, streams := range []int{1, 64, 512, 2000} {
+	for _, streams := range []int{1, 64, 128, 512, 1024, 2048} {
 		b.Run(fmt.Sprintf("streams=%d", streams), func(b *testing.B) {
 			const tokens, delay = 16, 20 * time.Millisecond
 			srv := openaitest.NewServer(openaitest.Config{TTFT: delay, TokenDelay: delay, Stamp: true, NoLog: true})
