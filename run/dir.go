@@ -13,25 +13,34 @@ import (
 	"time"
 )
 
-// NewDir creates reports/<run-id>/ under root and points root/latest at it.
-// The run id is the UTC start time plus the suite name and a random suffix,
-// so ids sort by time and never collide.
-func NewDir(root, suite string) (dir, id string, err error) {
+// NewDir creates root/<run-id>/. The run id is the UTC start time plus
+// the name (a suite, "hypotheses", "abab") and a random suffix, so ids sort
+// by time and never collide. It does not move root/latest: MarkLatest does,
+// for directories that hold a run's requests.jsonl.
+func NewDir(root, name string) (dir, id string, err error) {
 	var b [3]byte
 	_, _ = rand.Read(b[:])
-	id = fmt.Sprintf("%s-%s-%s", time.Now().UTC().Format("20060102T150405Z"), suite, hex.EncodeToString(b[:]))
+	id = fmt.Sprintf("%s-%s-%s", time.Now().UTC().Format("20060102T150405Z"), name, hex.EncodeToString(b[:]))
 	dir = filepath.Join(root, id)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", "", fmt.Errorf("creating run directory: %w", err)
 	}
+	return dir, id, nil
+}
+
+// MarkLatest points root/latest at root/id, atomically (a new symlink
+// renamed over the old one).
+func MarkLatest(root, id string) error {
 	latest := filepath.Join(root, "latest")
 	tmp := latest + ".tmp-" + id
-	if err := os.Symlink(id, tmp); err == nil {
-		if err := os.Rename(tmp, latest); err != nil {
-			os.Remove(tmp)
-		}
+	if err := os.Symlink(id, tmp); err != nil {
+		return fmt.Errorf("pointing %s at %s: %w", latest, id, err)
 	}
-	return dir, id, nil
+	if err := os.Rename(tmp, latest); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("pointing %s at %s: %w", latest, id, err)
+	}
+	return nil
 }
 
 // Identity describes the machine the client ran on; a comparison across

@@ -4,7 +4,8 @@
 //	reports/<run-id>/config.json     effective configuration, identity, status
 //	reports/<run-id>/requests.jsonl  one record.Record per measured request
 //	reports/<run-id>/phases.jsonl    one record.Phase per phase, in order
-//	reports/latest                   symlink to the newest run directory
+//	reports/latest                   symlink to the newest `hypobench run` directory
+//	                                 (MarkLatest; hypothesis sessions do not move it)
 //
 // Load is closed-loop: a phase at concurrency c has c workers, each starting
 // its next request when its last one ends. Warm-up requests run before the

@@ -106,6 +106,9 @@ func runSuite(ctx context.Context, env hrun.Env, s *workload.Suite, stderr io.Wr
 	if err != nil {
 		return nil, err
 	}
+	if err := hrun.MarkLatest(env.Out, id); err != nil {
+		fmt.Fprintln(stderr, "hypobench:", err)
+	}
 	timeout := env.Timeout
 	if timeout == 0 {
 		timeout = 10 * time.Minute
