@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -162,9 +163,22 @@ func (l *loop) handle(m loopMsg) {
 	}
 }
 
-// run steps the core until ctx ends.
+// maxPreciseSlice bounds one precise sleep, so a long step still notices
+// a cancelled context.
+const maxPreciseSlice = 20 * time.Millisecond
+
+// run steps the core until ctx ends. On the system clock the loop waits
+// for a step's end with preciseSleep on its own OS thread (see
+// havePreciseSleep); it never spins, and it blocks on its inbox when idle.
 func (l *loop) run(ctx context.Context) {
 	defer close(l.done)
+	_, precise := l.clock.(systemClock)
+	precise = precise && havePreciseSleep
+	if precise {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		lockPrecise()
+	}
 	timer := l.clock.NewTimer(time.Hour)
 	timer.Stop()
 	for {
@@ -206,7 +220,17 @@ func (l *loop) run(ctx context.Context) {
 		}
 		l.lastEnd, l.chained = res.End(), true
 		end := l.wall(res.End())
-		if d := end.Sub(l.clock.Now()); d > 0 {
+		for precise {
+			d := end.Sub(l.clock.Now())
+			if d <= 0 {
+				break
+			}
+			if ctx.Err() != nil {
+				return
+			}
+			preciseSleep(min(d, maxPreciseSlice))
+		}
+		if d := end.Sub(l.clock.Now()); d > 0 && !precise {
 			timer.Reset(d)
 			select {
 			case <-timer.C:
