@@ -22,7 +22,8 @@ func TestCombine(t *testing.T) {
 	mk := func(os ...Outcome) Verdict {
 		var v Verdict
 		for i, o := range os {
-			v.Checks = append(v.Checks, Check{Name: string(rune('a' + i)), Outcome: o, NeededN: 10 * i})
+			name := string(rune('a' + i))
+			v.Checks = append(v.Checks, Check{Name: name, Test: "test " + name, Outcome: o, NeededN: 10 * i})
 		}
 		v.Combine()
 		return v
@@ -30,20 +31,25 @@ func TestCombine(t *testing.T) {
 	for _, tc := range []struct {
 		in   []Outcome
 		want Outcome
-		head string
+		head string // the check whose figures head the verdict
+		need int    // the largest NeededN
 	}{
-		{[]Outcome{Pass, Pass}, Pass, "a"},
-		{[]Outcome{Pass, Inconclusive}, Inconclusive, "b"},
-		{[]Outcome{Inconclusive, Fail}, Fail, "b"},
-		{[]Outcome{Fail, Inconclusive, Fail}, Fail, "a"},
-		{nil, Inconclusive, ""},
+		{[]Outcome{Pass, Pass}, Pass, "a", 10},
+		{[]Outcome{Pass, Inconclusive}, Inconclusive, "b", 10},
+		{[]Outcome{Inconclusive, Fail}, Fail, "b", 10},
+		{[]Outcome{Fail, Inconclusive, Fail}, Fail, "a", 20},
+		{[]Outcome{Inconclusive, Pass, Inconclusive}, Inconclusive, "a", 20},
+		{nil, Inconclusive, "", 0},
 	} {
 		v := mk(tc.in...)
 		if v.Outcome != tc.want {
 			t.Errorf("%v: outcome %s, want %s", tc.in, v.Outcome, tc.want)
 		}
-		if tc.head != "" && v.Test != "" {
-			t.Errorf("%v: headline test %q", tc.in, v.Test)
+		if want := map[bool]string{true: "test " + tc.head, false: ""}[tc.head != ""]; v.Test != want {
+			t.Errorf("%v: headline test %q, want %q", tc.in, v.Test, want)
+		}
+		if v.NeededN != tc.need {
+			t.Errorf("%v: NeededN %d, want %d", tc.in, v.NeededN, tc.need)
 		}
 	}
 }

@@ -139,7 +139,7 @@ func growthCheck(name, claim, unit string, xs, ys []float64, base float64, minGr
 	return c
 }
 
-// neededN estimates the n at which a CI centred on est would exclude bound,
+// neededFor estimates the n at which a CI centred on est would exclude bound,
 // scaling its half-width by √(n/n').
 func neededFor(n int, ci stats.CI, est, bound float64) int {
 	half := (ci.Hi - ci.Lo) / 2
