@@ -3,7 +3,6 @@ package hypothesis
 import (
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"slices"
 
 	"github.com/hypobench/hypobench/record"
@@ -105,8 +104,7 @@ func throughput(recs []record.Record, idx []int) float64 {
 
 // throughputCheck bootstraps the ratio of throughput at the highest level to
 // that at the lowest, resampling whole requests within each level
-// independently (a two-sample statistic the stats package's one-sample
-// Bootstrap does not cover).
+// independently (stats.BootstrapTwo).
 func throughputCheck(base, top []record.Record, lo, hi int, o Options) Check {
 	bound := math.Sqrt(float64(hi) / float64(lo))
 	c := Check{Name: "throughput", Claim: fmt.Sprintf("aggregate output throughput at c=%d exceeds c=%d by more than ×%.2f (elasticity > ½)", hi, lo, bound),
@@ -116,27 +114,13 @@ func throughputCheck(base, top []record.Record, lo, hi int, o Options) Check {
 		c.Effect, c.Statistic, c.EffectCI = Float(math.NaN()), Float(math.NaN()), stats.CI{Lo: math.NaN(), Hi: math.NaN()}
 		return c
 	}
-	rng := o.rng(4)
-	est := throughput(top, nil) / throughput(base, nil)
-	reps := make([]float64, o.B)
-	ib, it := make([]int, len(base)), make([]int, len(top))
-	for b := range reps {
-		resample(rng, ib)
-		resample(rng, it)
-		reps[b] = throughput(top, it) / throughput(base, ib)
-	}
-	a := (1 - o.level()) / 2
-	ci := stats.CI{Lo: stats.Quantile(reps, a), Hi: stats.Quantile(reps, 1-a), Level: o.level()}
+	est, ci := stats.BootstrapTwo(o.rng(4), len(base), len(top), o.B, o.level(), func(ib, it []int) float64 {
+		return throughput(top, it) / throughput(base, ib)
+	})
 	c.Statistic, c.Effect, c.EffectCI = Float(est), Float(est), ci
 	c.Outcome = CIOutcome(ci, bound, true)
 	if c.Outcome == Inconclusive && ci.Valid() {
 		c.NeededN = neededFor(c.N, ci, est, bound)
 	}
 	return c
-}
-
-func resample(rng *rand.Rand, idx []int) {
-	for i := range idx {
-		idx[i] = rng.IntN(len(idx))
-	}
 }

@@ -238,36 +238,30 @@ func decide(ci stats.CI, bound float64) Outcome {
 // claim: prefill − decode when true, decode − prefill otherwise.
 func twoSample(rng *rand.Rand, e Estimate, pw, dw []window, stat func([]window, []int) float64, prefillFirst bool, B int, alpha float64) Estimate {
 	level := 1 - alpha
-	ident := func(n int) []int {
-		idx := make([]int, n)
-		for i := range idx {
-			idx[i] = i
-		}
-		return idx
-	}
-	pi, di := ident(len(pw)), ident(len(dw))
 	orient := func(p, d float64) (diff, ratio float64) {
 		if prefillFirst {
 			return p - d, p / d
 		}
 		return d - p, d / p
 	}
-	e.Prefill, e.Decode = stat(pw, pi), stat(dw, di)
+	all := func(n int) []int {
+		idx := make([]int, n)
+		for i := range idx {
+			idx[i] = i
+		}
+		return idx
+	}
+	e.Prefill, e.Decode = stat(pw, all(len(pw))), stat(dw, all(len(dw)))
 	e.Diff, e.Ratio = orient(e.Prefill, e.Decode)
 	nan := stats.CI{Lo: math.NaN(), Hi: math.NaN(), Level: level}
 	e.DiffCI, e.RatioCI = nan, nan
 	if len(pw) < 2 || len(dw) < 2 || !(alpha > 0 && alpha < 1) {
 		return e
 	}
+	// One set of resamples gives both intervals.
 	diffs := make([]float64, 0, B)
 	ratios := make([]float64, 0, B)
-	for range B {
-		for i := range pi {
-			pi[i] = rng.IntN(len(pw))
-		}
-		for i := range di {
-			di[i] = rng.IntN(len(dw))
-		}
+	stats.ResampleTwo(rng, len(pw), len(dw), B, func(pi, di []int) {
 		d, r := orient(stat(pw, pi), stat(dw, di))
 		if !math.IsNaN(d) {
 			diffs = append(diffs, d)
@@ -275,14 +269,8 @@ func twoSample(rng *rand.Rand, e Estimate, pw, dw []window, stat func([]window, 
 		if !math.IsNaN(r) && !math.IsInf(r, 0) {
 			ratios = append(ratios, r)
 		}
-	}
-	ci := func(xs []float64) stats.CI {
-		if len(xs) == 0 {
-			return nan
-		}
-		return stats.CI{Lo: stats.Quantile(xs, alpha/2), Hi: stats.Quantile(xs, 1-alpha/2), Level: level}
-	}
-	e.DiffCI, e.RatioCI = ci(diffs), ci(ratios)
+	})
+	e.DiffCI, e.RatioCI = stats.PercentileCI(diffs, level), stats.PercentileCI(ratios, level)
 	return e
 }
 

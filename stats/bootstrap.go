@@ -43,11 +43,13 @@ func Bootstrap(rng *rand.Rand, n, B int, level float64, stat func(idx []int) flo
 			reps = append(reps, v)
 		}
 	}
-	return est, percentileCI(reps, level)
+	return est, PercentileCI(reps, level)
 }
 
-// percentileCI sorts reps in place and returns its central level interval.
-func percentileCI(reps []float64, level float64) CI {
+// PercentileCI sorts reps (bootstrap replicates) in place and returns their
+// central level interval: the (1−level)/2 and (1+level)/2 quantiles
+// (QuantileDefinition). It is NaN for no replicates.
+func PercentileCI(reps []float64, level float64) CI {
 	if len(reps) == 0 {
 		return nanCI(level)
 	}
@@ -92,7 +94,7 @@ func BootstrapQuantileCI(rng *rand.Rand, xs []float64, p float64, B int, level f
 		}
 		reps[b] = quantileSorted(buf, p)
 	}
-	return est, percentileCI(reps, level)
+	return est, PercentileCI(reps, level)
 }
 
 // BootstrapRatio returns stat(cand)/stat(base) and its percentile bootstrap
@@ -120,19 +122,69 @@ func BootstrapRatio(rng *rand.Rand, base, cand []float64, stat func([]float64) f
 		return ratio, nanCI(level)
 	}
 	reps := make([]float64, 0, B)
-	for range B {
-		for i := range bb {
-			bb[i] = base[rng.IntN(len(base))]
+	ResampleTwo(rng, len(base), len(cand), B, func(ib, ic []int) {
+		for i, j := range ib {
+			bb[i] = base[j]
 		}
-		for i := range cb {
-			cb[i] = cand[rng.IntN(len(cand))]
+		for i, j := range ic {
+			cb[i] = cand[j]
 		}
-		r := stat(cb) / stat(bb)
-		if !math.IsNaN(r) && !math.IsInf(r, 0) {
+		if r := stat(cb) / stat(bb); !math.IsNaN(r) && !math.IsInf(r, 0) {
 			reps = append(reps, r)
 		}
+	})
+	return ratio, PercentileCI(reps, level)
+}
+
+// ResampleTwo draws B bootstrap replicates of two independent samples of
+// sizes na and nb: for each it fills ia with na indices drawn uniformly with
+// replacement from 0..na−1, then ib likewise from 0..nb−1, and calls fn. The
+// slices are reused between calls: fn must not retain them. It is the
+// building block of two-sample statistics (a ratio of throughputs, a
+// difference of shares) and lets fn compute several of them per replicate.
+func ResampleTwo(rng *rand.Rand, na, nb, B int, fn func(ia, ib []int)) {
+	ia, ib := make([]int, na), make([]int, nb)
+	for range B {
+		for i := range ia {
+			ia[i] = rng.IntN(na)
+		}
+		for i := range ib {
+			ib[i] = rng.IntN(nb)
+		}
+		fn(ia, ib)
 	}
-	return ratio, percentileCI(reps, level)
+}
+
+// BootstrapTwo is Bootstrap for a statistic of two independent samples:
+// est is stat of the identity indices, and the interval is the percentile
+// interval of B replicates from ResampleTwo (B ≤ 0 means DefaultB), NaN and
+// infinite replicates dropped. The CI is NaN when either sample has fewer
+// than 2 observations or level is outside (0, 1).
+func BootstrapTwo(rng *rand.Rand, na, nb, B int, level float64, stat func(ia, ib []int) float64) (est float64, ci CI) {
+	if na < 1 || nb < 1 {
+		return math.NaN(), nanCI(level)
+	}
+	ident := func(n int) []int {
+		idx := make([]int, n)
+		for i := range idx {
+			idx[i] = i
+		}
+		return idx
+	}
+	est = stat(ident(na), ident(nb))
+	if na < 2 || nb < 2 || !(level > 0 && level < 1) {
+		return est, nanCI(level)
+	}
+	if B <= 0 {
+		B = DefaultB
+	}
+	reps := make([]float64, 0, B)
+	ResampleTwo(rng, na, nb, B, func(ia, ib []int) {
+		if v := stat(ia, ib); !math.IsNaN(v) && !math.IsInf(v, 0) {
+			reps = append(reps, v)
+		}
+	})
+	return est, PercentileCI(reps, level)
 }
 
 // NeededN estimates how many observations would shrink a confidence

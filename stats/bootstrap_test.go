@@ -146,3 +146,36 @@ func TestNeededN(t *testing.T) {
 		})
 	}
 }
+
+// TestBootstrapTwoMatchesRatio computes the same interval two ways: a ratio
+// of medians by BootstrapRatio on values, and by BootstrapTwo on indices,
+// from the same seed. Both draw the base sample first, so they must agree
+// exactly.
+func TestBootstrapTwoMatchesRatio(t *testing.T) {
+	t.Parallel()
+	src := rand.New(rand.NewPCG(11, 12))
+	base, cand := make([]float64, 37), make([]float64, 23)
+	for i := range base {
+		base[i] = 1 + src.ExpFloat64()
+	}
+	for i := range cand {
+		cand[i] = 1.3 + src.ExpFloat64()
+	}
+	r1, ci1 := BootstrapRatio(rand.New(rand.NewPCG(5, 6)), base, cand, Median, 999, 0.9)
+	pick := func(xs []float64, idx []int) []float64 {
+		out := make([]float64, len(idx))
+		for i, j := range idx {
+			out[i] = xs[j]
+		}
+		return out
+	}
+	r2, ci2 := BootstrapTwo(rand.New(rand.NewPCG(5, 6)), len(base), len(cand), 999, 0.9, func(ib, ic []int) float64 {
+		return Median(pick(cand, ic)) / Median(pick(base, ib))
+	})
+	if r1 != r2 || ci1 != ci2 {
+		t.Errorf("BootstrapRatio %v %v, BootstrapTwo %v %v", r1, ci1, r2, ci2)
+	}
+	if _, ci := BootstrapTwo(rand.New(rand.NewPCG(1, 1)), 1, 5, 10, 0.9, func(_, _ []int) float64 { return 1 }); ci.Valid() {
+		t.Errorf("a one-observation sample gave a CI %v", ci)
+	}
+}

@@ -256,7 +256,7 @@ func (j *jt) bootstrapEffect(rng *rand.Rand, B int, level float64) CI {
 		}
 		reps = append(reps, jOf(resampled)/j.pairs)
 	}
-	return percentileCI(reps, level)
+	return PercentileCI(reps, level)
 }
 
 // jOf computes J directly: for each ordered pair of groups, both sorted, a

@@ -237,7 +237,7 @@ func (k *kendall) bootstrapCI(rng *rand.Rand, B int, level float64) CI {
 		s := k.n0 - n1 - n2 + n3 - 2*d
 		reps = append(reps, float64(s)/math.Sqrt(float64(k.n0-n1)*float64(k.n0-n2)))
 	}
-	return percentileCI(reps, level)
+	return PercentileCI(reps, level)
 }
 
 // denseRanks maps each value to the index of its distinct value in sorted
