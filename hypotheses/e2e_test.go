@@ -62,7 +62,7 @@ func TestRealEngine(t *testing.T) {
 		r := runDesign(t, "H1", H1Design(sess.size, sess.env.Requests, sess.promptLadder), nil)
 		complete(t, r.recs)
 		v := finish(t, hypothesis.H1(r.recs, o), h1Design, r)
-		record1(t, dir, v)
+		hypothesis.Record(t, dir, v)
 		for _, l := range v.Evidence {
 			t.Logf("TTFT median at %s: %s s (CI %s)", l.Label, hypothesis.Num(l.Median), hypothesis.CIString(l.MedianCI.Lo, l.MedianCI.Hi, l.MedianCI.Level))
 		}
@@ -74,14 +74,14 @@ func TestRealEngine(t *testing.T) {
 		c := runDesign(t, "concurrency", ConcurrencyDesign(sess.size, sess.env.Requests, sess.env.Concurrency), nil)
 		complete(t, l.recs)
 		v := finish(t, hypothesis.H2(l.recs, c.recs, o), h2Design, l, c)
-		record1(t, dir, v)
+		hypothesis.Record(t, dir, v)
 		mustPass(t, v, "e2e-trend", "e2e-growth")
 	})
 
 	t.Run("H3", func(t *testing.T) {
 		c := runDesign(t, "concurrency", ConcurrencyDesign(sess.size, sess.env.Requests, sess.env.Concurrency), nil)
 		v := finish(t, hypothesis.H3(c.recs, serverEvidence(t, c), o), h3Design, c)
-		record1(t, dir, v)
+		hypothesis.Record(t, dir, v)
 		t.Logf("H3 on this engine, as found: %s", v.Outcome)
 	})
 
@@ -90,7 +90,7 @@ func TestRealEngine(t *testing.T) {
 			t.Skip("HYPOBENCH_TRACE is set: TestH4 analyses it")
 		}
 		v := hypothesis.H4Unavailable("no kernel trace: the target is a CPU engine with no profiler endpoints and HYPOBENCH_TRACE is unset", o.Seed)
-		record1(t, dir, v)
+		hypothesis.Record(t, dir, v)
 		if v.Outcome == hypothesis.Pass {
 			t.Error("H4 passed without a trace")
 		}
@@ -138,20 +138,6 @@ func complete(t *testing.T, recs []record.Record) {
 		case *r.OutputTokens != r.MaxTokens:
 			t.Errorf("%s: %d output tokens, max_tokens %d", r.ID, *r.OutputTokens, r.MaxTokens)
 		}
-	}
-}
-
-func record1(t *testing.T, dir string, v hypothesis.Verdict) {
-	t.Helper()
-	if err := hypothesis.Append(dir, v); err != nil {
-		t.Error(err)
-	}
-	t.Log(hypothesis.Summary(v))
-	for _, c := range v.Checks {
-		t.Logf("  %-12s %-12s effect %s %s CI %s", c.Name, c.Outcome, hypothesis.Num(c.Effect), c.Unit, hypothesis.CIString(c.EffectCI.Lo, c.EffectCI.Hi, c.EffectCI.Level))
-	}
-	for _, s := range v.Info {
-		t.Logf("  info: %s", s)
 	}
 }
 

@@ -42,13 +42,7 @@ func TestH1NegativeControl(t *testing.T) {
 // unless the verdict is fail.
 func assertFails(t *testing.T, v hypothesis.Verdict) {
 	t.Helper()
-	if err := hypothesis.Append(sessionDir(t), v); err != nil {
-		t.Errorf("writing verdict: %v", err)
-	}
-	t.Log(hypothesis.Summary(v))
-	for _, c := range v.Checks {
-		t.Logf("  %-12s %-12s effect %s CI [%s, %s]", c.Name, c.Outcome, hypothesis.Num(c.Effect), hypothesis.Num(c.EffectCI.Lo), hypothesis.Num(c.EffectCI.Hi))
-	}
+	hypothesis.Record(t, sessionDir(t), v)
 	if v.Outcome != hypothesis.Fail {
 		t.Errorf("negative control %s: verdict %s, want fail — the hypothesis test cannot tell a broken engine from a sound one", v.ID, v.Outcome)
 	}

@@ -19,10 +19,10 @@ func Summary(v Verdict) string {
 	return s
 }
 
-// Report writes v to dir (when dir is not empty), logs it with every check,
-// and fails t on fail — and on inconclusive unless HYPOBENCH_ACCEPT_INCONCLUSIVE=1,
-// with a message saying how many more requests would likely decide it.
-func Report(t testing.TB, dir string, v Verdict) {
+// Record writes v to dir (when dir is not empty) and logs it with every
+// check, info line and warning, without judging it: negative controls and
+// findings reported as found use it directly.
+func Record(t testing.TB, dir string, v Verdict) {
 	t.Helper()
 	if dir != "" {
 		if err := Append(dir, v); err != nil {
@@ -40,6 +40,14 @@ func Report(t testing.TB, dir string, v Verdict) {
 	for _, s := range v.Warnings {
 		t.Logf("  warning: %s", s)
 	}
+}
+
+// Report records v (see Record) and fails t on fail — and on inconclusive
+// unless HYPOBENCH_ACCEPT_INCONCLUSIVE=1, with a message saying how many
+// more requests would likely decide it.
+func Report(t testing.TB, dir string, v Verdict) {
+	t.Helper()
+	Record(t, dir, v)
 	switch v.Outcome {
 	case Fail:
 		t.Errorf("%s failed: the data contradict the claim", v.ID)
