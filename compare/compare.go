@@ -10,9 +10,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/hypobench/hypobench/hypothesis"
 	"github.com/hypobench/hypobench/record"
 	"github.com/hypobench/hypobench/stats"
+	"github.com/hypobench/hypobench/verdict"
 )
 
 // Metric names a per-request latency compared by the gate.
@@ -169,12 +169,12 @@ type Check struct {
 	RoundsBase int `json:"rounds_base"`
 	RoundsNew  int `json:"rounds_new"`
 	// Base and New are the quantile in seconds on each side.
-	Base hypothesis.Float `json:"base_s"`
-	New  hypothesis.Float `json:"new_s"`
+	Base verdict.Float `json:"base_s"`
+	New  verdict.Float `json:"new_s"`
 	// Ratio is New/Base, CI its percentile bootstrap interval.
-	Ratio   hypothesis.Float   `json:"ratio"`
-	CI      stats.CI           `json:"ci"`
-	Outcome hypothesis.Outcome `json:"outcome"`
+	Ratio   verdict.Float   `json:"ratio"`
+	CI      stats.CI        `json:"ci"`
+	Outcome verdict.Outcome `json:"outcome"`
 	// NeededN estimates the requests per side that would likely decide an
 	// inconclusive check (stats.NeededN); 0 when not applicable or unknown.
 	NeededN int `json:"needed_n,omitempty"`
@@ -197,8 +197,8 @@ func QuantileName(q float64) string {
 
 // Report is the result of comparing two runs.
 type Report struct {
-	Outcome hypothesis.Outcome `json:"outcome"`
-	Checks  []Check            `json:"checks"`
+	Outcome verdict.Outcome `json:"outcome"`
+	Checks  []Check         `json:"checks"`
 	// OnlyBase and OnlyNew are groups present in one run only; they are
 	// not compared.
 	OnlyBase []Group `json:"only_base,omitempty"`
@@ -284,35 +284,31 @@ func Compare(base, cand []record.Record, opts Options) Report {
 
 // combine sets the report's outcome and NeededN from its checks.
 func (r *Report) combine() {
-	r.Outcome = hypothesis.Pass
 	if len(r.Checks) == 0 {
-		r.Outcome = hypothesis.Inconclusive
+		r.Outcome = verdict.Inconclusive
 		r.Warnings = append(r.Warnings, "no profile × concurrency group is present in both runs: nothing was compared")
 		return
 	}
-	for _, c := range r.Checks {
-		switch c.Outcome {
-		case hypothesis.Fail:
-			r.Outcome = hypothesis.Fail
-		case hypothesis.Inconclusive:
-			if r.Outcome == hypothesis.Pass {
-				r.Outcome = hypothesis.Inconclusive
-			}
+	outs := make([]verdict.Outcome, len(r.Checks))
+	for i, c := range r.Checks {
+		outs[i] = c.Outcome
+		if c.Outcome == verdict.Inconclusive {
 			r.NeededN = max(r.NeededN, c.NeededN)
 			r.NeededRounds = max(r.NeededRounds, c.NeededRounds)
 		}
 	}
+	r.Outcome = verdict.Combine(outs...)
 }
 
 // check runs one non-inferiority test.
 func check(g Group, m Metric, q float64, base, cand sample, o Options) Check {
 	c := Check{Group: g, Metric: m, Quantile: q, Budget: o.BudgetFor(m), NBase: base.n(), NNew: cand.n(),
 		RoundsBase: len(base.rounds), RoundsNew: len(cand.rounds)}
-	c.Base = hypothesis.Float(quantile(base.flat, q))
-	c.New = hypothesis.Float(quantile(cand.flat, q))
-	c.Ratio = hypothesis.Float(math.NaN())
+	c.Base = verdict.Float(stats.Quantile(base.flat, q))
+	c.New = verdict.Float(stats.Quantile(cand.flat, q))
+	c.Ratio = verdict.Float(math.NaN())
 	c.CI = stats.CI{Lo: math.NaN(), Hi: math.NaN(), Level: o.Level}
-	c.Outcome = hypothesis.Inconclusive
+	c.Outcome = verdict.Inconclusive
 	margin := 1 + c.Budget
 	if n := min(base.n(), cand.n()); n < o.MinN {
 		c.NeededN = o.MinN
@@ -321,14 +317,14 @@ func check(g Group, m Metric, q float64, base, cand sample, o Options) Check {
 	}
 	rng := rand.New(rand.NewPCG(o.Seed, streamOf(c.Name())))
 	ratio, ci := bootstrapRatio(rng, base, cand, q, o.B, o.Level)
-	c.Ratio, c.CI = hypothesis.Float(ratio), ci
+	c.Ratio, c.CI = verdict.Float(ratio), ci
 	switch {
 	case !ci.Valid():
 		c.Detail = "bootstrap interval undefined (a zero baseline?)"
 	case ci.Hi <= margin:
-		c.Outcome = hypothesis.Pass
+		c.Outcome = verdict.Pass
 	case ci.Lo > margin:
-		c.Outcome = hypothesis.Fail
+		c.Outcome = verdict.Fail
 	default:
 		// The interval straddles the margin: estimate the n at which the
 		// interval's arm facing the margin (percentile intervals are not
@@ -347,26 +343,6 @@ func check(g Group, m Metric, q float64, base, cand sample, o Options) Check {
 		c.Detail = fmt.Sprintf("the CI straddles the margin %.3g", margin)
 	}
 	return c
-}
-
-// quantile is stats.Quantile, NaN for an empty sample.
-func quantile(xs []float64, q float64) float64 { return stats.Quantile(xs, q) }
-
-// sortedQuantile is stats.Quantile (Hyndman–Fan type 7) of a sample already
-// sorted ascending, without the copy and sort stats.Quantile makes: the
-// bootstrap calls it 2·B times per check. The test holds it to
-// stats.Quantile.
-func sortedQuantile(s []float64, q float64) float64 {
-	n := len(s)
-	if n == 0 {
-		return math.NaN()
-	}
-	h := float64(n-1) * q
-	lo := int(math.Floor(h))
-	if lo >= n-1 {
-		return s[n-1]
-	}
-	return s[lo] + (h-float64(lo))*(s[lo+1]-s[lo])
 }
 
 // streamOf derives a PCG stream from a check's name.

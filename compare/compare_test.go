@@ -4,12 +4,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"slices"
 	"testing"
 
-	"github.com/hypobench/hypobench/hypothesis"
 	"github.com/hypobench/hypobench/record"
-	"github.com/hypobench/hypobench/stats"
+	"github.com/hypobench/hypobench/verdict"
 )
 
 // synth builds n requests per group, deterministically from seed: TTFT is
@@ -43,9 +41,9 @@ func TestCompareOutcomes(t *testing.T) {
 		scale     float64 // TTFT of the new run relative to the baseline
 		sigma     float64
 		opts      Options
-		want      hypothesis.Outcome
-		wantTTFT  hypothesis.Outcome // outcome of every TTFT check
-		wantMoreN bool               // NeededN must exceed n
+		want      verdict.Outcome
+		wantTTFT  verdict.Outcome // outcome of every TTFT check
+		wantMoreN bool            // NeededN must exceed n
 	}
 	run := func(t *testing.T, tc testCase) {
 		base := synth(1, tc.n, 1, tc.sigma)
@@ -65,18 +63,18 @@ func TestCompareOutcomes(t *testing.T) {
 		if tc.wantMoreN && rep.NeededN <= tc.n {
 			t.Errorf("NeededN %d, want more than the %d requests given", rep.NeededN, tc.n)
 		}
-		if !tc.wantMoreN && rep.Outcome != hypothesis.Inconclusive && rep.NeededN != 0 {
+		if !tc.wantMoreN && rep.Outcome != verdict.Inconclusive && rep.NeededN != 0 {
 			t.Errorf("NeededN %d on a decided report", rep.NeededN)
 		}
 	}
 	for _, tc := range []testCase{
-		{name: "20% slower TTFT fails", n: 200, scale: 1.20, sigma: 0.1, want: hypothesis.Fail, wantTTFT: hypothesis.Fail},
-		{name: "same TTFT passes", n: 200, scale: 1.00, sigma: 0.1, want: hypothesis.Pass, wantTTFT: hypothesis.Pass},
-		{name: "too few requests is inconclusive", n: 5, scale: 1.00, sigma: 0.1, want: hypothesis.Inconclusive, wantTTFT: hypothesis.Inconclusive, wantMoreN: true},
-		{name: "too noisy is inconclusive", n: 20, scale: 1.00, sigma: 0.5, want: hypothesis.Inconclusive, wantMoreN: true},
+		{name: "20% slower TTFT fails", n: 200, scale: 1.20, sigma: 0.1, want: verdict.Fail, wantTTFT: verdict.Fail},
+		{name: "same TTFT passes", n: 200, scale: 1.00, sigma: 0.1, want: verdict.Pass, wantTTFT: verdict.Pass},
+		{name: "too few requests is inconclusive", n: 5, scale: 1.00, sigma: 0.1, want: verdict.Inconclusive, wantTTFT: verdict.Inconclusive, wantMoreN: true},
+		{name: "too noisy is inconclusive", n: 20, scale: 1.00, sigma: 0.5, want: verdict.Inconclusive, wantMoreN: true},
 		{name: "20% within a 30% TTFT budget passes", n: 200, scale: 1.20, sigma: 0.1,
-			opts: Options{Budgets: map[Metric]float64{TTFT: 0.30}}, want: hypothesis.Pass, wantTTFT: hypothesis.Pass},
-		{name: "faster passes", n: 200, scale: 0.8, sigma: 0.1, want: hypothesis.Pass, wantTTFT: hypothesis.Pass},
+			opts: Options{Budgets: map[Metric]float64{TTFT: 0.30}}, want: verdict.Pass, wantTTFT: verdict.Pass},
+		{name: "faster passes", n: 200, scale: 0.8, sigma: 0.1, want: verdict.Pass, wantTTFT: verdict.Pass},
 	} {
 		t.Run(tc.name, func(t *testing.T) { run(t, tc) })
 	}
@@ -127,7 +125,7 @@ func TestCompareGroups(t *testing.T) {
 	if len(rep.Warnings) != 3 {
 		t.Errorf("warnings %q, want 3 (errors, only base, only new)", rep.Warnings)
 	}
-	if none := Compare(synth(1, 30, 1, 0.1, Group{"a", 1}), synth(1, 30, 1, 0.1, Group{"z", 1}), Options{}); none.Outcome != hypothesis.Inconclusive {
+	if none := Compare(synth(1, 30, 1, 0.1, Group{"a", 1}), synth(1, 30, 1, 0.1, Group{"z", 1}), Options{}); none.Outcome != verdict.Inconclusive {
 		t.Errorf("disjoint runs: outcome %s, want inconclusive", none.Outcome)
 	}
 }
@@ -183,26 +181,6 @@ func TestParseBudget(t *testing.T) {
 	}
 }
 
-func TestSortedQuantile(t *testing.T) {
-	rng := rand.New(rand.NewPCG(3, 4))
-	for n := 1; n <= 12; n++ {
-		xs := make([]float64, n)
-		for i := range xs {
-			xs[i] = rng.Float64()
-		}
-		want := make([]float64, 0, 5)
-		for _, q := range []float64{0, 0.1, 0.5, 0.9, 1} {
-			want = append(want, stats.Quantile(xs, q))
-		}
-		slices.Sort(xs)
-		for i, q := range []float64{0, 0.1, 0.5, 0.9, 1} {
-			if got := sortedQuantile(xs, q); math.Abs(got-want[i]) > 1e-15 {
-				t.Errorf("n %d q %g: %g, stats.Quantile %g", n, q, got, want[i])
-			}
-		}
-	}
-}
-
 func TestParseMetric(t *testing.T) {
 	for in, want := range map[string]Metric{"ttft": TTFT, "TPOT": TPOT, " e2e ": E2E, "itl": ""} {
 		got, err := ParseMetric(in)
@@ -215,7 +193,7 @@ func TestParseMetric(t *testing.T) {
 func TestVerdict(t *testing.T) {
 	rep := Compare(synth(1, 200, 1, 0.1), synth(2, 200, 1.2, 0.1), Options{})
 	v := rep.Verdict()
-	if v.Outcome != hypothesis.Fail {
+	if v.Outcome != verdict.Fail {
 		t.Errorf("verdict %s, want fail", v.Outcome)
 	}
 	if len(v.Checks) != len(rep.Checks) {
@@ -224,7 +202,7 @@ func TestVerdict(t *testing.T) {
 	if v.N != 800 {
 		t.Errorf("verdict n %d, want 800 (2 groups × 200 × 2 runs)", v.N)
 	}
-	if v.Checks[0].Outcome != hypothesis.Fail || v.Effect != v.Checks[0].Effect {
+	if v.Checks[0].Outcome != verdict.Fail || v.Effect != v.Checks[0].Effect {
 		t.Errorf("headline %v %v, want the first failing check %v", v.Outcome, v.Effect, v.Checks[0].Effect)
 	}
 }
@@ -252,14 +230,14 @@ func TestCompareRounds(t *testing.T) {
 		rounds     int
 		scale      float64
 		roundSigma float64
-		want       hypothesis.Outcome
+		want       verdict.Outcome
 	}{
 		// Four rounds per side whose levels differ by ~15% from round to
 		// round: a request-level bootstrap would call the pooled 0% change
 		// decided; the two-stage one must not claim a fail or a pass.
-		{name: "between-round noise is inconclusive", rounds: 4, scale: 1, roundSigma: 0.15, want: hypothesis.Inconclusive},
-		{name: "quiet rounds, same speed passes", rounds: 4, scale: 1, roundSigma: 0.005, want: hypothesis.Pass},
-		{name: "quiet rounds, 20% slower fails", rounds: 4, scale: 1.2, roundSigma: 0.005, want: hypothesis.Fail},
+		{name: "between-round noise is inconclusive", rounds: 4, scale: 1, roundSigma: 0.15, want: verdict.Inconclusive},
+		{name: "quiet rounds, same speed passes", rounds: 4, scale: 1, roundSigma: 0.005, want: verdict.Pass},
+		{name: "quiet rounds, 20% slower fails", rounds: 4, scale: 1.2, roundSigma: 0.005, want: verdict.Fail},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			base := synthRounds(11, tc.rounds, 60, 1, 0.1, tc.roundSigma, "A")
@@ -275,7 +253,7 @@ func TestCompareRounds(t *testing.T) {
 			if c.RoundsBase != tc.rounds || c.RoundsNew != tc.rounds {
 				t.Errorf("rounds %d/%d, want %d", c.RoundsBase, c.RoundsNew, tc.rounds)
 			}
-			if tc.want == hypothesis.Inconclusive && rep.NeededRounds <= tc.rounds {
+			if tc.want == verdict.Inconclusive && rep.NeededRounds <= tc.rounds {
 				t.Errorf("NeededRounds %d, want more than %d", rep.NeededRounds, tc.rounds)
 			}
 			if tc.roundSigma < 0.1 {
@@ -290,7 +268,7 @@ func TestCompareRounds(t *testing.T) {
 			for i := range cand {
 				cand[i].RunID = "B"
 			}
-			if iid := Compare(base, cand, Options{}); iid.Outcome == hypothesis.Inconclusive {
+			if iid := Compare(base, cand, Options{}); iid.Outcome == verdict.Inconclusive {
 				t.Errorf("rounds hidden: outcome %s; the test data no longer show the request-level bootstrap's overconfidence", iid.Outcome)
 			}
 		})

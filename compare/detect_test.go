@@ -12,10 +12,10 @@ import (
 	"time"
 
 	"github.com/hypobench/hypobench/engine"
-	"github.com/hypobench/hypobench/hypothesis"
 	"github.com/hypobench/hypobench/openai"
 	"github.com/hypobench/hypobench/record"
 	"github.com/hypobench/hypobench/run"
+	"github.com/hypobench/hypobench/verdict"
 	"github.com/hypobench/hypobench/workload"
 )
 
@@ -74,19 +74,19 @@ type tally struct{ fail, ttftFail, inconclusive, pass int }
 
 func (tl *tally) add(t *testing.T, rep Report, label string) {
 	switch rep.Outcome {
-	case hypothesis.Fail:
+	case verdict.Fail:
 		tl.fail++
-	case hypothesis.Inconclusive:
+	case verdict.Inconclusive:
 		tl.inconclusive++
 	default:
 		tl.pass++
 	}
 	ttftFailed := false
 	for _, c := range rep.Checks {
-		if c.Outcome == hypothesis.Fail && strings.HasPrefix(label, "+0%") || c.Outcome != hypothesis.Pass && os.Getenv("HYPOBENCH_DETECT_DETAIL") == "1" {
+		if c.Outcome == verdict.Fail && strings.HasPrefix(label, "+0%") || c.Outcome != verdict.Pass && os.Getenv("HYPOBENCH_DETECT_DETAIL") == "1" {
 			t.Logf("%s: %s %s: %s → %s, ratio %.3f CI [%.3f, %.3f]", label, c.Outcome, c.Name(), dur(float64(c.Base)), dur(float64(c.New)), c.Ratio, c.CI.Lo, c.CI.Hi)
 		}
-		ttftFailed = ttftFailed || (c.Metric == TTFT && c.Outcome == hypothesis.Fail)
+		ttftFailed = ttftFailed || (c.Metric == TTFT && c.Outcome == verdict.Fail)
 	}
 	if ttftFailed {
 		tl.ttftFail++

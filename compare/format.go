@@ -2,6 +2,7 @@ package compare
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -10,7 +11,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/hypobench/hypobench/hypothesis"
+	"github.com/hypobench/hypobench/stats"
+	"github.com/hypobench/hypobench/verdict"
 )
 
 // Runs compares two loaded runs: Compare on their records, with the
@@ -89,7 +91,7 @@ func WriteText(w io.Writer, rep Report) error {
 		}
 		fmt.Fprintf(tw, "%s\t%s %s\t%s\t%s\t%s\t%s\t+%s\t%s\t%s\n",
 			c.Group, c.Metric, QuantileName(c.Quantile), dur(float64(c.Base)), dur(float64(c.New)),
-			change(float64(c.Ratio)), ciString(c), pct(c.Budget), n, verdict(c))
+			change(float64(c.Ratio)), ciString(c), pct(c.Budget), n, outcomeCell(c))
 	}
 	tw.Flush()
 	if len(rep.Errors) > 0 {
@@ -98,16 +100,16 @@ func WriteText(w io.Writer, rep Report) error {
 			fmt.Fprintf(&b, "  %s: base %d of %d, new %d of %d\n", e.Group, e.BaseErrors, e.BaseN, e.NewErrors, e.NewN)
 		}
 	}
-	n := map[hypothesis.Outcome]int{}
+	n := map[verdict.Outcome]int{}
 	for _, c := range rep.Checks {
 		n[c.Outcome]++
 	}
 	fmt.Fprintf(&b, "\n%d checks: %d pass, %d fail, %d inconclusive → %s\n", len(rep.Checks),
-		n[hypothesis.Pass], n[hypothesis.Fail], n[hypothesis.Inconclusive], strings.ToUpper(string(rep.Outcome)))
-	if rep.Outcome == hypothesis.Inconclusive && rep.NeededN > 0 {
+		n[verdict.Pass], n[verdict.Fail], n[verdict.Inconclusive], strings.ToUpper(string(rep.Outcome)))
+	if rep.Outcome == verdict.Inconclusive && rep.NeededN > 0 {
 		fmt.Fprintf(&b, "about %d requests per profile and level on each side would likely decide it (HYPOBENCH_REQUESTS or --requests)\n", rep.NeededN)
 	}
-	if rep.Outcome == hypothesis.Inconclusive && rep.NeededRounds > 0 {
+	if rep.Outcome == verdict.Inconclusive && rep.NeededRounds > 0 {
 		fmt.Fprintf(&b, "about %d interleaved rounds per side would likely decide it (hypobench abab --rounds)\n", rep.NeededRounds)
 	}
 	if len(rep.Warnings) > 0 {
@@ -117,12 +119,12 @@ func WriteText(w io.Writer, rep Report) error {
 	return err
 }
 
-func verdict(c Check) string {
+func outcomeCell(c Check) string {
 	s := strings.ToUpper(string(c.Outcome))
-	if c.Outcome == hypothesis.Inconclusive && c.NeededN > 0 {
+	if c.Outcome == verdict.Inconclusive && c.NeededN > 0 {
 		s += fmt.Sprintf(" (n≈%d)", c.NeededN)
 	}
-	if c.Outcome == hypothesis.Inconclusive && c.NeededRounds > 0 {
+	if c.Outcome == verdict.Inconclusive && c.NeededRounds > 0 {
 		s += fmt.Sprintf(" (rounds≈%d)", c.NeededRounds)
 	}
 	return s
@@ -169,19 +171,27 @@ func dur(s float64) string {
 	return fmt.Sprintf("%.3fms", ms)
 }
 
-// Verdict turns the report into a hypothesis verdict, so a regression gate
+// ErrNotLikeForLike is the sentinel every warning of a regression verdict
+// wraps (errors.Is): something makes the comparison less than like for like
+// (another machine or target, failed requests, groups on one side only,
+// lines or files that could not be read).
+var ErrNotLikeForLike = errors.New("not a like-for-like comparison")
+
+// Verdict turns the report into a verdict, so a regression gate
 // run as a Go test is written and reported like H1–H4: one check per
 // metric quantile and group, the effect the ratio new/base with its CI.
-func (r Report) Verdict() hypothesis.Verdict {
-	v := hypothesis.Verdict{
-		ID:       "regression",
-		Claim:    "the new run is no slower than the baseline beyond the budget (median and p90 of TTFT, TPOT, E2E per profile × concurrency)",
-		Seed:     r.Options.Seed,
-		Warnings: append([]string(nil), r.Warnings...),
+func (r Report) Verdict() verdict.Verdict {
+	v := verdict.Verdict{
+		ID:    "regression",
+		Claim: "the new run is no slower than the baseline beyond the budget (median and p90 of TTFT, TPOT, E2E per profile × concurrency)",
+		Seed:  r.Options.Seed,
+	}
+	for _, w := range r.Warnings {
+		v.Warnings = append(v.Warnings, stats.Warnf(ErrNotLikeForLike, "%s", w))
 	}
 	alpha := (1 - r.Options.Level) / 2
 	for _, c := range r.Checks {
-		v.Checks = append(v.Checks, hypothesis.Check{
+		v.Checks = append(v.Checks, verdict.Check{
 			Name:      c.Name(),
 			Claim:     fmt.Sprintf("%s %s new/base ≤ %.3g", c.Metric, QuantileName(c.Quantile), 1+c.Budget),
 			Outcome:   c.Outcome,

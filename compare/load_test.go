@@ -12,8 +12,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/hypobench/hypobench/hypothesis"
 	"github.com/hypobench/hypobench/record"
+	"github.com/hypobench/hypobench/verdict"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -180,7 +180,7 @@ func TestGolden(t *testing.T) {
 	}
 	bs.Path, cs.Path, bs.Dir, cs.Dir = "reports/baselines/base", "reports/latest", "reports/baselines/base", "reports/latest"
 	rep := Runs(bs, cs, Options{Budgets: map[Metric]float64{TTFT: 0.10}})
-	if rep.Outcome != hypothesis.Fail {
+	if rep.Outcome != verdict.Fail {
 		t.Errorf("outcome %s, want fail", rep.Outcome)
 	}
 	var text bytes.Buffer

@@ -52,12 +52,12 @@ func values(rs []record.Record, m Metric) sample {
 func bootstrapRatio(rng *rand.Rand, base, cand sample, q float64, B int, level float64) (float64, stats.CI) {
 	stat := func(xs []float64) float64 {
 		slices.Sort(xs) // a scratch copy
-		return sortedQuantile(xs, q)
+		return stats.QuantileSorted(xs, q)
 	}
 	if len(base.rounds) < 2 && len(cand.rounds) < 2 {
 		return stats.BootstrapRatio(rng, base.flat, cand.flat, stat, B, level)
 	}
-	ratio := quantile(cand.flat, q) / quantile(base.flat, q)
+	ratio := stats.Quantile(cand.flat, q) / stats.Quantile(base.flat, q)
 	nan := stats.CI{Lo: math.NaN(), Hi: math.NaN(), Level: level}
 	if base.n() < 2 || cand.n() < 2 || !(level > 0 && level < 1) {
 		return ratio, nan
@@ -74,12 +74,7 @@ func bootstrapRatio(rng *rand.Rand, base, cand sample, q float64, B int, level f
 			reps = append(reps, r)
 		}
 	}
-	if len(reps) == 0 {
-		return ratio, nan
-	}
-	slices.Sort(reps)
-	a := (1 - level) / 2
-	return ratio, stats.CI{Lo: sortedQuantile(reps, a), Hi: sortedQuantile(reps, 1-a), Level: level}
+	return ratio, stats.PercentileCI(reps, level)
 }
 
 // resampleRounds appends one two-stage resample of rounds to dst.

@@ -6,9 +6,10 @@ import (
 	"sort"
 	"testing"
 
-	"github.com/hypobench/hypobench/hypothesis"
 	"github.com/hypobench/hypobench/record"
 	"github.com/hypobench/hypobench/stats"
+	"github.com/hypobench/hypobench/verdict"
+	"github.com/hypobench/hypobench/verdict/verdicttest"
 	"github.com/hypobench/hypobench/workload"
 )
 
@@ -61,10 +62,10 @@ func TestRealEngine(t *testing.T) {
 	t.Run("H1", func(t *testing.T) {
 		r := runDesign(t, "H1", H1Design(sess.size, sess.env.Requests, sess.promptLadder), nil)
 		complete(t, r.recs)
-		v := finish(t, hypothesis.H1(r.recs, o), h1Design, r)
-		hypothesis.Record(t, dir, v)
+		v := finish(t, H1(r.recs, o), h1Design, r)
+		verdicttest.Record(t, dir, v)
 		for _, l := range v.Evidence {
-			t.Logf("TTFT median at %s: %s s (CI %s)", l.Label, hypothesis.Num(l.Median), hypothesis.CIString(l.MedianCI.Lo, l.MedianCI.Hi, l.MedianCI.Level))
+			t.Logf("TTFT median at %s: %s s (CI %s)", l.Label, verdict.Num(l.Median), verdict.CIString(l.MedianCI.Lo, l.MedianCI.Hi, l.MedianCI.Level))
 		}
 		mustPass(t, v, "trend", "growth")
 	})
@@ -73,15 +74,15 @@ func TestRealEngine(t *testing.T) {
 		l := runDesign(t, "H2", H2Design(sess.size, sess.env.Requests, sess.outputLadder), nil)
 		c := runDesign(t, "concurrency", ConcurrencyDesign(sess.size, sess.env.Requests, sess.env.Concurrency), nil)
 		complete(t, l.recs)
-		v := finish(t, hypothesis.H2(l.recs, c.recs, o), h2Design, l, c)
-		hypothesis.Record(t, dir, v)
+		v := finish(t, H2(l.recs, c.recs, o), h2Design, l, c)
+		verdicttest.Record(t, dir, v)
 		mustPass(t, v, "e2e-trend", "e2e-growth")
 	})
 
 	t.Run("H3", func(t *testing.T) {
 		c := runDesign(t, "concurrency", ConcurrencyDesign(sess.size, sess.env.Requests, sess.env.Concurrency), nil)
-		v := finish(t, hypothesis.H3(c.recs, serverEvidence(t, c), o), h3Design, c)
-		hypothesis.Record(t, dir, v)
+		v := finish(t, H3(c.recs, serverEvidence(t, c), o), h3Design, c)
+		verdicttest.Record(t, dir, v)
 		t.Logf("H3 on this engine, as found: %s", v.Outcome)
 	})
 
@@ -89,9 +90,9 @@ func TestRealEngine(t *testing.T) {
 		if sess.env.Trace != "" {
 			t.Skip("HYPOBENCH_TRACE is set: TestH4 analyses it")
 		}
-		v := hypothesis.H4Unavailable("no kernel trace: the target is a CPU engine with no profiler endpoints and HYPOBENCH_TRACE is unset", o.Seed)
-		hypothesis.Record(t, dir, v)
-		if v.Outcome == hypothesis.Pass {
+		v := H4Unavailable("no kernel trace: the target is a CPU engine with no profiler endpoints and HYPOBENCH_TRACE is unset", o.Seed)
+		verdicttest.Record(t, dir, v)
+		if v.Outcome == verdict.Pass {
 			t.Error("H4 passed without a trace")
 		}
 	})
@@ -141,14 +142,14 @@ func complete(t *testing.T, recs []record.Record) {
 	}
 }
 
-func mustPass(t *testing.T, v hypothesis.Verdict, names ...string) {
+func mustPass(t *testing.T, v verdict.Verdict, names ...string) {
 	t.Helper()
 	for _, n := range names {
 		found := false
 		for _, c := range v.Checks {
 			if c.Name == n {
 				found = true
-				if c.Outcome != hypothesis.Pass {
+				if c.Outcome != verdict.Pass {
 					t.Errorf("%s %s: %s, want pass", v.ID, n, c.Outcome)
 				}
 			}

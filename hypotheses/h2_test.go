@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/hypobench/hypobench/engine"
-	"github.com/hypobench/hypobench/hypothesis"
+	"github.com/hypobench/hypobench/verdict/verdicttest"
 )
 
 const h2Design = "output ladder at concurrency 1 (max_tokens 1, 8, 64, 256, 512 × 6, interleaved; full: × 12) and a concurrency ladder of short_long with 128 output tokens (c = 1–16; full: 1–32; ≥ 8 requests and 2 per worker per level)"
@@ -22,8 +22,8 @@ const h2Design = "output ladder at concurrency 1 (max_tokens 1, 8, 64, 256, 512 
 func TestH2(t *testing.T) {
 	l := runDesign(t, "H2", H2Design(sess.size, sess.env.Requests, sess.outputLadder), nil)
 	c := runDesign(t, "concurrency", ConcurrencyDesign(sess.size, sess.env.Requests, sess.env.Concurrency), nil)
-	v := finish(t, hypothesis.H2(l.recs, c.recs, opts()), h2Design, l, c)
-	hypothesis.Report(t, sessionDir(t), v)
+	v := finish(t, H2(l.recs, c.recs, opts()), h2Design, l, c)
+	verdicttest.Report(t, sessionDir(t), v)
 }
 
 // TestH2NegativeControl runs H2 against the embedded engine with
@@ -35,7 +35,7 @@ func TestH2NegativeControl(t *testing.T) {
 	k := engine.Knobs{FreeDecode: true}
 	l := runDesign(t, "H2-control-free-decode", H2Design(Default, 0, nil), control(k, 1, 1))
 	c := runDesign(t, "concurrency-control-free-decode", ConcurrencyDesign(Default, 0, nil), control(k, 1, 1))
-	v := finish(t, hypothesis.H2(l.recs, c.recs, opts()), h2Design, l, c)
+	v := finish(t, H2(l.recs, c.recs, opts()), h2Design, l, c)
 	v.ID, v.Claim = "H2 control", "negative control (FreeDecode engine): "+v.Claim
 	assertFails(t, v)
 }

@@ -4,8 +4,8 @@ import (
 	"testing"
 
 	"github.com/hypobench/hypobench/engine"
-	"github.com/hypobench/hypobench/hypothesis"
 	"github.com/hypobench/hypobench/run"
+	"github.com/hypobench/hypobench/verdict/verdicttest"
 )
 
 const h3Design = "concurrency ladder of short_long with 128 output tokens (c = 1–16; full: 1–32; ≥ 8 requests and 2 per worker per level)"
@@ -22,8 +22,8 @@ const h3Design = "concurrency ladder of short_long with 128 output tokens (c = 1
 // server's /metrics evidence where the target has it, are reported as found.
 func TestH3(t *testing.T) {
 	c := runDesign(t, "concurrency", ConcurrencyDesign(sess.size, sess.env.Requests, sess.env.Concurrency), nil)
-	v := finish(t, hypothesis.H3(c.recs, serverEvidence(t, c), opts()), h3Design, c)
-	hypothesis.Report(t, sessionDir(t), v)
+	v := finish(t, H3(c.recs, serverEvidence(t, c), opts()), h3Design, c)
+	verdicttest.Report(t, sessionDir(t), v)
 }
 
 // TestH3NegativeControl runs H3 against the embedded engine with
@@ -32,7 +32,7 @@ func TestH3(t *testing.T) {
 // flat, and H3 must fail.
 func TestH3NegativeControl(t *testing.T) {
 	c := runDesign(t, "concurrency-control-compute-bound", ConcurrencyDesign(Default, 0, nil), control(engine.Knobs{ComputeBoundDecode: true}, 1, 0))
-	v := finish(t, hypothesis.H3(c.recs, nil, opts()), h3Design, c)
+	v := finish(t, H3(c.recs, nil, opts()), h3Design, c)
 	v.ID, v.Claim = "H3 control", "negative control (ComputeBoundDecode engine): "+v.Claim
 	assertFails(t, v)
 }
@@ -46,5 +46,5 @@ func serverEvidence(t *testing.T, r designRun) []string {
 		t.Logf("server evidence: %v", err)
 		return nil
 	}
-	return hypothesis.ServerEvidence(sums)
+	return ServerEvidence(sums)
 }

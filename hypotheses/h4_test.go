@@ -12,10 +12,11 @@ import (
 	"testing"
 
 	"github.com/hypobench/hypobench/engine"
-	"github.com/hypobench/hypobench/hypothesis"
 	"github.com/hypobench/hypobench/kerneltrace"
 	"github.com/hypobench/hypobench/record"
 	"github.com/hypobench/hypobench/run"
+	"github.com/hypobench/hypobench/verdict"
+	"github.com/hypobench/hypobench/verdict/verdicttest"
 	"github.com/hypobench/hypobench/workload"
 )
 
@@ -60,14 +61,14 @@ func TestH4(t *testing.T) {
 		src = "profile"
 	}
 	if src == "" {
-		v := hypothesis.H4Unavailable("no kernel trace: HYPOBENCH_TRACE is unset and the target is not the embedded engine (set HYPOBENCH_TRACE=profile for a vLLM started with its torch profiler, or HYPOBENCH_TRACE=FILE)", opts().Seed)
-		if err := hypothesis.Append(sessionDir(t), v); err != nil {
+		v := H4Unavailable("no kernel trace: HYPOBENCH_TRACE is unset and the target is not the embedded engine (set HYPOBENCH_TRACE=profile for a vLLM started with its torch profiler, or HYPOBENCH_TRACE=FILE)", opts().Seed)
+		if err := verdict.Append(sessionDir(t), v); err != nil {
 			t.Error(err)
 		}
 		t.Skip("H4 could not run: HYPOBENCH_TRACE is unset and the target has no known profiler; verdict recorded as inconclusive")
 	}
 	v := traceH4(t, "H4", src, nil)
-	hypothesis.Report(t, sessionDir(t), v)
+	verdicttest.Report(t, sessionDir(t), v)
 }
 
 // TestH4NegativeControl runs H4 on the embedded engine with UniformKernels,
@@ -81,7 +82,7 @@ func TestH4NegativeControl(t *testing.T) {
 
 // traceH4 runs H4's design with the trace source src ("profile" or a file)
 // and analyses the trace.
-func traceH4(t *testing.T, name, src string, ec *engine.Config) hypothesis.Verdict {
+func traceH4(t *testing.T, name, src string, ec *engine.Config) verdict.Verdict {
 	t.Helper()
 	var tracePath string
 	var hooks []func(*run.Target) run.Hook
@@ -132,8 +133,8 @@ func traceH4(t *testing.T, name, src string, ec *engine.Config) hypothesis.Verdi
 		t.Fatalf("analysing the trace: %v", err)
 	}
 	o := opts()
-	res := kerneltrace.H4(rand.New(rand.NewPCG(o.Seed, 4)), a, kerneltrace.DefaultPrefill, kerneltrace.DefaultDecode, 0, o.B, o.Alpha)
-	v := finish(t, hypothesis.H4(res, o.Seed), h4Design, r)
+	res := H4Trace(rand.New(rand.NewPCG(o.Seed, 4)), a, H4DefaultPrefill, H4DefaultDecode, 0, o.B, o.Alpha)
+	v := finish(t, H4(res, o.Seed), h4Design, r)
 	v.Info = append(v.Info, fmt.Sprintf("trace %s: %d kernels, %d outside every phase", tracePath, a.Kernels, a.Outside))
 	return v
 }

@@ -11,10 +11,10 @@ import (
 	"time"
 
 	"github.com/hypobench/hypobench/engine"
-	"github.com/hypobench/hypobench/hypothesis"
 	"github.com/hypobench/hypobench/openai"
 	"github.com/hypobench/hypobench/record"
 	"github.com/hypobench/hypobench/run"
+	"github.com/hypobench/hypobench/verdict"
 	"github.com/hypobench/hypobench/workload"
 )
 
@@ -109,8 +109,8 @@ func control(k engine.Knobs, seed uint64, speed float64) *engine.Config {
 }
 
 // opts are the statistical options: HYPOBENCH_SEED or 1.
-func opts() hypothesis.Options {
-	o := hypothesis.DefaultOptions
+func opts() Options {
+	o := DefaultOptions
 	if sess.env.SeedSet {
 		o.Seed = sess.env.Seed
 	}
@@ -222,7 +222,7 @@ func describe(tgt *run.Target, ec *engine.Config) string {
 }
 
 // finish stamps where a verdict's data came from and reports it.
-func finish(t *testing.T, v hypothesis.Verdict, design string, runs ...designRun) hypothesis.Verdict {
+func finish(t *testing.T, v verdict.Verdict, design string, runs ...designRun) verdict.Verdict {
 	t.Helper()
 	v.Design = design
 	if len(runs) > 0 {

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/hypobench/hypobench/engine"
-	"github.com/hypobench/hypobench/hypothesis"
+	"github.com/hypobench/hypobench/verdict"
 )
 
 // TestPowerAndFalsePositiveRate measures, over HYPOBENCH_POWER_RUNS seeded
@@ -27,14 +27,14 @@ func TestPowerAndFalsePositiveRate(t *testing.T) {
 		t.Skip("set HYPOBENCH_POWER_RUNS=N to measure power and false-positive rates over N seeded runs")
 	}
 	type tally struct{ pass, fail, inconclusive int }
-	count := func(m map[string]*tally, k string, o hypothesis.Outcome) {
+	count := func(m map[string]*tally, k string, o verdict.Outcome) {
 		if m[k] == nil {
 			m[k] = &tally{}
 		}
 		switch o {
-		case hypothesis.Pass:
+		case verdict.Pass:
 			m[k].pass++
-		case hypothesis.Fail:
+		case verdict.Fail:
 			m[k].fail++
 		default:
 			m[k].inconclusive++
@@ -54,13 +54,13 @@ func TestPowerAndFalsePositiveRate(t *testing.T) {
 
 		h1 := runDesign(t, tag("h1"), H1Design(Default, 0, nil), eng(engine.Knobs{}, 0))
 		h1n := runDesign(t, tag("h1-null"), H1Design(Default, 0, nil), eng(engine.Knobs{FlatPrefill: true}, 1))
-		outcomes := map[string]hypothesis.Outcome{}
-		note := func(m map[string]*tally, key string, v hypothesis.Verdict) {
+		outcomes := map[string]verdict.Outcome{}
+		note := func(m map[string]*tally, key string, v verdict.Verdict) {
 			count(m, v.ID, v.Outcome)
 			outcomes[key] = v.Outcome
 		}
-		note(sound, "H1", hypothesis.H1(h1.recs, o))
-		note(null, "H1-null", hypothesis.H1(h1n.recs, o))
+		note(sound, "H1", H1(h1.recs, o))
+		note(null, "H1-null", H1(h1n.recs, o))
 		if only == "H1" {
 			t.Logf("run %d/%d: H1 %s, H1-null %s", i, n, outcomes["H1"], outcomes["H1-null"])
 			continue
@@ -70,12 +70,12 @@ func TestPowerAndFalsePositiveRate(t *testing.T) {
 		h2 := runDesign(t, tag("h2"), H2Design(Default, 0, nil), eng(engine.Knobs{}, 0))
 		h2n := runDesign(t, tag("h2-null"), H2Design(Default, 0, nil), eng(engine.Knobs{FreeDecode: true}, 1))
 		concFree := runDesign(t, tag("conc-free"), ConcurrencyDesign(Default, 0, nil), eng(engine.Knobs{FreeDecode: true}, 1))
-		note(sound, "H2", hypothesis.H2(h2.recs, conc.recs, o))
-		note(null, "H2-null", hypothesis.H2(h2n.recs, concFree.recs, o))
+		note(sound, "H2", H2(h2.recs, conc.recs, o))
+		note(null, "H2-null", H2(h2n.recs, concFree.recs, o))
 
 		concCB := runDesign(t, tag("conc-compute-bound"), ConcurrencyDesign(Default, 0, nil), eng(engine.Knobs{ComputeBoundDecode: true}, 0))
-		note(sound, "H3", hypothesis.H3(conc.recs, nil, o))
-		note(null, "H3-null", hypothesis.H3(concCB.recs, nil, o))
+		note(sound, "H3", H3(conc.recs, nil, o))
+		note(null, "H3-null", H3(concCB.recs, nil, o))
 		t.Logf("run %d/%d: H1 %s, H1-null %s, H2 %s, H2-null %s, H3 %s, H3-null %s", i, n,
 			outcomes["H1"], outcomes["H1-null"], outcomes["H2"], outcomes["H2-null"], outcomes["H3"], outcomes["H3-null"])
 	}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/hypobench/hypobench/compare"
 	"github.com/hypobench/hypobench/engine"
-	"github.com/hypobench/hypobench/hypothesis"
+	"github.com/hypobench/hypobench/verdict/verdicttest"
 	"github.com/hypobench/hypobench/workload"
 )
 
@@ -74,7 +74,7 @@ func TestRegression(t *testing.T) {
 		t.Logf("WARNING: %s", w)
 	}
 	design := fmt.Sprintf("suite %s of baseline %s (%d requests), %v levels, %d requests per profile and level", suite.Name, path, base.Requests, suite.Concurrency, suite.Requests)
-	hypothesis.Report(t, sessionDir(t), finish(t, rep.Verdict(), design, r))
+	verdicttest.Report(t, sessionDir(t), finish(t, rep.Verdict(), design, r))
 }
 
 // regressionSuite returns the baseline's suite with the environment's

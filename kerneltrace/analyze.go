@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hypobench/hypobench/record"
+	"github.com/hypobench/hypobench/stats"
 )
 
 // Options configures Analyze. The zero value is usable.
@@ -185,10 +186,10 @@ func Analyze(tr *Trace, phases []record.Phase, opt Options) (Analysis, error) {
 
 func phaseStats(w Window, es []Event, thr time.Duration, topN int) PhaseStats {
 	ps := PhaseStats{Window: w, Wall: time.Duration(w.End - w.Start), Kernels: len(es), Events: es, ClassTime: map[Class]time.Duration{}}
-	durs := make([]time.Duration, len(es))
+	durs := make([]float64, len(es)) // ns
 	byName := map[string]*NameStat{}
 	for i, e := range es {
-		durs[i] = e.Dur
+		durs[i] = float64(e.Dur)
 		ps.KernelTime += e.Dur
 		if thr > 0 && e.Dur >= thr {
 			ps.Long++
@@ -214,7 +215,10 @@ func phaseStats(w Window, es []Event, thr time.Duration, topN int) PhaseStats {
 		ps.LongShare = float64(ps.LongTime) / float64(ps.KernelTime)
 	}
 	slices.Sort(durs)
-	ps.P50, ps.P90, ps.P99 = quantileDur(durs, 0.5), quantileDur(durs, 0.9), quantileDur(durs, 0.99)
+	if len(durs) > 0 {
+		q := func(p float64) time.Duration { return time.Duration(math.Round(stats.QuantileSorted(durs, p))) }
+		ps.P50, ps.P90, ps.P99 = q(0.5), q(0.9), q(0.99)
+	}
 	for _, ns := range byName {
 		if ps.KernelTime > 0 {
 			ns.Share = float64(ns.Time) / float64(ps.KernelTime)
@@ -257,18 +261,6 @@ func unionBusy(es []Event, w Window) time.Duration {
 		busy += curE - curS
 	}
 	return time.Duration(busy)
-}
-
-func quantileDur(sorted []time.Duration, p float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	h := p * float64(len(sorted)-1)
-	lo := int(math.Floor(h))
-	if lo >= len(sorted)-1 {
-		return sorted[len(sorted)-1]
-	}
-	return sorted[lo] + time.Duration(math.Round((h-float64(lo))*float64(sorted[lo+1]-sorted[lo])))
 }
 
 // SplitLog10 chooses a long/short threshold adaptively: Otsu's method on the

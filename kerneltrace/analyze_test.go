@@ -1,11 +1,9 @@
 package kerneltrace
 
 import (
-	"encoding/json"
 	"errors"
 	"math"
 	"math/rand/v2"
-	"strings"
 	"testing"
 	"time"
 
@@ -184,57 +182,5 @@ func TestAnalyzeCounts(t *testing.T) {
 	}
 	if a.Threshold != (Threshold{Method: "stated", Value: 100}) {
 		t.Errorf("threshold %+v", a.Threshold)
-	}
-}
-
-// TestH4Outcomes: swapping the profiles turns the fixture's pass into a
-// fail; too coarse windows or a missing profile are inconclusive.
-func TestH4Outcomes(t *testing.T) {
-	t.Parallel()
-	s := genSynth(fixtureSeed, false)
-	a, err := Analyze(s.trace(), s.phases, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rng := func() *rand.Rand { return rand.New(rand.NewPCG(3, 4)) }
-	if r := H4(rng(), a, DefaultDecode, DefaultPrefill, 0, 500, 0.05); r.Outcome != Fail || r.LongShare.Outcome != Fail || r.ShortDensity.Outcome != Fail {
-		t.Errorf("swapped profiles: %s (%s)", r.Outcome, r.Reason)
-	}
-	if r := H4(rng(), a, DefaultPrefill, DefaultDecode, 50*time.Millisecond, 500, 0.05); r.Outcome != Inconclusive || r.PrefillWindows != 3 {
-		t.Errorf("3 windows: %s, %d windows", r.Outcome, r.PrefillWindows)
-	}
-	if r := H4(rng(), a, "huge_prompt", DefaultDecode, 0, 500, 0.05); r.Outcome != Inconclusive {
-		t.Errorf("missing profile: %s", r.Outcome)
-	}
-	r1 := H4(rng(), a, DefaultPrefill, DefaultDecode, 0, 500, 0.05)
-	r2 := H4(rng(), a, DefaultPrefill, DefaultDecode, 0, 500, 0.05)
-	if r1.LongShare.DiffCI != r2.LongShare.DiffCI {
-		t.Errorf("same seed, different CIs: %v %v", r1.LongShare.DiffCI, r2.LongShare.DiffCI)
-	}
-	if r1.LongShare.Prefill != a.Phases[2].LongShare || r1.ShortDensity.Decode != a.Phases[1].ShortDensity {
-		t.Errorf("point estimates %v %v differ from the phase statistics %v %v",
-			r1.LongShare.Prefill, r1.ShortDensity.Decode, a.Phases[2].LongShare, a.Phases[1].ShortDensity)
-	}
-}
-
-// TestH4JSON: a result with an infinite ratio and NaN intervals still
-// encodes, with nulls.
-func TestH4JSON(t *testing.T) {
-	t.Parallel()
-	u := genSynth(fixtureSeed, false)
-	a, err := Analyze(u.trace(), u.phases, Options{Threshold: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := H4(rand.New(rand.NewPCG(1, 1)), a, DefaultPrefill, DefaultDecode, 0, 200, 0.05)
-	if r.LongShare.Outcome != Fail {
-		t.Errorf("no long kernels anywhere: long-share claim %s, want fail", r.LongShare.Outcome)
-	}
-	b, err := json.Marshal(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(b), `"ratio":null`) || !strings.Contains(string(b), `"outcome":"fail"`) {
-		t.Errorf("JSON %s", b)
 	}
 }

@@ -1,7 +1,9 @@
 // Package kerneltrace reads GPU kernel traces, cuts them into the phases of
-// a hypobench run and tests H4: prefill-heavy phases spend a larger share of
-// GPU kernel time in long kernels, decode-heavy phases launch short kernels
-// more densely.
+// a hypobench run and computes per-phase kernel statistics: what H4
+// (prefill-heavy phases spend a larger share of GPU kernel time in long
+// kernels, decode-heavy phases launch short kernels more densely) is decided
+// on. The H4 test itself, a window bootstrap over an Analysis, is
+// hypotheses.H4Trace.
 //
 // # Inputs
 //
@@ -35,18 +37,11 @@
 // belongs to the phase its start lies in; kernels in no phase are counted.
 // Analyze gives per phase: kernel count and time, busy time (interval
 // union), long-kernel share of kernel time, short-kernel density per ms,
-// p50/p90/p99 of durations (type-7 quantiles), and the top kernel names
-// classified GEMM / attention / element-wise / other by name pattern.
+// p50/p90/p99 of durations (stats.QuantileSorted, type 7), and the top
+// kernel names classified GEMM / attention / element-wise / other by name
+// pattern.
 // "Long" is a stated threshold or SplitLog10's adaptive split (Otsu on
 // log10 durations); the Threshold in the result says which, and its value.
-//
-// # H4
-//
-// H4 cuts each phase into time windows and bootstraps windows (stratified
-// by side) for CIs of the difference in long-kernel share (prefill − decode)
-// and in short-kernel density (decode − prefill). The two-sample bootstrap
-// is written here because stats.Bootstrap resamples a single sample; the
-// percentiles use stats.Quantile.
 //
 // Hand-written: no Go library reads nsys exports or kineto traces; the CSV
 // and JSON readers use encoding/csv and encoding/json (a streaming Decoder,

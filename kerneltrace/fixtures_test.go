@@ -3,7 +3,6 @@ package kerneltrace
 import (
 	"context"
 	"flag"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
@@ -131,36 +130,5 @@ func TestFormatsAgree(t *testing.T) {
 		if tr := loadFixture(t, f); tr.Skipped != 2 && f == FormatCSV || tr.Skipped != 1 && f == FormatKineto {
 			t.Errorf("%s: skipped %d memory rows", f, tr.Skipped)
 		}
-	}
-}
-
-// TestH4Fixture: the fixture's timeline has the H4 structure, so H4 passes;
-// the same schedule with uniform kernel durations must not pass.
-func TestH4Fixture(t *testing.T) {
-	phases := fixturePhases(t)
-	tr := loadFixture(t, FormatKineto)
-	a, err := Analyze(tr, phases, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := H4(rand.New(rand.NewPCG(1, 2)), a, DefaultPrefill, DefaultDecode, 0, 1000, 0.05)
-	if r.Outcome != Pass {
-		t.Fatalf("H4 on the fixture: %s (%s)", r.Outcome, r.Reason)
-	}
-	if r.PrefillWindows != DefaultWindows || r.DecodeWindows != DefaultWindows {
-		t.Errorf("windows %d/%d, want %d each", r.PrefillWindows, r.DecodeWindows, DefaultWindows)
-	}
-
-	u := genSynth(fixtureSeed, true)
-	ua, err := Analyze(u.trace(), u.phases, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ur := H4(rand.New(rand.NewPCG(1, 2)), ua, DefaultPrefill, DefaultDecode, 0, 1000, 0.05)
-	if ur.Outcome == Pass {
-		t.Fatalf("H4 passed on uniform kernels: %s", ur.Reason)
-	}
-	if ur.LongShare.Outcome == Pass {
-		t.Errorf("long-share claim passed on uniform kernels: %+v", ur.LongShare)
 	}
 }

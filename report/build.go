@@ -10,8 +10,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/hypobench/hypobench/hypothesis"
 	"github.com/hypobench/hypobench/record"
+	"github.com/hypobench/hypobench/verdict"
 )
 
 // File names in the run directory.
@@ -100,7 +100,7 @@ func BuildContext(ctx context.Context, dir string, opts Options) (*Built, error)
 		return nil, fmt.Errorf("building the report of %s: %w", dir, err)
 	}
 	skip(bad)
-	verdicts, verdictBad, err := hypothesis.Read(dir)
+	verdicts, verdictBad, err := verdict.Read(dir)
 	if err != nil {
 		return nil, fmt.Errorf("building the report of %s: reading verdicts: %w", dir, err)
 	}
@@ -155,10 +155,10 @@ func BuildContext(ctx context.Context, dir string, opts Options) (*Built, error)
 	}
 	if len(verdicts) > 0 || len(verdictBad) > 0 {
 		var hm bytes.Buffer
-		if err := hypothesis.WriteMarkdown(&hm, verdicts, verdictBad); err != nil {
-			return nil, fmt.Errorf("rendering %s: %w", hypothesis.MarkdownFile, err)
+		if err := verdict.WriteMarkdown(&hm, verdicts, verdictBad); err != nil {
+			return nil, fmt.Errorf("rendering %s: %w", verdict.MarkdownFile, err)
 		}
-		if err := b.write(hypothesis.MarkdownFile, hm.Bytes()); err != nil {
+		if err := b.write(verdict.MarkdownFile, hm.Bytes()); err != nil {
 			return nil, err
 		}
 	}

@@ -9,9 +9,9 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/hypobench/hypobench/hypothesis"
 	"github.com/hypobench/hypobench/record"
 	"github.com/hypobench/hypobench/stats"
+	"github.com/hypobench/hypobench/verdict"
 )
 
 var update = flag.Bool("update", false, "rewrite the fixture run directory and the golden files under testdata/")
@@ -96,16 +96,16 @@ func genRun(seed uint64, perGroup int) ([]record.Record, []record.Phase) {
 func round6(x float64) float64 { return math.Round(x*1e6) / 1e6 }
 
 // fixtureVerdicts are the two verdicts of the fixture's hypotheses.jsonl.
-func fixtureVerdicts() []hypothesis.Verdict {
-	h1 := hypothesis.Verdict{ID: "H1", Claim: "TTFT grows with prompt length <at concurrency 1>", Outcome: hypothesis.Pass,
-		Test: "Kendall τ-b, permutation p", P: hypothesis.P(0.0002), Alpha: 0.05, Unit: "ms/token", N: 48, Seed: 7,
+func fixtureVerdicts() []verdict.Verdict {
+	h1 := verdict.Verdict{ID: "H1", Claim: "TTFT grows with prompt length <at concurrency 1>", Outcome: verdict.Pass,
+		Test: "Kendall τ-b, permutation p", P: verdict.P(0.0002), Alpha: 0.05, Unit: "ms/token", N: 48, Seed: 7,
 		EffectCI: stats.CI{Lo: 0.041, Hi: 0.058, Level: 0.95}}
 	h1.Effect = 0.05
-	h2 := hypothesis.Verdict{ID: "H2", Claim: "E2E tracks max_tokens", Outcome: hypothesis.Inconclusive,
+	h2 := verdict.Verdict{ID: "H2", Claim: "E2E tracks max_tokens", Outcome: verdict.Inconclusive,
 		Test: "Theil–Sen slope CI", Alpha: 0.05, Unit: "s/token", N: 24, Seed: 7, NeededN: 60,
 		EffectCI: stats.CI{Lo: -0.001, Hi: 0.03, Level: 0.95}}
 	h2.Effect = 0.012
-	return []hypothesis.Verdict{h1, h2}
+	return []verdict.Verdict{h1, h2}
 }
 
 // writeFixture writes the synthetic run directory into dir.
@@ -114,7 +114,7 @@ func writeFixture(t testing.TB, dir string) {
 	recs, phases := genRun(1, 12)
 	writeJSONL(t, filepath.Join(dir, RequestsFile), recs)
 	writeJSONL(t, filepath.Join(dir, PhasesFile), phases)
-	writeJSONL(t, filepath.Join(dir, hypothesis.JSONLFile), fixtureVerdicts())
+	writeJSONL(t, filepath.Join(dir, verdict.JSONLFile), fixtureVerdicts())
 	cfg := map[string]any{
 		"run_id": "20261128T180000Z-tiny-abc123", "status": "complete",
 		"started": "2026-11-28T18:00:00Z", "ended": "2026-11-28T18:01:00Z", "model": "fixture-model",
@@ -161,7 +161,7 @@ func copyFixture(t *testing.T) string {
 		writeFixture(t, fixtureDir)
 	}
 	dir := t.TempDir()
-	for _, name := range []string{RequestsFile, PhasesFile, ConfigFile, hypothesis.JSONLFile} {
+	for _, name := range []string{RequestsFile, PhasesFile, ConfigFile, verdict.JSONLFile} {
 		b, err := os.ReadFile(filepath.Join(fixtureDir, name))
 		if err != nil {
 			t.Fatalf("reading the fixture (run with -update to create it): %v", err)

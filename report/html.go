@@ -6,7 +6,7 @@ import (
 	"html/template"
 	"io"
 
-	"github.com/hypobench/hypobench/hypothesis"
+	"github.com/hypobench/hypobench/verdict"
 )
 
 // Page is what index.html shows. Every string is escaped by html/template;
@@ -38,15 +38,15 @@ type VerdictRow struct {
 	N                                int
 }
 
-func verdictRows(vs []hypothesis.Verdict) []VerdictRow {
+func verdictRows(vs []verdict.Verdict) []VerdictRow {
 	out := make([]VerdictRow, len(vs))
 	for i, v := range vs {
-		key := hypothesis.Num(v.Effect)
+		key := verdict.Num(v.Effect)
 		if v.Unit != "" {
 			key += " " + v.Unit
 		}
-		key += " " + hypothesis.CIString(v.EffectCI.Lo, v.EffectCI.Hi, v.EffectCI.Level)
-		out[i] = VerdictRow{ID: v.ID, Outcome: string(v.Outcome), Claim: v.Claim, Key: key, Test: v.Test, P: hypothesis.PString(v.P), N: v.N}
+		key += " " + verdict.CIString(v.EffectCI.Lo, v.EffectCI.Hi, v.EffectCI.Level)
+		out[i] = VerdictRow{ID: v.ID, Outcome: string(v.Outcome), Claim: v.Claim, Key: key, Test: v.Test, P: verdict.PString(v.P), N: v.N}
 	}
 	return out
 }

@@ -55,7 +55,7 @@ func PercentileCI(reps []float64, level float64) CI {
 	}
 	slices.Sort(reps)
 	a := (1 - level) / 2
-	return CI{Lo: quantileSorted(reps, a), Hi: quantileSorted(reps, 1-a), Level: level}
+	return CI{Lo: QuantileSorted(reps, a), Hi: QuantileSorted(reps, 1-a), Level: level}
 }
 
 // BootstrapQuantileCI returns the p-quantile of xs (QuantileDefinition) and
@@ -72,7 +72,7 @@ func BootstrapQuantileCI(rng *rand.Rand, xs []float64, p float64, B int, level f
 	}
 	sorted := slices.Clone(xs)
 	slices.Sort(sorted)
-	est = quantileSorted(sorted, p)
+	est = QuantileSorted(sorted, p)
 	if B <= 0 {
 		B = DefaultB
 	}
@@ -92,7 +92,7 @@ func BootstrapQuantileCI(rng *rand.Rand, xs []float64, p float64, B int, level f
 		for i, j := range idx {
 			buf[i] = sorted[j]
 		}
-		reps[b] = quantileSorted(buf, p)
+		reps[b] = QuantileSorted(buf, p)
 	}
 	return est, PercentileCI(reps, level)
 }

@@ -8,7 +8,8 @@
 //
 // Every percentile and median uses one definition, QuantileDefinition:
 // Hyndman and Fan's type 7 (linear interpolation between order statistics,
-// R's default, NumPy's "linear"). QuantileCI gives a distribution-free
+// R's default, NumPy's "linear"), implemented once in QuantileSorted, which
+// every other package calls for a sorted sample. QuantileCI gives a distribution-free
 // interval from order statistics; Bootstrap, BootstrapQuantileCI and
 // BootstrapRatio give percentile bootstrap intervals that resample whole
 // observations (whole requests), and NeededN turns an interval that is too
@@ -41,9 +42,11 @@
 //
 // Functions returning a Result report too little data (or a degenerate
 // sample, such as a constant one) as NaN Statistic, P and Effect with a
-// warning that starts with ErrTooFewData's text; a caller must treat such a
-// Result as inconclusive. Functions returning plain numbers return NaN, and
-// intervals that cannot be formed have NaN bounds (CI.Valid reports it).
+// warning wrapping ErrTooFewData (errors.Is; its text starts with
+// ErrTooFewData's); a caller must treat such a Result as inconclusive.
+// Warnings are []error, as in golang.org/x/perf's benchmath; the others wrap
+// ErrTies or ErrDropped, and Warnf builds one with its own message.
+// Functions returning plain numbers return NaN, and intervals that cannot be formed have NaN bounds (CI.Valid reports it).
 //
 // # What comes from libraries and what is hand-written
 //
@@ -56,7 +59,7 @@
 //
 // Hand-written, because no library in the module provides it in a usable
 // form:
-//   - Quantile: a type-7 quantile on an already sorted slice, so bootstrap
+//   - QuantileSorted: a type-7 quantile on an already sorted slice, so bootstrap
 //     replicates and multiple quantiles sort once (montanaflynn/stats'
 //     Percentile implements the same definition but takes percents and
 //     copies and sorts on every call; the tests check both agree).

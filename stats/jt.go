@@ -56,7 +56,7 @@ func JonckheereTerpstra(groups [][]float64, alt Alternative) Result {
 	r.Statistic = float64(twoJ) / 2
 	r.Effect = r.Statistic / j.pairs
 	if j.hasTies && j.n < 30 {
-		r.Warnings = append(r.Warnings, "ties in a small sample: the normal approximation may be poor; prefer JonckheereTerpstraPerm")
+		r.Warnings = append(r.Warnings, fmt.Errorf("%w: the normal approximation may be poor; prefer JonckheereTerpstraPerm", ErrTies))
 	}
 	return r
 }
@@ -133,7 +133,7 @@ func newJT(name string, groups [][]float64, alt Alternative) (*jt, Result, bool)
 	var pooled []obs
 	for i, g := range groups {
 		if len(g) == 0 {
-			r.Warnings = append(r.Warnings, fmt.Sprintf("group %d is empty and was dropped", i))
+			r.Warnings = append(r.Warnings, Warnf(ErrDropped, "group %d is empty and was dropped", i))
 			continue
 		}
 		if slices.ContainsFunc(g, math.IsNaN) {

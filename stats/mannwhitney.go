@@ -55,7 +55,7 @@ func MannWhitney(x, y []float64, alt Alternative) Result {
 	}
 	r.Effect, r.EffectCI = HodgesLehmann(x, y, DefaultLevel)
 	if !r.EffectCI.Valid() {
-		r.Warnings = append(r.Warnings, fmt.Sprintf("samples of %d and %d are too small for a %g%% interval of the shift", len(x), len(y), 100*DefaultLevel))
+		r.Warnings = append(r.Warnings, Warnf(ErrTooFewData, "samples of %d and %d are too small for a %g%% interval of the shift", len(x), len(y), 100*DefaultLevel))
 	}
 	return r
 }

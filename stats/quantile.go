@@ -29,13 +29,15 @@ func Quantile(xs []float64, p float64) float64 {
 		return math.NaN()
 	}
 	slices.Sort(s)
-	return quantileSorted(s, p)
+	return QuantileSorted(s, p)
 }
 
-// quantileSorted is Quantile for a sample already sorted ascending and free
-// of NaNs; it lets callers that need several quantiles, or one per bootstrap
-// replicate, sort once.
-func quantileSorted(s []float64, p float64) float64 {
+// QuantileSorted is Quantile for a sample s already sorted ascending and
+// free of NaNs, without Quantile's copy and sort: callers that need several
+// quantiles, or one per bootstrap replicate, sort once. It is the package's
+// one implementation of the type-7 definition; it returns NaN when s is
+// empty or p is outside [0, 1].
+func QuantileSorted(s []float64, p float64) float64 {
 	n := len(s)
 	if n == 0 || !(p >= 0 && p <= 1) {
 		return math.NaN()

@@ -184,3 +184,29 @@ func TestQuantileCICoverage(t *testing.T) {
 		}
 	}
 }
+
+// TestQuantileSorted holds QuantileSorted on a sorted copy to Quantile.
+func TestQuantileSorted(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(3, 4))
+	ps := []float64{0, 0.1, 0.5, 0.9, 1}
+	for n := 1; n <= 12; n++ {
+		xs := make([]float64, n)
+		for i := range xs {
+			xs[i] = rng.Float64()
+		}
+		want := make([]float64, len(ps))
+		for i, p := range ps {
+			want[i] = Quantile(xs, p)
+		}
+		slices.Sort(xs)
+		for i, p := range ps {
+			if got := QuantileSorted(xs, p); got != want[i] {
+				t.Errorf("n %d p %g: QuantileSorted %g, Quantile %g", n, p, got, want[i])
+			}
+		}
+	}
+	if got := QuantileSorted(nil, 0.5); !math.IsNaN(got) {
+		t.Errorf("QuantileSorted(nil) = %g, want NaN", got)
+	}
+}

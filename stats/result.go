@@ -2,6 +2,7 @@ package stats
 
 import (
 	"errors"
+	"fmt"
 	"math"
 )
 
@@ -72,13 +73,38 @@ type Result struct {
 	P         float64
 	Effect    float64
 	EffectCI  CI
-	Warnings  []string
+	Warnings  []error
 }
 
-// ErrTooFewData is the condition "too little data for this statistic".
-// Functions returning a Result report it as a warning whose text starts with
-// ErrTooFewData.Error(); scalar functions return NaN instead.
-var ErrTooFewData = errors.New("too little data")
+// Sentinel conditions carried in Result.Warnings; test for them with
+// errors.Is.
+var (
+	// ErrTooFewData is the condition "too little data for this
+	// statistic". Functions returning a Result report it as a warning
+	// wrapping it (whose text starts with ErrTooFewData.Error()); scalar
+	// functions return NaN instead.
+	ErrTooFewData = errors.New("too little data")
+	// ErrTies is the condition "ties make an approximation poor".
+	ErrTies = errors.New("ties in a small sample")
+	// ErrDropped is the condition "part of the input was left out" (an
+	// empty group, a failed request).
+	ErrDropped = errors.New("input dropped")
+)
+
+// Warnf returns a warning whose message is format applied to a and which
+// wraps sentinel, so that errors.Is(w, sentinel) holds while the message
+// reads as written.
+func Warnf(sentinel error, format string, a ...any) error {
+	return &warning{msg: fmt.Sprintf(format, a...), err: sentinel}
+}
+
+type warning struct {
+	msg string
+	err error
+}
+
+func (w *warning) Error() string { return w.msg }
+func (w *warning) Unwrap() error { return w.err }
 
 // nanCI returns an interval with NaN bounds at the given level.
 func nanCI(level float64) CI {
@@ -91,6 +117,6 @@ func inconclusive(test string, alt Alternative, n int, level float64, why string
 		Test: test, Alt: alt, N: n,
 		Statistic: math.NaN(), P: math.NaN(), Effect: math.NaN(),
 		EffectCI: nanCI(level),
-		Warnings: []string{ErrTooFewData.Error() + ": " + why},
+		Warnings: []error{fmt.Errorf("%w: %s", ErrTooFewData, why)},
 	}
 }

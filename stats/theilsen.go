@@ -41,13 +41,13 @@ func TheilSen(x, y []float64, level float64) (slope, intercept float64, ci CI) {
 		return nan, nan, nanCI(level)
 	}
 	slices.Sort(slopes)
-	slope = quantileSorted(slopes, 0.5)
+	slope = QuantileSorted(slopes, 0.5)
 	resid := make([]float64, n)
 	for i := range resid {
 		resid[i] = y[i] - slope*x[i]
 	}
 	slices.Sort(resid)
-	intercept = quantileSorted(resid, 0.5)
+	intercept = QuantileSorted(resid, 0.5)
 
 	if !(level > 0 && level < 1) {
 		return slope, intercept, nanCI(level)

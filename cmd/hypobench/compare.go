@@ -13,9 +13,9 @@ import (
 
 	"github.com/hypobench/hypobench/compare"
 	"github.com/hypobench/hypobench/engine"
-	"github.com/hypobench/hypobench/hypothesis"
 	"github.com/hypobench/hypobench/openai"
 	hrun "github.com/hypobench/hypobench/run"
+	"github.com/hypobench/hypobench/verdict"
 	"github.com/hypobench/hypobench/workload"
 )
 
@@ -146,9 +146,9 @@ func gate(base, cand *compare.Source, opts compare.Options, out string, stdout, 
 		fmt.Fprintf(stdout, "wrote %s\n", out)
 	}
 	switch rep.Outcome {
-	case hypothesis.Pass:
+	case verdict.Pass:
 		return nil
-	case hypothesis.Fail:
+	case verdict.Fail:
 		return &ExitError{Code: 1, Msg: "compare: FAIL: the new run regressed beyond the budget"}
 	}
 	return &ExitError{Code: 2, Msg: "compare: INCONCLUSIVE: the data cannot tell; see the n column"}

@@ -11,8 +11,10 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/hypobench/hypobench/hypotheses"
 	"github.com/hypobench/hypobench/kerneltrace"
 	"github.com/hypobench/hypobench/record"
+	"github.com/hypobench/hypobench/verdict"
 )
 
 func init() {
@@ -33,12 +35,12 @@ func traceCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	threshold := fs.Duration("threshold", 0, "long-kernel threshold (e.g. 100us); 0 = adaptive (Otsu on log10 durations)")
 	format := fs.String("format", "auto", "trace format: auto, sqlite, csv or kineto")
 	base := fs.Int64("base-unix-ns", 0, "unix ns of the capture start, for traces without a time base (nsys CSV)")
-	window := fs.Duration("window", 0, fmt.Sprintf("H4 bootstrap window length; 0 = %d windows per phase", kerneltrace.DefaultWindows))
-	b := fs.Int("b", kerneltrace.DefaultB, "bootstrap replicates")
+	window := fs.Duration("window", 0, fmt.Sprintf("H4 bootstrap window length; 0 = %d windows per phase", hypotheses.H4DefaultWindows))
+	b := fs.Int("b", hypotheses.H4DefaultB, "bootstrap replicates")
 	alpha := fs.Float64("alpha", 0.05, "1 − confidence level of the H4 intervals")
 	seed := fs.Uint64("seed", 1, "bootstrap seed")
-	prefill := fs.String("prefill", kerneltrace.DefaultPrefill, "prefill-heavy profile")
-	decode := fs.String("decode", kerneltrace.DefaultDecode, "decode-heavy profile")
+	prefill := fs.String("prefill", hypotheses.H4DefaultPrefill, "prefill-heavy profile")
+	decode := fs.String("decode", hypotheses.H4DefaultDecode, "decode-heavy profile")
 	topN := fs.Int("top", 3, "kernel names listed per phase")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: hypobench trace [flags] TRACE")
@@ -84,14 +86,14 @@ func traceCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return unusable(err)
 	}
 	rng := rand.New(rand.NewPCG(*seed, 0))
-	res := kerneltrace.H4(rng, a, *prefill, *decode, *window, *b, *alpha)
+	res := hypotheses.H4Trace(rng, a, *prefill, *decode, *window, *b, *alpha)
 	res.Seed = *seed
 	printAnalysis(stdout, a)
 	printH4(stdout, res)
 	switch res.Outcome {
-	case kerneltrace.Pass:
+	case verdict.Pass:
 		return nil
-	case kerneltrace.Fail:
+	case verdict.Fail:
 		return &ExitError{Code: 1}
 	}
 	return &ExitError{Code: 2}
@@ -134,16 +136,16 @@ func printAnalysis(w io.Writer, a kerneltrace.Analysis) {
 	}
 }
 
-func printH4(w io.Writer, r kerneltrace.H4Result) {
+func printH4(w io.Writer, r hypotheses.H4Result) {
 	fmt.Fprintf(w, "\nH4 %s: %s\n", strings.ToUpper(string(r.Outcome)), r.Reason)
-	win := fmt.Sprintf("%d per phase", kerneltrace.DefaultWindows)
+	win := fmt.Sprintf("%d per phase", hypotheses.H4DefaultWindows)
 	if r.Window > 0 {
 		win = r.Window.String()
 	}
 	fmt.Fprintf(w, "  %s phases %v vs %s phases %v; windows %d vs %d (%s); kernels %d vs %d\n",
 		r.Prefill, r.PrefillPhases, r.Decode, r.DecodePhases, r.PrefillWindows, r.DecodeWindows, win, r.PrefillKernels, r.DecodeKernels)
 	fmt.Fprintf(w, "  bootstrap B=%d, %.0f%% percentile intervals, seed %d; threshold %s\n", r.B, 100*(1-r.Alpha), r.Seed, r.Threshold)
-	for _, e := range []kerneltrace.Estimate{r.LongShare, r.ShortDensity} {
+	for _, e := range []hypotheses.Estimate{r.LongShare, r.ShortDensity} {
 		fmt.Fprintf(w, "  %-12s %s\n", e.Outcome, e.Claim)
 		fmt.Fprintf(w, "               %s %.4f, %s %.4f; difference %.4f [%.4f, %.4f]; ratio %.3f [%.3f, %.3f]\n",
 			r.Prefill, e.Prefill, r.Decode, e.Decode, e.Diff, e.DiffCI.Lo, e.DiffCI.Hi, e.Ratio, e.RatioCI.Lo, e.RatioCI.Hi)

@@ -1,4 +1,4 @@
-package hypothesis
+package hypotheses
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 
 	"github.com/hypobench/hypobench/record"
 	"github.com/hypobench/hypobench/stats"
+	"github.com/hypobench/hypobench/verdict"
 )
 
 // H2Claim is H2 in words.
@@ -35,12 +36,12 @@ const H2SettleBand = 1.25
 // such requests are excluded and counted, never averaged in (the seed's
 // measurement trap). The linear fit's R² and its slope against median TPOT
 // are reported as found.
-func H2(ladder, conc []record.Record, o Options) Verdict {
+func H2(ladder, conc []record.Record, o Options) verdict.Verdict {
 	o = o.withDefaults()
-	v := Verdict{ID: "H2", Claim: H2Claim, Seed: o.Seed, Alpha: o.Alpha}
+	v := verdict.Verdict{ID: "H2", Claim: H2Claim, Seed: o.Seed, Alpha: o.Alpha}
 	good := ok(ladder)
 	if n := len(ladder) - len(good); n > 0 {
-		v.Warnings = append(v.Warnings, fmt.Sprintf("%d failed requests excluded from the output ladder", n))
+		v.Warnings = append(v.Warnings, stats.Warnf(stats.ErrDropped, "%d failed requests excluded from the output ladder", n))
 	}
 	nOf := func(r *record.Record) float64 { return float64(r.N()) }
 	var xs, ys []float64
@@ -59,7 +60,7 @@ func H2(ladder, conc []record.Record, o Options) Verdict {
 	gs := groupBy(good, func(r *record.Record) int { return r.MaxTokens }, nOf, func(r *record.Record) (float64, bool) { return fptr(r.E2E) })
 	v.Evidence = evidence(gs, func(g group) string { return fmt.Sprintf("max_tokens %d (%.0f out)", g.key, g.x) }, "s E2E", 0.95)
 	if len(gs) < 3 {
-		v.Warnings = append(v.Warnings, fmt.Sprintf("%d output lengths; at least 3 are needed", len(gs)))
+		v.Warnings = append(v.Warnings, stats.Warnf(stats.ErrTooFewData, "%d output lengths; at least 3 are needed", len(gs)))
 		v.Combine()
 		return v
 	}
@@ -74,9 +75,9 @@ func H2(ladder, conc []record.Record, o Options) Verdict {
 		top := tpots[len(tpots)-1]
 		med := stats.Median(top.ys)
 		v.Info = append(v.Info, fmt.Sprintf("linear fit of E2E on output tokens: slope %s s/token (CI %s), R² %s; median TPOT at max_tokens %d is %s s: slope/TPOT = %s",
-			Num(fit.Slope), CIString(fit.SlopeCI.Lo, fit.SlopeCI.Hi, fit.SlopeCI.Level), Num(fit.R2), top.key, Num(med), Num(fit.Slope/med)))
+			verdict.Num(fit.Slope), verdict.CIString(fit.SlopeCI.Lo, fit.SlopeCI.Hi, fit.SlopeCI.Level), verdict.Num(fit.R2), top.key, verdict.Num(med), verdict.Num(fit.Slope/med)))
 		if fit.R2 < 0.9 {
-			v.Warnings = append(v.Warnings, fmt.Sprintf("R² of E2E on output tokens is %s (< 0.9): latency is not well described by a line", Num(fit.R2)))
+			v.Warnings = append(v.Warnings, stats.Warnf(ErrPoorFit, "R² of E2E on output tokens is %s (< 0.9): latency is not well described by a line", verdict.Num(fit.R2)))
 		}
 	}
 	v.Checks = append(v.Checks, settleCheck(tpots, o))
@@ -87,34 +88,34 @@ func H2(ladder, conc []record.Record, o Options) Verdict {
 }
 
 // settleCheck compares median TPOT at the two longest outputs.
-func settleCheck(tpots []group, o Options) Check {
-	c := Check{Name: "settle", Claim: fmt.Sprintf("TPOT is settled over long outputs (ratio of medians within ×%.2f)", H2SettleBand),
-		Test: fmt.Sprintf("bootstrap CI of the ratio of medians, B=%d", o.B), Alpha: o.Alpha, Unit: "ratio", Outcome: Inconclusive}
+func settleCheck(tpots []group, o Options) verdict.Check {
+	c := verdict.Check{Name: "settle", Claim: fmt.Sprintf("TPOT is settled over long outputs (ratio of medians within ×%.2f)", H2SettleBand),
+		Test: fmt.Sprintf("bootstrap CI of the ratio of medians, B=%d", o.B), Alpha: o.Alpha, Unit: "ratio", Outcome: verdict.Inconclusive}
 	if len(tpots) < 2 || len(tpots[len(tpots)-1].ys) < 3 || len(tpots[len(tpots)-2].ys) < 3 {
 		c.Detail = "fewer than two long-output levels with 3 TPOT values each"
 		c.EffectCI = stats.CI{Lo: math.NaN(), Hi: math.NaN()}
-		c.Effect, c.Statistic = Float(math.NaN()), Float(math.NaN())
+		c.Effect, c.Statistic = verdict.Float(math.NaN()), verdict.Float(math.NaN())
 		return c
 	}
 	a, b := tpots[len(tpots)-2], tpots[len(tpots)-1]
 	r, ci := stats.BootstrapRatio(o.rng(3), a.ys, b.ys, stats.Median, o.B, o.level())
-	c.Statistic, c.Effect, c.EffectCI, c.N = Float(r), Float(r), ci, len(a.ys)+len(b.ys)
+	c.Statistic, c.Effect, c.EffectCI, c.N = verdict.Float(r), verdict.Float(r), ci, len(a.ys)+len(b.ys)
 	c.Detail = fmt.Sprintf("median TPOT at max_tokens %d over max_tokens %d", b.key, a.key)
 	lo, hi := 1/H2SettleBand, H2SettleBand
 	switch {
 	case !ci.Valid():
 	case ci.Lo >= lo && ci.Hi <= hi:
-		c.Outcome = Pass
+		c.Outcome = verdict.Pass
 	case ci.Hi < lo || ci.Lo > hi:
-		c.Outcome = Fail
+		c.Outcome = verdict.Fail
 	}
 	return c
 }
 
 // elasticityCheck is the log-log Theil–Sen slope of TPOT on concurrency,
 // claimed to lie below bound.
-func elasticityCheck(name, claim string, recs []record.Record, bound float64, o Options) Check {
-	c := Check{Name: name, Claim: claim, Test: "log-log Theil–Sen elasticity, Sen's CI", Alpha: o.Alpha, Unit: "elasticity", Outcome: Inconclusive}
+func elasticityCheck(name, claim string, recs []record.Record, bound float64, o Options) verdict.Check {
+	c := verdict.Check{Name: name, Claim: claim, Test: "log-log Theil–Sen elasticity, Sen's CI", Alpha: o.Alpha, Unit: "elasticity", Outcome: verdict.Inconclusive}
 	var xs, ys []float64
 	levels := map[int]bool{}
 	for _, r := range ok(recs) {
@@ -127,13 +128,13 @@ func elasticityCheck(name, claim string, recs []record.Record, bound float64, o 
 	c.N = len(xs)
 	if len(levels) < 3 {
 		c.Detail = fmt.Sprintf("%d concurrency levels with TPOT; at least 3 are needed", len(levels))
-		c.Effect, c.Statistic, c.EffectCI = Float(math.NaN()), Float(math.NaN()), stats.CI{Lo: math.NaN(), Hi: math.NaN()}
+		c.Effect, c.Statistic, c.EffectCI = verdict.Float(math.NaN()), verdict.Float(math.NaN()), stats.CI{Lo: math.NaN(), Hi: math.NaN()}
 		return c
 	}
 	e, ci := stats.Elasticity(xs, ys, o.level())
-	c.Statistic, c.Effect, c.EffectCI = Float(e), Float(e), ci
-	c.Outcome = CIOutcome(ci, bound, false)
-	if c.Outcome == Inconclusive && ci.Valid() {
+	c.Statistic, c.Effect, c.EffectCI = verdict.Float(e), verdict.Float(e), ci
+	c.Outcome = verdict.CIOutcome(ci, bound, false)
+	if c.Outcome == verdict.Inconclusive && ci.Valid() {
 		c.NeededN = neededFor(len(xs), ci, e, bound)
 	}
 	return c

@@ -1,8 +1,12 @@
-package hypothesis
+package verdict
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"math"
+	"slices"
+	"strings"
 
 	"github.com/hypobench/hypobench/stats"
 )
@@ -16,6 +20,10 @@ const (
 	Fail         Outcome = "fail"
 	Inconclusive Outcome = "inconclusive"
 )
+
+// ErrNoChecks is the warning of a verdict that has no check to combine: it
+// is inconclusive.
+var ErrNoChecks = errors.New("no check could be run")
 
 // Check is one falsifiable part of a claim: a test with its statistic,
 // p-value, effect and CI, and the outcome it gave.
@@ -67,12 +75,33 @@ type Verdict struct {
 	Evidence  []Level  `json:"evidence,omitempty"`
 	// Info carries findings reported as found, not asserted (H1's growth
 	// exponent, server-side evidence, "not available" lines).
-	Info     []string `json:"info,omitempty"`
-	Warnings []string `json:"warnings,omitempty"`
+	Info []string `json:"info,omitempty"`
+	// Warnings are problems found during the analysis; each wraps a
+	// sentinel error (errors.Is works) and encodes as its message.
+	Warnings Warnings `json:"warnings,omitempty"`
 	NeededN  int      `json:"needed_n,omitempty"`
 	Target   string   `json:"target,omitempty"`
 	RunDir   string   `json:"run_dir,omitempty"`
 	Design   string   `json:"design,omitempty"`
+}
+
+// Combine returns the outcome of a claim made of parts with outcomes os:
+// fail if any part fails, inconclusive if any is inconclusive (or there are
+// none), pass only when every part passes.
+func Combine(os ...Outcome) Outcome {
+	if len(os) == 0 {
+		return Inconclusive
+	}
+	out := Pass
+	for _, o := range os {
+		switch o {
+		case Fail:
+			return Fail
+		case Inconclusive:
+			out = Inconclusive
+		}
+	}
+	return out
 }
 
 // Combine sets the verdict's outcome and headline from its checks: fail if
@@ -80,33 +109,17 @@ type Verdict struct {
 // pass only when every check passes. The headline is the first failing
 // check, else the first inconclusive one, else the first check.
 func (v *Verdict) Combine() {
-	v.Outcome = Pass
-	head := -1
+	outs := make([]Outcome, len(v.Checks))
 	for i, c := range v.Checks {
-		switch c.Outcome {
-		case Fail:
-			if v.Outcome != Fail {
-				head = i
-			}
-			v.Outcome = Fail
-		case Inconclusive:
-			if v.Outcome == Pass {
-				v.Outcome = Inconclusive
-				head = i
-			}
-		}
-		if c.NeededN > v.NeededN {
-			v.NeededN = c.NeededN
-		}
+		outs[i] = c.Outcome
+		v.NeededN = max(v.NeededN, c.NeededN)
 	}
+	v.Outcome = Combine(outs...)
 	if len(v.Checks) == 0 {
-		v.Outcome = Inconclusive
-		v.Warnings = append(v.Warnings, "no check could be run")
+		v.Warnings = append(v.Warnings, ErrNoChecks)
 		return
 	}
-	if head < 0 {
-		head = 0
-	}
+	head := max(slices.IndexFunc(v.Checks, func(c Check) bool { return c.Outcome == v.Outcome }), 0)
 	c := v.Checks[head]
 	v.Test, v.Statistic, v.P, v.Alpha, v.Effect, v.EffectCI, v.Unit = c.Test, c.Statistic, c.P, c.Alpha, c.Effect, c.EffectCI, c.Unit
 	if v.N == 0 {
@@ -185,4 +198,11 @@ func (f *Float) UnmarshalJSON(b []byte) error {
 	}
 	*f = Float(x)
 	return nil
+}
+
+// Summary returns a one-line description of a verdict.
+func Summary(v Verdict) string {
+	return fmt.Sprintf("%s %s: %s (%s: statistic %s, p %s, effect %s %s CI %s, n %d, seed %d)",
+		v.ID, strings.ToUpper(string(v.Outcome)), v.Claim, v.Test, Num(v.Statistic), PString(v.P),
+		Num(v.Effect), v.Unit, CIString(v.EffectCI.Lo, v.EffectCI.Hi, v.EffectCI.Level), v.N, v.Seed)
 }

@@ -1,10 +1,11 @@
-package hypothesis
+package hypotheses
 
 import (
 	"fmt"
 
 	"github.com/hypobench/hypobench/record"
 	"github.com/hypobench/hypobench/stats"
+	"github.com/hypobench/hypobench/verdict"
 )
 
 // H1Claim is H1 in words.
@@ -27,18 +28,18 @@ const H1MinGrowth = 0.25
 //
 // x is the server's usage.prompt_tokens; when a server reports none, the
 // prompt repetition count stands in and a warning says so.
-func H1(recs []record.Record, o Options) Verdict {
+func H1(recs []record.Record, o Options) verdict.Verdict {
 	o = o.withDefaults()
-	v := Verdict{ID: "H1", Claim: H1Claim, Seed: o.Seed, Alpha: o.Alpha}
+	v := verdict.Verdict{ID: "H1", Claim: H1Claim, Seed: o.Seed, Alpha: o.Alpha}
 	good := ok(recs)
 	if n := len(recs) - len(good); n > 0 {
-		v.Warnings = append(v.Warnings, fmt.Sprintf("%d failed requests excluded", n))
+		v.Warnings = append(v.Warnings, stats.Warnf(stats.ErrDropped, "%d failed requests excluded", n))
 	}
 	xOf := promptTokens
 	for i := range good {
 		if good[i].PromptTokens == nil {
 			xOf = func(r *record.Record) float64 { return float64(r.PromptRep) }
-			v.Warnings = append(v.Warnings, "the server reported no prompt tokens: prompt_rep stands in for prompt length")
+			v.Warnings = append(v.Warnings, stats.Warnf(ErrStandIn, "the server reported no prompt tokens: prompt_rep stands in for prompt length"))
 			break
 		}
 	}
@@ -53,7 +54,7 @@ func H1(recs []record.Record, o Options) Verdict {
 	v.N = len(xs)
 	v.Evidence = evidence(gs, func(g group) string { return fmt.Sprintf("%.0f prompt tokens", g.x) }, "s TTFT", 0.95)
 	if len(gs) < 3 {
-		v.Warnings = append(v.Warnings, fmt.Sprintf("%d prompt lengths; at least 3 are needed", len(gs)))
+		v.Warnings = append(v.Warnings, stats.Warnf(stats.ErrTooFewData, "%d prompt lengths; at least 3 are needed", len(gs)))
 		v.Combine()
 		return v
 	}
@@ -68,7 +69,7 @@ func H1(recs []record.Record, o Options) Verdict {
 		shape = "super-linear (exponent significantly above 1)"
 	}
 	v.Info = append(v.Info, fmt.Sprintf("growth exponent (log-log Theil–Sen slope of TTFT on prompt tokens) %s, CI %s: %s",
-		Num(exp), CIString(ci.Lo, ci.Hi, ci.Level), shape))
+		verdict.Num(exp), verdict.CIString(ci.Lo, ci.Hi, ci.Level), shape))
 	v.Combine()
 	v.Headline(v.Checks[0], v.Checks[1])
 	return v

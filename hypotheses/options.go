@@ -1,12 +1,29 @@
-package hypothesis
+package hypotheses
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
 	"sort"
 
 	"github.com/hypobench/hypobench/record"
 	"github.com/hypobench/hypobench/stats"
+	"github.com/hypobench/hypobench/verdict"
+)
+
+// Sentinels of the warnings the analyses give beside stats' ErrTooFewData
+// (too few levels) and ErrDropped (failed requests excluded); test for them
+// with errors.Is on Verdict.Warnings.
+var (
+	// ErrStandIn: a stand-in replaces a quantity the server did not
+	// report (H1's prompt_rep for prompt tokens).
+	ErrStandIn = errors.New("a stand-in replaces a missing measurement")
+	// ErrPoorFit: a model reported as found describes the data poorly
+	// (H2's linear fit with R² < 0.9).
+	ErrPoorFit = errors.New("poor fit")
+	// ErrTrace: the kernel trace or its cut into phases is less than
+	// clean (H4; the message is kerneltrace's warning).
+	ErrTrace = errors.New("kernel trace problem")
 )
 
 // Options are the statistical settings shared by the built-in hypotheses.
@@ -82,11 +99,11 @@ func groupBy(recs []record.Record, key func(*record.Record) int, x func(*record.
 }
 
 // evidence turns groups into evidence rows with distribution-free median CIs.
-func evidence(gs []group, label func(group) string, unit string, level float64) []Level {
-	var out []Level
+func evidence(gs []group, label func(group) string, unit string, level float64) []verdict.Level {
+	var out []verdict.Level
 	for _, g := range gs {
 		ci, _ := stats.QuantileCI(g.ys, 0.5, level)
-		out = append(out, Level{Label: label(g), X: Float(g.x), N: len(g.ys), Median: Float(stats.Median(g.ys)), MedianCI: ci, Unit: unit})
+		out = append(out, verdict.Level{Label: label(g), X: verdict.Float(g.x), N: len(g.ys), Median: verdict.Float(stats.Median(g.ys)), MedianCI: ci, Unit: unit})
 	}
 	return out
 }
@@ -112,28 +129,28 @@ func promptTokens(r *record.Record) float64 {
 // holds when the CI of that growth lies above minGrowth; it is contradicted
 // when the CI lies below it. The baseline median is treated as fixed (its
 // uncertainty is small next to the slope's at these sample sizes).
-func growthCheck(name, claim, unit string, xs, ys []float64, base float64, minGrowth float64, o Options) Check {
-	c := Check{Name: name, Claim: claim, Test: "Theil–Sen slope, Sen's CI", Alpha: o.Alpha, N: len(xs), Unit: unit}
+func growthCheck(name, claim, unit string, xs, ys []float64, base float64, minGrowth float64, o Options) verdict.Check {
+	c := verdict.Check{Name: name, Claim: claim, Test: "Theil–Sen slope, Sen's CI", Alpha: o.Alpha, N: len(xs), Unit: unit}
 	if len(xs) < 6 {
-		c.Outcome = Inconclusive
+		c.Outcome = verdict.Inconclusive
 		c.Detail = "fewer than 6 observations"
 		return c
 	}
 	slope, _, ci := stats.TheilSen(xs, ys, o.level())
 	lo, hi := minMax(xs)
 	span := hi - lo
-	c.Statistic = Float(slope)
+	c.Statistic = verdict.Float(slope)
 	if !(base > 0) || span <= 0 {
-		c.Outcome = Inconclusive
+		c.Outcome = verdict.Inconclusive
 		c.Detail = "no spread in x or non-positive baseline"
 		return c
 	}
 	scale := span / base
-	c.Effect = Float(slope * scale)
+	c.Effect = verdict.Float(slope * scale)
 	c.EffectCI = stats.CI{Lo: ci.Lo * scale, Hi: ci.Hi * scale, Level: ci.Level}
-	c.Outcome = CIOutcome(c.EffectCI, minGrowth, true)
-	c.Detail = "effect = relative growth over the x range; claim needs > " + Num(minGrowth)
-	if c.Outcome == Inconclusive && c.EffectCI.Valid() {
+	c.Outcome = verdict.CIOutcome(c.EffectCI, minGrowth, true)
+	c.Detail = "effect = relative growth over the x range; claim needs > " + verdict.Num(minGrowth)
+	if c.Outcome == verdict.Inconclusive && c.EffectCI.Valid() {
 		c.NeededN = neededFor(len(xs), c.EffectCI, float64(c.Effect), minGrowth)
 	}
 	return c
@@ -163,12 +180,12 @@ func minMax(xs []float64) (lo, hi float64) {
 // bootstrap CI. It passes when p < α and is otherwise inconclusive: the
 // absence of a significant trend does not contradict a claim by itself
 // (growthCheck decides that).
-func trendCheck(name, claim string, xs, ys []float64, stream uint64, o Options) Check {
+func trendCheck(name, claim string, xs, ys []float64, stream uint64, o Options) verdict.Check {
 	kt := stats.KendallTest(o.rng(stream), xs, ys, stats.Greater, o.B)
-	c := Check{Name: name, Claim: claim, Test: "Kendall τ-b, " + kt.Method, Statistic: Float(kt.Statistic),
-		P: P(kt.P), Alpha: o.Alpha, Effect: Float(kt.Statistic), EffectCI: kt.EffectCI, Unit: "τ", N: kt.N, Outcome: Inconclusive}
+	c := verdict.Check{Name: name, Claim: claim, Test: "Kendall τ-b, " + kt.Method, Statistic: verdict.Float(kt.Statistic),
+		P: verdict.P(kt.P), Alpha: o.Alpha, Effect: verdict.Float(kt.Statistic), EffectCI: kt.EffectCI, Unit: "τ", N: kt.N, Outcome: verdict.Inconclusive}
 	if kt.P < o.Alpha {
-		c.Outcome = Pass
+		c.Outcome = verdict.Pass
 	}
 	return c
 }

@@ -1,4 +1,4 @@
-package hypothesis
+package hypotheses
 
 import (
 	"fmt"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/hypobench/hypobench/record"
 	"github.com/hypobench/hypobench/stats"
+	"github.com/hypobench/hypobench/verdict"
 )
 
 // H3Claim is H3 in words.
@@ -30,12 +31,12 @@ const H3MaxTPOTElasticity = 0.5
 // when it lies below; (tpot) the log-log elasticity of TPOT on concurrency
 // below H3MaxTPOTElasticity. Prefill's share of request time (TTFT / E2E)
 // per level, and any server-side evidence passed in, are reported as found.
-func H3(conc []record.Record, server []string, o Options) Verdict {
+func H3(conc []record.Record, server []string, o Options) verdict.Verdict {
 	o = o.withDefaults()
-	v := Verdict{ID: "H3", Claim: H3Claim, Seed: o.Seed, Alpha: o.Alpha}
+	v := verdict.Verdict{ID: "H3", Claim: H3Claim, Seed: o.Seed, Alpha: o.Alpha}
 	good := ok(conc)
 	if n := len(conc) - len(good); n > 0 {
-		v.Warnings = append(v.Warnings, fmt.Sprintf("%d failed requests excluded", n))
+		v.Warnings = append(v.Warnings, stats.Warnf(stats.ErrDropped, "%d failed requests excluded", n))
 	}
 	byC := map[int][]record.Record{}
 	var levels []int
@@ -60,14 +61,14 @@ func H3(conc []record.Record, server []string, o Options) Verdict {
 			}
 		}
 		v.Info = append(v.Info, fmt.Sprintf("c=%d: throughput %s output tokens/s, prefill share of request time (median TTFT/E2E) %s",
-			c, Num(throughput(byC[c], nil)), Num(stats.Median(share))))
+			c, verdict.Num(throughput(byC[c], nil)), verdict.Num(stats.Median(share))))
 	}
 	if len(server) == 0 {
 		v.Info = append(v.Info, "server-side evidence: not available (the target exposes no vLLM /metrics, or none was scraped)")
 	}
 	v.Info = append(v.Info, server...)
 	if len(levels) < 3 {
-		v.Warnings = append(v.Warnings, fmt.Sprintf("%d concurrency levels; at least 3 are needed", len(levels)))
+		v.Warnings = append(v.Warnings, stats.Warnf(stats.ErrTooFewData, "%d concurrency levels; at least 3 are needed", len(levels)))
 		v.Combine()
 		return v
 	}
@@ -105,21 +106,21 @@ func throughput(recs []record.Record, idx []int) float64 {
 // throughputCheck bootstraps the ratio of throughput at the highest level to
 // that at the lowest, resampling whole requests within each level
 // independently (stats.BootstrapTwo).
-func throughputCheck(base, top []record.Record, lo, hi int, o Options) Check {
+func throughputCheck(base, top []record.Record, lo, hi int, o Options) verdict.Check {
 	bound := math.Sqrt(float64(hi) / float64(lo))
-	c := Check{Name: "throughput", Claim: fmt.Sprintf("aggregate output throughput at c=%d exceeds c=%d by more than ×%.2f (elasticity > ½)", hi, lo, bound),
-		Test: fmt.Sprintf("bootstrap CI of the throughput ratio, B=%d", o.B), Alpha: o.Alpha, Unit: "ratio", N: len(base) + len(top), Outcome: Inconclusive}
+	c := verdict.Check{Name: "throughput", Claim: fmt.Sprintf("aggregate output throughput at c=%d exceeds c=%d by more than ×%.2f (elasticity > ½)", hi, lo, bound),
+		Test: fmt.Sprintf("bootstrap CI of the throughput ratio, B=%d", o.B), Alpha: o.Alpha, Unit: "ratio", N: len(base) + len(top), Outcome: verdict.Inconclusive}
 	if len(base) < 3 || len(top) < 3 {
 		c.Detail = "fewer than 3 requests at an end of the ladder"
-		c.Effect, c.Statistic, c.EffectCI = Float(math.NaN()), Float(math.NaN()), stats.CI{Lo: math.NaN(), Hi: math.NaN()}
+		c.Effect, c.Statistic, c.EffectCI = verdict.Float(math.NaN()), verdict.Float(math.NaN()), stats.CI{Lo: math.NaN(), Hi: math.NaN()}
 		return c
 	}
 	est, ci := stats.BootstrapTwo(o.rng(4), len(base), len(top), o.B, o.level(), func(ib, it []int) float64 {
 		return throughput(top, it) / throughput(base, ib)
 	})
-	c.Statistic, c.Effect, c.EffectCI = Float(est), Float(est), ci
-	c.Outcome = CIOutcome(ci, bound, true)
-	if c.Outcome == Inconclusive && ci.Valid() {
+	c.Statistic, c.Effect, c.EffectCI = verdict.Float(est), verdict.Float(est), ci
+	c.Outcome = verdict.CIOutcome(ci, bound, true)
+	if c.Outcome == verdict.Inconclusive && ci.Valid() {
 		c.NeededN = neededFor(c.N, ci, est, bound)
 	}
 	return c

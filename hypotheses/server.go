@@ -1,4 +1,4 @@
-package hypothesis
+package hypotheses
 
 import (
 	"fmt"

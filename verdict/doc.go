@@ -1,0 +1,19 @@
+// Package verdict is the vocabulary every decision in hypobench shares: an
+// Outcome (pass, fail, inconclusive), a Check (one falsifiable part of a
+// claim with its test, statistic, p-value, α, effect and CI), a Level of the
+// evidence table, and the Verdict that combines checks (Combine: any fail
+// fails, any inconclusive is inconclusive, only all passes pass). CIOutcome
+// decides a one-sided claim from a confidence interval; Float encodes NaN as
+// JSON null; Warnings carry the problems found on the way as errors that
+// wrap sentinels.
+//
+// Verdicts are appended to hypotheses.jsonl in the run directory (Append,
+// Read) and rendered to hypotheses.md (WriteMarkdown). Too little data or
+// too much noise gives inconclusive, never a pass; an inconclusive verdict
+// says how many more requests would likely decide it (NeededN).
+//
+// The analyses that produce verdicts live in package hypotheses (H1–H4) and
+// compare (regression checks); report renders them. This package imports
+// only record and stats of the project, and never testing: the glue for
+// testing.T is package verdicttest.
+package verdict

@@ -1,0 +1,67 @@
+package verdict
+
+import (
+	"math"
+	"testing"
+
+	"github.com/hypobench/hypobench/stats"
+)
+
+func TestCombine(t *testing.T) {
+	t.Parallel()
+	mk := func(os ...Outcome) Verdict {
+		var v Verdict
+		for i, o := range os {
+			name := string(rune('a' + i))
+			v.Checks = append(v.Checks, Check{Name: name, Test: "test " + name, Outcome: o, NeededN: 10 * i})
+		}
+		v.Combine()
+		return v
+	}
+	for _, tc := range []struct {
+		in   []Outcome
+		want Outcome
+		head string // the check whose figures head the verdict
+		need int    // the largest NeededN
+	}{
+		{[]Outcome{Pass, Pass}, Pass, "a", 10},
+		{[]Outcome{Pass, Inconclusive}, Inconclusive, "b", 10},
+		{[]Outcome{Inconclusive, Fail}, Fail, "b", 10},
+		{[]Outcome{Fail, Inconclusive, Fail}, Fail, "a", 20},
+		{[]Outcome{Inconclusive, Pass, Inconclusive}, Inconclusive, "a", 20},
+		{nil, Inconclusive, "", 0},
+	} {
+		v := mk(tc.in...)
+		if v.Outcome != tc.want {
+			t.Errorf("%v: outcome %s, want %s", tc.in, v.Outcome, tc.want)
+		}
+		if want := map[bool]string{true: "test " + tc.head, false: ""}[tc.head != ""]; v.Test != want {
+			t.Errorf("%v: headline test %q, want %q", tc.in, v.Test, want)
+		}
+		if v.NeededN != tc.need {
+			t.Errorf("%v: NeededN %d, want %d", tc.in, v.NeededN, tc.need)
+		}
+	}
+}
+
+func TestCIOutcome(t *testing.T) {
+	t.Parallel()
+	nan := math.NaN()
+	for _, tc := range []struct {
+		ci      stats.CI
+		greater bool
+		want    Outcome
+	}{
+		{stats.CI{Lo: 0.3, Hi: 0.5}, true, Pass},
+		{stats.CI{Lo: 0.1, Hi: 0.2}, true, Fail},
+		{stats.CI{Lo: 0.1, Hi: 0.25}, true, Fail}, // upper end at the bound
+		{stats.CI{Lo: 0.1, Hi: 0.3}, true, Inconclusive},
+		{stats.CI{Lo: 0.1, Hi: 0.2}, false, Pass},
+		{stats.CI{Lo: 0.25, Hi: 0.4}, false, Fail},
+		{stats.CI{Lo: nan, Hi: nan}, true, Inconclusive},
+	} {
+		if got := CIOutcome(tc.ci, 0.25, tc.greater); got != tc.want {
+			t.Errorf("CIOutcome(%v, 0.25, %v) = %s, want %s", tc.ci, tc.greater, got, tc.want)
+		}
+	}
+}
