@@ -1,6 +1,6 @@
 // Package hypobench is the module root. It holds no library code: the
 // framework lives in the layer packages below it (workload, openai, record,
-// run, stats, hypothesis, compare, report, engine, …) and the command in
+// run, stats, verdict, hypotheses, compare, report, engine, …) and the command in
 // cmd/hypobench.
 //
 // The root package exists for bench_test.go, the Go benchmarks that drive

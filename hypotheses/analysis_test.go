@@ -3,6 +3,7 @@ package hypotheses
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"math"
 	"math/rand/v2"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/hypobench/hypobench/record"
+	"github.com/hypobench/hypobench/stats"
 	"github.com/hypobench/hypobench/verdict"
 )
 
@@ -63,8 +65,12 @@ func TestH1Outcomes(t *testing.T) {
 	// Failed requests are excluded and said to be.
 	recs := synthLadder(rand.New(rand.NewPCG(4, 1)), reps, 10, 0.02, 1.4e-4, 0.05)
 	recs = append(recs, record.Record{PromptRep: 40, ErrorClass: record.ErrReset})
-	if v := H1(recs, Options{}); v.Outcome != verdict.Pass || len(v.Warnings) == 0 {
+	v := H1(recs, Options{})
+	if v.Outcome != verdict.Pass || len(v.Warnings) == 0 {
 		t.Errorf("with a failed request: %s, warnings %v", v.Outcome, v.Warnings)
+	}
+	if len(v.Warnings) > 0 && (!errors.Is(v.Warnings[0], stats.ErrDropped) || v.Warnings[0].Error() != "1 failed requests excluded") {
+		t.Errorf("warning %q does not wrap stats.ErrDropped with its own message", v.Warnings[0])
 	}
 }
 

@@ -99,3 +99,23 @@ func ConcurrencyDesign(size Size, requests int, levels []int) *workload.Suite {
 		Requests: n, MinPerWorker: 2, Order: workload.Ordered, Seed: 103,
 	}
 }
+
+// H4Design runs the seed's profiles in the seed's order so the phases can
+// be told apart in a kernel trace, with outputs shortened to keep the trace
+// small: 4 phases of 6 requests at concurrency 2 (Full: 12).
+func H4Design(size Size) *workload.Suite {
+	n := 6
+	if size == Full {
+		n = 12
+	}
+	return &workload.Suite{
+		Name: "h4-phases", BaseText: BaseText, Nonce: true, Endpoint: "completions", IgnoreEOS: true,
+		Profiles: []workload.Profile{
+			{Name: "short_short", PromptRep: 40, MaxTokens: 8},
+			{Name: "short_long", PromptRep: 40, MaxTokens: 64},
+			{Name: "long_short", PromptRep: 1000, MaxTokens: 8},
+			{Name: "long_long", PromptRep: 1000, MaxTokens: 64},
+		},
+		Concurrency: []int{2}, Requests: n, Order: workload.Ordered, Seed: 104,
+	}
+}

@@ -17,30 +17,9 @@ import (
 	"github.com/hypobench/hypobench/run"
 	"github.com/hypobench/hypobench/verdict"
 	"github.com/hypobench/hypobench/verdict/verdicttest"
-	"github.com/hypobench/hypobench/workload"
 )
 
 const h4Design = "the seed's four profiles in order SS → SL → LS → LL (prompt 40 / 1000 repetitions, output 8 / 64 tokens) at concurrency 2, 6 requests each, traced by the server's profiler"
-
-// H4Design runs the seed's profiles in the seed's order so the phases can
-// be told apart in a kernel trace, with outputs shortened to keep the trace
-// small: 4 phases of 6 requests at concurrency 2 (Full: 12).
-func H4Design(size Size) *workload.Suite {
-	n := 6
-	if size == Full {
-		n = 12
-	}
-	return &workload.Suite{
-		Name: "h4-phases", BaseText: BaseText, Nonce: true, Endpoint: "completions", IgnoreEOS: true,
-		Profiles: []workload.Profile{
-			{Name: "short_short", PromptRep: 40, MaxTokens: 8},
-			{Name: "short_long", PromptRep: 40, MaxTokens: 64},
-			{Name: "long_short", PromptRep: 1000, MaxTokens: 8},
-			{Name: "long_long", PromptRep: 1000, MaxTokens: 64},
-		},
-		Concurrency: []int{2}, Requests: n, Order: workload.Ordered, Seed: 104,
-	}
-}
 
 // TestH4 checks H4, "the kernel timeline follows the workload".
 //
@@ -52,8 +31,8 @@ func H4Design(size Size) *workload.Suite {
 // from short ones adaptively (Otsu on log10 durations; the threshold is in
 // the verdict). Statistic: bootstrap over 20 time windows per phase (B =
 // 2000, α = 0.05): the long-kernel share of kernel time in long_short minus
-// short_long must be above 0, and short kernels per ms in short_long minus
-// long_short above 0. With no trace source H4 is reported as not run
+// short_long must be above 0, and the ratio of short kernels per ms in
+// short_long over long_short above H4MinDensityRatio (1.5). With no trace source H4 is reported as not run
 // (inconclusive) and the test is skipped, never passed.
 func TestH4(t *testing.T) {
 	src := sess.env.Trace

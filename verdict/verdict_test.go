@@ -1,9 +1,13 @@
 package verdict
 
 import (
+	"encoding/json"
+	"errors"
 	"math"
+	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/hypobench/hypobench/stats"
 )
 
@@ -63,5 +67,52 @@ func TestCIOutcome(t *testing.T) {
 		if got := CIOutcome(tc.ci, 0.25, tc.greater); got != tc.want {
 			t.Errorf("CIOutcome(%v, 0.25, %v) = %s, want %s", tc.ci, tc.greater, got, tc.want)
 		}
+	}
+}
+
+func TestCombineOutcomes(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		in   []Outcome
+		want Outcome
+	}{
+		{nil, Inconclusive},
+		{[]Outcome{Pass}, Pass},
+		{[]Outcome{Pass, Inconclusive, Pass}, Inconclusive},
+		{[]Outcome{Inconclusive, Fail}, Fail},
+		{[]Outcome{Fail, Pass}, Fail},
+	} {
+		if got := Combine(tc.in...); got != tc.want {
+			t.Errorf("Combine(%v) = %s, want %s", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestWarningsJSON: warnings are errors in memory and their messages in
+// hypotheses.jsonl, as the files had them when warnings were strings.
+func TestWarningsJSON(t *testing.T) {
+	t.Parallel()
+	v := Verdict{ID: "X", Statistic: Float(math.NaN()), Effect: Float(math.NaN())}
+	v.Combine()
+	v.Warnings = append(v.Warnings, stats.Warnf(stats.ErrDropped, "%d failed requests excluded", 3))
+	if !errors.Is(v.Warnings[0], ErrNoChecks) || !errors.Is(v.Warnings[1], stats.ErrDropped) {
+		t.Fatalf("warnings %v do not wrap their sentinels", v.Warnings)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `"warnings":["no check could be run","3 failed requests excluded"]`; !strings.Contains(string(b), want) {
+		t.Errorf("JSON %s lacks %s", b, want)
+	}
+	var back Verdict
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(v.Warnings.Strings(), back.Warnings.Strings()); d != "" {
+		t.Errorf("warnings changed in the round trip (-want +got):\n%s", d)
+	}
+	if b, _ := json.Marshal(Verdict{}); strings.Contains(string(b), "warnings") {
+		t.Errorf("no warnings, yet JSON %s has the field", b)
 	}
 }
