@@ -108,7 +108,7 @@ func TestCompareGroups(t *testing.T) {
 	base := synth(1, 30, 1, 0.1, Group{"a", 1}, Group{"b", 1})
 	cand := synth(2, 30, 1, 0.1, Group{"b", 1}, Group{"c", 2})
 	// Two failed requests in the new run.
-	cand[0].ErrorClass, cand[1].ErrorClass = record.ErrTimeout, record.ErrReset
+	cand[0].ErrorClass, cand[1].ErrorClass = record.ClassTimeout, record.ClassReset
 	rep := Compare(base, cand, Options{})
 	if len(rep.OnlyBase) != 1 || rep.OnlyBase[0] != (Group{"a", 1}) {
 		t.Errorf("OnlyBase %v, want [a/c=1]", rep.OnlyBase)

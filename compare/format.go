@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/hypobench/hypobench/hypothesis"
+	"github.com/hypobench/hypobench/record"
 )
 
 // Runs compares two loaded runs: Compare on their records, with the
@@ -42,14 +43,7 @@ func WriteJSON(path string, rep Report) error {
 			return fmt.Errorf("writing %s: %w", path, err)
 		}
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
+	return record.WriteFileAtomic(path, append(b, '\n'))
 }
 
 // WriteText writes the report as a benchstat-like table: one row per

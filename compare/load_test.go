@@ -36,7 +36,7 @@ func writeRun(t *testing.T, root, name string, recs []record.Record, cfg string)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	w, err := record.Create(filepath.Join(dir, RequestsFile))
+	w, err := record.OpenAppend(filepath.Join(dir, record.RequestsFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +49,7 @@ func writeRun(t *testing.T, root, name string, recs []record.Record, cfg string)
 		t.Fatal(err)
 	}
 	if cfg != "" {
-		if err := os.WriteFile(filepath.Join(dir, ConfigFile), []byte(cfg), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, record.ConfigFile), []byte(cfg), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -66,7 +66,7 @@ func TestLoad(t *testing.T) {
 	dir := writeRun(t, root, "run-a", recs, config("run-a", "20"))
 	bare := writeRun(t, root, "run-bare", recs[:3], "")
 	// A truncated last line is skipped with a warning.
-	f, _ := os.OpenFile(filepath.Join(bare, RequestsFile), os.O_APPEND|os.O_WRONLY, 0)
+	f, _ := os.OpenFile(filepath.Join(bare, record.RequestsFile), os.O_APPEND|os.O_WRONLY, 0)
 	f.WriteString(`{"id":"req_0000`)
 	f.Close()
 	abab := filepath.Join(root, "abab")
@@ -85,10 +85,10 @@ func TestLoad(t *testing.T) {
 		err      error
 	}{
 		{name: "run directory", path: dir, n: 24, runID: "run-a", config: true},
-		{name: "requests.jsonl", path: filepath.Join(dir, RequestsFile), n: 24, runID: "run-a", config: true},
+		{name: "requests.jsonl", path: filepath.Join(dir, record.RequestsFile), n: 24, runID: "run-a", config: true},
 		{name: "no config, bad line", path: bare, n: 3, warnings: 2},
 		{name: "pooled rounds skip latest", path: abab, n: 24, runID: "pooled rounds", config: true},
-		{name: "no records", path: empty, err: ErrNoRecords},
+		{name: "no records", path: empty, err: record.ErrNoRecords},
 		{name: "missing", path: filepath.Join(root, "nope"), err: os.ErrNotExist},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -119,8 +119,8 @@ func TestLoad(t *testing.T) {
 }
 
 func TestIdentityWarnings(t *testing.T) {
-	parse := func(s string) *RunConfig {
-		c, err := ParseConfig("config.json", []byte(s))
+	parse := func(s string) *record.RunConfig {
+		c, err := record.ParseConfig("config.json", []byte(s))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -129,7 +129,7 @@ func TestIdentityWarnings(t *testing.T) {
 	base := parse(config("a", "20"))
 	for _, tc := range []struct {
 		name string
-		cand *RunConfig
+		cand *record.RunConfig
 		want []string // substrings, one per warning
 	}{
 		{name: "same", cand: parse(config("b", "20"))},
@@ -153,23 +153,12 @@ func TestIdentityWarnings(t *testing.T) {
 	}
 }
 
-func TestParseConfigError(t *testing.T) {
-	_, err := ParseConfig("x/config.json", []byte(`{"run_id": 3}`))
-	var ce *ConfigError
-	if !errors.As(err, &ce) || ce.File != "x/config.json" || ce.Offset == 0 {
-		t.Fatalf("ParseConfig: %v, want a *ConfigError naming the file with an offset", err)
-	}
-	if c, err := ParseConfig("c.json", []byte(`{"suite": "tiny"}`)); err != nil || c.SuiteName() != "tiny" {
-		t.Errorf("suite given by name: %v %v", c, err)
-	}
-}
-
 // TestGolden holds the text table and compare.json to files in testdata/.
 func TestGolden(t *testing.T) {
 	root := t.TempDir()
 	base := synth(1, 40, 1, 0.1, Group{"short_long", 1}, Group{"long_short", 8})
 	cand := synth(2, 40, 1.2, 0.1, Group{"short_long", 1}, Group{"long_short", 8}, Group{"long_long", 8})
-	cand[3].ErrorClass = record.ErrTimeout
+	cand[3].ErrorClass = record.ClassTimeout
 	bs, err := Load(writeRun(t, root, "base", base, config("base", "20")))
 	if err != nil {
 		t.Fatal(err)
@@ -247,11 +236,11 @@ func FuzzParseConfig(f *testing.F) {
 	f.Add([]byte(`{"run_id": 3}`))
 	f.Add([]byte(`{`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		c, err := ParseConfig("config.json", b)
+		c, err := record.ParseConfig("config.json", b)
 		if err != nil {
-			var ce *ConfigError
+			var ce *record.ConfigError
 			if !errors.As(err, &ce) {
-				t.Errorf("error %T is not a *ConfigError", err)
+				t.Errorf("error %T is not a *record.ConfigError", err)
 			}
 			return
 		}

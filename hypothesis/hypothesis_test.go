@@ -121,7 +121,7 @@ func TestH1Outcomes(t *testing.T) {
 	}
 	// Failed requests are excluded and said to be.
 	recs := ladder(rand.New(rand.NewPCG(4, 1)), reps, 10, 0.02, 1.4e-4, 0.05)
-	recs = append(recs, record.Record{PromptRep: 40, ErrorClass: record.ErrReset})
+	recs = append(recs, record.Record{PromptRep: 40, ErrorClass: record.ClassReset})
 	if v := H1(recs, Options{}); v.Outcome != Pass || len(v.Warnings) == 0 {
 		t.Errorf("with a failed request: %s, warnings %v", v.Outcome, v.Warnings)
 	}

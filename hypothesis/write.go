@@ -20,7 +20,7 @@ const (
 // Append adds v to dir/hypotheses.jsonl and re-renders dir/hypotheses.md
 // from every verdict in the file.
 func Append(dir string, v Verdict) error {
-	w, err := record.Create(filepath.Join(dir, JSONLFile))
+	w, err := record.OpenAppend(filepath.Join(dir, JSONLFile))
 	if err != nil {
 		return fmt.Errorf("opening %s: %w", JSONLFile, err)
 	}

@@ -24,8 +24,8 @@ func FuzzStream(f *testing.F) {
 	f.Add([]byte("data: {\"choices\":[{\"text\":\"a\"}],\"hb_sent_ns\":5}\n\ndata: {\"error\":{\"message\":\"x\"}}\n\n"))
 	f.Add([]byte("data: {\"object\":\"error\",\"message\":\"m\"}\n\ndata: [DONE]\n\n"))
 	f.Add([]byte("data: {\"choices\":[{\"delta\":{\"reasoning_content\":\"r\"}}],\"usage\":null}\n\ndata: [DONE]\n\n"))
-	known := []string{"", record.ErrNoDone, record.ErrEmptyOutput, record.ErrMalformed, record.ErrStreamError,
-		record.ErrLineTooLong, record.ErrInvalidUTF8, record.ErrReset}
+	known := []record.ErrorClass{"", record.ClassNoDone, record.ClassEmptyOutput, record.ClassMalformed, record.ClassStreamError,
+		record.ClassLineTooLong, record.ClassInvalidUTF8, record.ClassReset}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		c := &Client{maxLine: 256}
 		res := &Result{T0: time.Now()}

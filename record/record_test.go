@@ -28,7 +28,7 @@ func sample() []Record {
 		},
 		{
 			ID: RequestID(2), Profile: "long_short", Total: 0.002, Concurrency: 16, RunID: "run1", Suite: "tiny", Phase: 2,
-			PromptRep: 400, MaxTokens: 1, Endpoint: "chat", HTTPStatus: 503, ErrorClass: ErrHTTPStatus, Error: "HTTP 503: overloaded",
+			PromptRep: 400, MaxTokens: 1, Endpoint: "chat", HTTPStatus: 503, ErrorClass: ClassHTTPStatus, Error: "HTTP 503: overloaded",
 		},
 	}
 }
@@ -74,7 +74,7 @@ func TestRecordGolden(t *testing.T) {
 
 func TestWriterAndReader(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "requests.jsonl")
-	w, err := Create(path)
+	w, err := OpenAppend(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,7 @@ import (
 func TestBuildKernelTrace(t *testing.T) {
 	dir := copyFixture(t)
 	src := filepath.Join("..", "fixtures", "traces")
-	for _, name := range []string{PhasesFile, "kineto.pt.trace.json.gz"} {
+	for _, name := range []string{record.PhasesFile, "kineto.pt.trace.json.gz"} {
 		b, err := os.ReadFile(filepath.Join(src, name))
 		if err != nil {
 			t.Skipf("kernel-trace fixture not available: %v", err)
@@ -27,7 +27,7 @@ func TestBuildKernelTrace(t *testing.T) {
 		}
 	}
 	b := build(t, dir, Options{}) // finds *.pt.trace.json.gz in the directory
-	md, err := os.ReadFile(filepath.Join(dir, SummaryMDFile))
+	md, err := os.ReadFile(filepath.Join(dir, record.SummaryMDFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,10 +36,10 @@ func TestBuildKernelTrace(t *testing.T) {
 			t.Errorf("summary.md lacks %q", want)
 		}
 	}
-	if !contains(b.Files, filepath.Join(PlotsDir, "kernel_durations.svg")) {
+	if !contains(b.Files, filepath.Join(record.PlotsDir, "kernel_durations.svg")) {
 		t.Fatalf("no kernel-duration histogram among %v", b.Files)
 	}
-	svg, err := os.ReadFile(filepath.Join(dir, PlotsDir, "kernel_durations.svg"))
+	svg, err := os.ReadFile(filepath.Join(dir, record.PlotsDir, "kernel_durations.svg"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,17 +69,17 @@ func TestBuildServerMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	phases, _, err := record.ReadPhases(filepath.Join(dir, PhasesFile))
+	phases, _, err := record.ReadPhases(filepath.Join(dir, record.PhasesFile))
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := phases[0]
-	writeJSONL(t, filepath.Join(dir, servermetrics.FileName), []servermetrics.ScrapeLine{
+	writeJSONL(t, filepath.Join(dir, record.ServerMetricsFile), []servermetrics.ScrapeLine{
 		{UnixNs: p.StartUnixNs - 1e6, Phase: p.Index, Edge: servermetrics.EdgeStart, Samples: samples},
 		{UnixNs: p.EndUnixNs + 1e6, Phase: p.Index, Edge: servermetrics.EdgeEnd, Samples: samples},
 	})
 	b := build(t, dir, Options{})
-	md, err := os.ReadFile(filepath.Join(dir, SummaryMDFile))
+	md, err := os.ReadFile(filepath.Join(dir, record.SummaryMDFile))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -73,7 +73,7 @@ func TestExecuteWritesRunDirectory(t *testing.T) {
 		t.Fatalf("phases %v, err %v", phases, err)
 	}
 	for i, p := range phases {
-		if p.Index != i || p.Status != StatusComplete || p.EndUnixNs <= p.StartUnixNs {
+		if p.Index != i || p.Status != record.StatusComplete || p.EndUnixNs <= p.StartUnixNs {
 			t.Errorf("phase %+v", p)
 		}
 		for _, r := range recs {
@@ -82,7 +82,7 @@ func TestExecuteWritesRunDirectory(t *testing.T) {
 			}
 		}
 	}
-	if st, err := ReadStatus(dir); err != nil || st != StatusComplete {
+	if st, err := ReadStatus(dir); err != nil || st != record.StatusComplete {
 		t.Errorf("status %q, %v", st, err)
 	}
 	// Warm-up requests reach the server but are not recorded.
@@ -116,7 +116,7 @@ func TestCancelKeepsFinishedRecords(t *testing.T) {
 	if !res.Interrupted {
 		t.Error("result not marked interrupted")
 	}
-	if st, _ := ReadStatus(dir); st != StatusInterrupted {
+	if st, _ := ReadStatus(dir); st != record.StatusInterrupted {
 		t.Errorf("status %q, want interrupted", st)
 	}
 	recs, bad, err := record.ReadRecords(filepath.Join(dir, "requests.jsonl"))
@@ -128,7 +128,7 @@ func TestCancelKeepsFinishedRecords(t *testing.T) {
 	}
 	canceled := 0
 	for _, r := range recs {
-		if r.ErrorClass == record.ErrCanceled {
+		if r.ErrorClass == record.ClassCanceled {
 			canceled++
 			if r.Phase != 1 {
 				t.Errorf("canceled record in phase %d", r.Phase)
@@ -139,7 +139,7 @@ func TestCancelKeepsFinishedRecords(t *testing.T) {
 		t.Errorf("%d canceled records, want the 1 in flight at c=1", canceled)
 	}
 	phases, _, _ := record.ReadPhases(filepath.Join(dir, "phases.jsonl"))
-	if len(phases) != 2 || phases[1].Status != StatusInterrupted {
+	if len(phases) != 2 || phases[1].Status != record.StatusInterrupted {
 		t.Errorf("phases %+v: want phase 0 complete and phase 1 interrupted", phases)
 	}
 }
@@ -161,7 +161,7 @@ func TestFaultsBecomeRecords(t *testing.T) {
 	bad := 0
 	for _, r := range recs {
 		switch r.ErrorClass {
-		case record.ErrHTTPStatus:
+		case record.ClassHTTPStatus:
 			bad++
 			if r.HTTPStatus != 503 || r.TTFT != nil {
 				t.Errorf("%s: status %d ttft %v", r.ID, r.HTTPStatus, r.TTFT)

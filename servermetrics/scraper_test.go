@@ -101,7 +101,7 @@ func TestScraperTokenDeltas(t *testing.T) {
 		t.Errorf("Mark after Stop: %v", err)
 	}
 
-	lines, bad, err := ReadFile(filepath.Join(dir, FileName))
+	lines, bad, err := ReadFile(filepath.Join(dir, record.ServerMetricsFile))
 	if err != nil || len(bad) != 0 {
 		t.Fatalf("reading log: %v %v", err, bad)
 	}
@@ -138,7 +138,7 @@ func TestScraperTokenDeltas(t *testing.T) {
 			t.Errorf("Authorization = %q, want the bearer key", a)
 		}
 	}
-	raw, _ := os.ReadFile(filepath.Join(dir, FileName))
+	raw, _ := os.ReadFile(filepath.Join(dir, record.ServerMetricsFile))
 	if bytes.Contains(raw, []byte("sk-secret")) {
 		t.Error("the API key leaked into the log")
 	}
@@ -217,7 +217,7 @@ func TestScraperNoMetrics(t *testing.T) {
 			if s.Available() {
 				t.Error("Available() after only failures")
 			}
-			lines, _, err := ReadFile(filepath.Join(dir, FileName))
+			lines, _, err := ReadFile(filepath.Join(dir, record.ServerMetricsFile))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -283,7 +283,7 @@ func TestScraperTicks(t *testing.T) {
 	if err := s.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	lines, _, err := ReadFile(filepath.Join(dir, FileName))
+	lines, _, err := ReadFile(filepath.Join(dir, record.ServerMetricsFile))
 	if err != nil {
 		t.Fatal(err)
 	}

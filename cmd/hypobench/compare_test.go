@@ -25,7 +25,7 @@ func fakeRun(t *testing.T, root, id string, seed uint64, n int, scale float64) s
 	t.Helper()
 	dir := filepath.Join(root, id)
 	os.MkdirAll(dir, 0o755)
-	w, err := record.Create(filepath.Join(dir, compare.RequestsFile))
+	w, err := record.OpenAppend(filepath.Join(dir, record.RequestsFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,8 +39,8 @@ func fakeRun(t *testing.T, root, id string, seed uint64, n int, scale float64) s
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile(filepath.Join(dir, compare.ConfigFile), []byte(strings.Replace(cliConfig, "RUNID", id, 1)), 0o644)
-	os.WriteFile(filepath.Join(dir, compare.PhasesFile), []byte("{}\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, record.ConfigFile), []byte(strings.Replace(cliConfig, "RUNID", id, 1)), 0o644)
+	os.WriteFile(filepath.Join(dir, record.PhasesFile), []byte("{}\n"), 0o644)
 	return dir
 }
 
@@ -103,7 +103,7 @@ func TestBaselineCommand(t *testing.T) {
 		t.Fatalf("baseline: %v\n%s", err, out.String())
 	}
 	saved := filepath.Join(dest, "20261128T000000Z-tiny-abcdef")
-	for _, f := range []string{compare.RequestsFile, compare.PhasesFile, compare.ConfigFile} {
+	for _, f := range []string{record.RequestsFile, record.PhasesFile, record.ConfigFile} {
 		want, _ := os.ReadFile(filepath.Join(run, f))
 		got, err := os.ReadFile(filepath.Join(saved, f))
 		if err != nil || !bytes.Equal(got, want) {

@@ -80,11 +80,11 @@ func TestSIGINTKeepsEveryFinishedRecord(t *testing.T) {
 		t.Errorf("%d records: want the finished ones only", len(recs))
 	}
 	for _, r := range recs {
-		if !r.OK() && r.ErrorClass != record.ErrCanceled {
+		if !r.OK() && r.ErrorClass != record.ClassCanceled {
 			t.Errorf("%s: %s %s", r.ID, r.ErrorClass, r.Error)
 		}
 	}
-	if st, err := hrun.ReadStatus(dir); err != nil || st != hrun.StatusInterrupted {
+	if st, err := hrun.ReadStatus(dir); err != nil || st != record.StatusInterrupted {
 		t.Errorf("status %q (%v), want interrupted", st, err)
 	}
 	if !strings.Contains(stderr.String(), "interrupted") {
