@@ -191,9 +191,16 @@ func TestNoTarget(t *testing.T) {
 	}
 }
 
+// TestConfigHasNoSecret opens a key-guarded target through the
+// environment: OpenTarget's client must present the key (the server answers
+// 401 otherwise), and no file of the run may contain it.
 func TestConfigHasNoSecret(t *testing.T) {
 	const key = "sk-hypobench-canary-0123456789"
+	srv := openaitest.NewServer(openaitest.Config{APIKey: key})
+	defer srv.Close()
 	t.Setenv("HYPOBENCH_API_KEY", key)
+	t.Setenv("HYPOBENCH_TARGET", srv.URL)
+	t.Setenv("HYPOBENCH_MODEL", "m")
 	env, err := LoadEnv()
 	if err != nil || env.APIKey != key {
 		t.Fatalf("env %+v err %v", env, err)
@@ -202,16 +209,19 @@ func TestConfigHasNoSecret(t *testing.T) {
 	if strings.Contains(string(b), key) {
 		t.Fatal("the API key is serialised with the environment")
 	}
-	dir := t.TempDir()
-	srv := openaitest.NewServer(openaitest.Config{APIKey: key})
-	defer srv.Close()
-	c, err := openai.New(openai.Config{BaseURL: srv.URL, APIKey: openai.Secret(key)})
+	tgt, err := OpenTarget(context.Background(), env, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer tgt.Close()
+	dir := t.TempDir()
 	s := smallSuite()
-	if _, err := Execute(context.Background(), Config{Client: c, Model: "m", Suite: s, Dir: dir, Meta: map[string]any{"env": env}}); err != nil {
+	res, err := Execute(context.Background(), Config{Client: tgt.Client, Model: tgt.Model, Suite: s, Dir: dir, Meta: map[string]any{"env": env}})
+	if err != nil {
 		t.Fatal(err)
+	}
+	if res.Records == 0 || res.Errors != 0 {
+		t.Errorf("%d records, %d errors: the target's client did not present the API key", res.Records, res.Errors)
 	}
 	filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
 		if err == nil && !info.IsDir() {

@@ -6,9 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"time"
 
-	"github.com/hypobench/hypobench/openai"
 	hrun "github.com/hypobench/hypobench/run"
 	"github.com/hypobench/hypobench/workload"
 )
@@ -109,20 +107,12 @@ func runSuite(ctx context.Context, env hrun.Env, s *workload.Suite, stderr io.Wr
 	if err := hrun.MarkLatest(env.Out, id); err != nil {
 		fmt.Fprintln(stderr, "hypobench:", err)
 	}
-	timeout := env.Timeout
-	if timeout == 0 {
-		timeout = 10 * time.Minute
-	}
-	client, err := openai.New(openai.Config{BaseURL: tgt.URL, APIKey: openai.Secret(env.APIKey), Timeout: timeout})
-	if err != nil {
-		return nil, err
-	}
 	meta := tgt.Meta
 	meta["env"] = env
 	fmt.Fprintf(stderr, "hypobench run %s: target %s model %s suite %s concurrency %v requests/level %d endpoint %s seed %d\n",
 		id, tgt.URL, tgt.Model, s.Name, s.Concurrency, s.Requests, s.Endpoint, s.Seed)
 	res, err := hrun.Execute(ctx, hrun.Config{
-		Client: client, Model: tgt.Model, Suite: s, Dir: dir, RunID: id, Seed: s.Seed,
+		Client: tgt.Client, Model: tgt.Model, Suite: s, Dir: dir, RunID: id, Seed: s.Seed,
 		Progress: stderr, Meta: meta, Hooks: targetHooks(tgt, env.APIKey, dir, stderr),
 	})
 	if err != nil && errors.Is(err, hrun.ErrNoTarget) {
