@@ -4,19 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/hypobench/hypobench/hypothesis"
+	"github.com/hypobench/hypobench/internal/testutil"
 	"github.com/hypobench/hypobench/record"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 const testConfig = `{
   "run_id": "%s",
@@ -180,8 +176,8 @@ func TestGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "table.golden", text.Bytes())
-	golden(t, "compare.json.golden", append(js, '\n'))
+	testutil.Golden(t, "testdata/table.golden", text.Bytes())
+	testutil.Golden(t, "testdata/compare.json.golden", append(js, '\n'))
 
 	// compare.json decodes back to the same checks.
 	path := filepath.Join(root, JSONFile)
@@ -195,26 +191,6 @@ func TestGolden(t *testing.T) {
 	}
 	if back.Outcome != rep.Outcome || len(back.Checks) != len(rep.Checks) || back.Checks[0].CI != rep.Checks[0].CI {
 		t.Errorf("compare.json round trip: %+v", back.Checks[0])
-	}
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./compare -run TestGolden -update)", err)
-	}
-	if d := cmp.Diff(string(want), string(got)); d != "" {
-		t.Errorf("%s differs (-want +got):\n%s", name, d)
 	}
 }
 

@@ -4,17 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/hypobench/hypobench/internal/testutil"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 func sample() []Record {
 	return []Record{
@@ -43,19 +40,7 @@ func TestRecordGolden(t *testing.T) {
 		buf.Write(b)
 		buf.WriteByte('\n')
 	}
-	golden := filepath.Join("testdata", "records.golden.jsonl")
-	if *update {
-		if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := cmp.Diff(string(want), buf.String()); d != "" {
-		t.Errorf("record encoding changed (-golden +got):\n%s", d)
-	}
+	testutil.Golden(t, filepath.Join("testdata", "records.golden.jsonl"), buf.Bytes())
 	// The seed's five fields keep their names.
 	var m map[string]any
 	if err := json.Unmarshal(bytes.SplitN(buf.Bytes(), []byte("\n"), 2)[0], &m); err != nil {

@@ -13,28 +13,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
+	"github.com/hypobench/hypobench/internal/testutil"
 	"github.com/hypobench/hypobench/record"
 )
-
-// golden compares got with testdata/<name>, rewriting it under -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("reading golden file (run with -update to create it): %v", err)
-	}
-	if d := cmp.Diff(string(want), string(got)); d != "" {
-		t.Errorf("%s differs from the golden file (-want +got; -update refreshes it):\n%s", name, d)
-	}
-}
 
 func build(t *testing.T, dir string, opts Options) *Built {
 	t.Helper()
@@ -52,7 +33,7 @@ func TestBuildGoldenSummary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "summary.md.golden", md)
+	testutil.Golden(t, "testdata/summary.md.golden", md)
 	if len(b.Skipped) != 0 {
 		t.Errorf("clean fixture skipped lines: %v", b.Skipped)
 	}
@@ -70,7 +51,7 @@ func TestBuildGoldenSummarySLO(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "summary-slo.md.golden", md)
+	testutil.Golden(t, "testdata/summary-slo.md.golden", md)
 }
 
 // svgStructure describes an SVG by its element counts and its text, not
@@ -131,7 +112,7 @@ func TestBuildGoldenPlotStructure(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, name+".svg.txt", []byte(svgStructure(t, svg)))
+			testutil.Golden(t, filepath.Join("testdata", name+".svg.txt"), []byte(svgStructure(t, svg)))
 		})
 	}
 }

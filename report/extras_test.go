@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hypobench/hypobench/internal/testutil"
 	"github.com/hypobench/hypobench/record"
 	"github.com/hypobench/hypobench/servermetrics"
 )
@@ -18,10 +19,7 @@ func TestBuildKernelTrace(t *testing.T) {
 	dir := copyFixture(t)
 	src := filepath.Join("..", "fixtures", "traces")
 	for _, name := range []string{record.PhasesFile, "kineto.pt.trace.json.gz"} {
-		b, err := os.ReadFile(filepath.Join(src, name))
-		if err != nil {
-			t.Skipf("kernel-trace fixture not available: %v", err)
-		}
+		b := testutil.Fixture(t, filepath.Join(src, name))
 		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -60,12 +58,8 @@ func TestBuildKernelTrace(t *testing.T) {
 // vLLM /metrics sample and checks that the section appears.
 func TestBuildServerMetrics(t *testing.T) {
 	dir := copyFixture(t)
-	page, err := os.Open(filepath.Join("..", "fixtures", "metrics", "vllm-v1-sample.txt"))
-	if err != nil {
-		t.Skipf("metrics fixture not available: %v", err)
-	}
-	defer page.Close()
-	samples, err := servermetrics.Parse(page, "vllm-v1-sample.txt")
+	page := testutil.Fixture(t, filepath.Join("..", "fixtures", "metrics", "vllm-v1-sample.txt"))
+	samples, err := servermetrics.Parse(bytes.NewReader(page), "vllm-v1-sample.txt")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package report
 
 import (
 	"encoding/json"
-	"flag"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -10,11 +9,10 @@ import (
 	"testing"
 
 	"github.com/hypobench/hypobench/hypothesis"
+	"github.com/hypobench/hypobench/internal/testutil"
 	"github.com/hypobench/hypobench/record"
 	"github.com/hypobench/hypobench/stats"
 )
-
-var update = flag.Bool("update", false, "rewrite the fixture run directory and the golden files under testdata/")
 
 // fixtureDir is the fixed run directory the golden tests build from.
 const fixtureDir = "testdata/run"
@@ -154,7 +152,7 @@ func writeJSONL[T any](t testing.TB, path string, vs []T) {
 // temporary directory (rewriting it first under -update).
 func copyFixture(t *testing.T) string {
 	t.Helper()
-	if *update {
+	if testutil.Update() {
 		if err := os.MkdirAll(fixtureDir, 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -162,10 +160,7 @@ func copyFixture(t *testing.T) string {
 	}
 	dir := t.TempDir()
 	for _, name := range []string{record.RequestsFile, record.PhasesFile, record.ConfigFile, record.HypothesesFile} {
-		b, err := os.ReadFile(filepath.Join(fixtureDir, name))
-		if err != nil {
-			t.Fatalf("reading the fixture (run with -update to create it): %v", err)
-		}
+		b := testutil.Fixture(t, filepath.Join(fixtureDir, name))
 		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
