@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/hypobench/hypobench/hypothesis"
+	"github.com/hypobench/hypobench/internal/fakerun"
 	"github.com/hypobench/hypobench/internal/testutil"
 	"github.com/hypobench/hypobench/record"
 )
@@ -24,52 +25,24 @@ const testConfig = `{
   "meta": {"target": "embedded", "model": "Qwen/Qwen2.5-7B-Instruct", "engine": {"gpu": {"name": "rtx4090"}, "speed": %s}}
 }`
 
-// writeRun writes records (and a config.json unless cfg is empty) into a
-// new run directory under root.
-func writeRun(t *testing.T, root, name string, recs []record.Record, cfg string) string {
-	t.Helper()
-	dir := filepath.Join(root, name)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	w, err := record.OpenAppend(filepath.Join(dir, record.RequestsFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range recs {
-		if err := w.Write(&recs[i]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if cfg != "" {
-		if err := os.WriteFile(filepath.Join(dir, record.ConfigFile), []byte(cfg), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
-
 func config(id, speed string) string {
 	return strings.Replace(strings.Replace(testConfig, "%s", id, 1), "%s", speed, 1)
 }
 
 func TestLoad(t *testing.T) {
 	root := t.TempDir()
-	recs := synth(1, 12, 1, 0.1)
-	dir := writeRun(t, root, "run-a", recs, config("run-a", "20"))
-	bare := writeRun(t, root, "run-bare", recs[:3], "")
+	recs := fakerun.Records(1, 12, 1, 0.1)
+	dir := fakerun.WriteRun(t, filepath.Join(root, "run-a"), recs, config("run-a", "20"))
+	bare := fakerun.WriteRun(t, filepath.Join(root, "run-bare"), recs[:3], "")
 	// A truncated last line is skipped with a warning.
 	f, _ := os.OpenFile(filepath.Join(bare, record.RequestsFile), os.O_APPEND|os.O_WRONLY, 0)
 	f.WriteString(`{"id":"req_0000`)
 	f.Close()
 	abab := filepath.Join(root, "abab")
-	writeRun(t, abab, "round-1", recs[:10], config("r1", "20"))
-	writeRun(t, abab, "round-2", recs[10:], config("r2", "20"))
+	fakerun.WriteRun(t, filepath.Join(abab, "round-1"), recs[:10], config("r1", "20"))
+	fakerun.WriteRun(t, filepath.Join(abab, "round-2"), recs[10:], config("r2", "20"))
 	os.Symlink("round-2", filepath.Join(abab, "latest"))
-	empty := writeRun(t, root, "empty", nil, config("e", "20"))
+	empty := fakerun.WriteRun(t, filepath.Join(root, "empty"), nil, config("e", "20"))
 
 	for _, tc := range []struct {
 		name     string
@@ -152,14 +125,14 @@ func TestIdentityWarnings(t *testing.T) {
 // TestGolden holds the text table and compare.json to files in testdata/.
 func TestGolden(t *testing.T) {
 	root := t.TempDir()
-	base := synth(1, 40, 1, 0.1, Group{"short_long", 1}, Group{"long_short", 8})
-	cand := synth(2, 40, 1.2, 0.1, Group{"short_long", 1}, Group{"long_short", 8}, Group{"long_long", 8})
+	base := fakerun.Records(1, 40, 1, 0.1, fakerun.Group{Profile: "short_long", Concurrency: 1}, fakerun.Group{Profile: "long_short", Concurrency: 8})
+	cand := fakerun.Records(2, 40, 1.2, 0.1, fakerun.Group{Profile: "short_long", Concurrency: 1}, fakerun.Group{Profile: "long_short", Concurrency: 8}, fakerun.Group{Profile: "long_long", Concurrency: 8})
 	cand[3].ErrorClass = record.ClassTimeout
-	bs, err := Load(writeRun(t, root, "base", base, config("base", "20")))
+	bs, err := Load(fakerun.WriteRun(t, filepath.Join(root, "base"), base, config("base", "20")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cs, err := Load(writeRun(t, root, "new", cand, config("new", "10")))
+	cs, err := Load(fakerun.WriteRun(t, filepath.Join(root, "new"), cand, config("new", "10")))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hypobench/hypobench/internal/fakerun"
 	"github.com/hypobench/hypobench/record"
 )
 
@@ -20,8 +21,8 @@ import (
 func BenchmarkBuild100k(b *testing.B) {
 	dir := b.TempDir()
 	recs, phases := genRun(1, 8334)
-	writeJSONL(b, filepath.Join(dir, record.RequestsFile), recs)
-	writeJSONL(b, filepath.Join(dir, record.PhasesFile), phases)
+	fakerun.WriteJSONL(b, filepath.Join(dir, record.RequestsFile), recs)
+	fakerun.WriteJSONL(b, filepath.Join(dir, record.PhasesFile), phases)
 	recs = nil
 	cpu0 := cpuTime()
 	n := 0

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hypobench/hypobench/internal/fakerun"
 	"github.com/hypobench/hypobench/internal/testutil"
 	"github.com/hypobench/hypobench/record"
 	"github.com/hypobench/hypobench/servermetrics"
@@ -68,7 +69,7 @@ func TestBuildServerMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := phases[0]
-	writeJSONL(t, filepath.Join(dir, record.ServerMetricsFile), []servermetrics.ScrapeLine{
+	fakerun.WriteJSONL(t, filepath.Join(dir, record.ServerMetricsFile), []servermetrics.ScrapeLine{
 		{UnixNs: p.StartUnixNs - 1e6, Phase: p.Index, Edge: servermetrics.EdgeStart, Samples: samples},
 		{UnixNs: p.EndUnixNs + 1e6, Phase: p.Index, Edge: servermetrics.EdgeEnd, Samples: samples},
 	})

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/hypobench/hypobench/hypothesis"
+	"github.com/hypobench/hypobench/internal/fakerun"
 	"github.com/hypobench/hypobench/internal/testutil"
 	"github.com/hypobench/hypobench/record"
 	"github.com/hypobench/hypobench/stats"
@@ -110,9 +111,9 @@ func fixtureVerdicts() []hypothesis.Verdict {
 func writeFixture(t testing.TB, dir string) {
 	t.Helper()
 	recs, phases := genRun(1, 12)
-	writeJSONL(t, filepath.Join(dir, record.RequestsFile), recs)
-	writeJSONL(t, filepath.Join(dir, record.PhasesFile), phases)
-	writeJSONL(t, filepath.Join(dir, record.HypothesesFile), fixtureVerdicts())
+	fakerun.WriteJSONL(t, filepath.Join(dir, record.RequestsFile), recs)
+	fakerun.WriteJSONL(t, filepath.Join(dir, record.PhasesFile), phases)
+	fakerun.WriteJSONL(t, filepath.Join(dir, record.HypothesesFile), fixtureVerdicts())
 	cfg := map[string]any{
 		"run_id": "20261128T180000Z-tiny-abc123", "status": "complete",
 		"started": "2026-11-28T18:00:00Z", "ended": "2026-11-28T18:01:00Z", "model": "fixture-model",
@@ -127,23 +128,6 @@ func writeFixture(t testing.TB, dir string) {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, record.ConfigFile), append(b, '\n'), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func writeJSONL[T any](t testing.TB, path string, vs []T) {
-	t.Helper()
-	os.Remove(path)
-	w, err := record.OpenAppend(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, v := range vs {
-		if err := w.Write(v); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
 }

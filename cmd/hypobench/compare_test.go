@@ -4,14 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/hypobench/hypobench/compare"
+	"github.com/hypobench/hypobench/internal/fakerun"
 	"github.com/hypobench/hypobench/record"
 )
 
@@ -23,24 +22,12 @@ const cliConfig = `{"run_id": "RUNID", "status": "complete", "suite": {"name": "
 // 50 ms × scale with 10% log-normal noise.
 func fakeRun(t *testing.T, root, id string, seed uint64, n int, scale float64) string {
 	t.Helper()
-	dir := filepath.Join(root, id)
-	os.MkdirAll(dir, 0o755)
-	w, err := record.OpenAppend(filepath.Join(dir, record.RequestsFile))
-	if err != nil {
-		t.Fatal(err)
+	recs := fakerun.Records(seed, n, scale, 0.1, fakerun.Group{Profile: "short_long", Concurrency: 4})
+	for i := range recs {
+		recs[i].RunID = id
 	}
-	rng := rand.New(rand.NewPCG(seed, 1))
-	for i := range n {
-		ttft := 0.05 * scale * math.Exp(0.1*rng.NormFloat64())
-		tpot := 0.02 * math.Exp(0.05*rng.NormFloat64())
-		w.Write(record.Record{ID: record.RequestID(i + 1), RunID: id, Profile: "short_long", Concurrency: 4,
-			TTFT: record.F(ttft), TPOT: record.F(tpot), E2E: record.F(ttft + 63*tpot), OutputTokens: record.I(64)})
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(filepath.Join(dir, record.ConfigFile), []byte(strings.Replace(cliConfig, "RUNID", id, 1)), 0o644)
-	os.WriteFile(filepath.Join(dir, record.PhasesFile), []byte("{}\n"), 0o644)
+	dir := fakerun.WriteRun(t, filepath.Join(root, id), recs, strings.Replace(cliConfig, "RUNID", id, 1))
+	fakerun.WriteJSONL(t, filepath.Join(dir, record.PhasesFile), []record.Phase{{Suite: "tiny", Profile: "short_long", Concurrency: 4, Requests: n, Status: record.StatusComplete}})
 	return dir
 }
 
