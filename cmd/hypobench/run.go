@@ -12,14 +12,14 @@ import (
 )
 
 func init() {
-	register("run", "run a suite against a target with no assertions and write the run directory", runRun)
+	register("run", "run a suite against a target with no assertions and write the run directory", runCmd)
 }
 
-// runRun implements `hypobench run`. Flags override the HYPOBENCH_*
+// runCmd implements `hypobench run`. Flags override the HYPOBENCH_*
 // variables. Exit status 0 when the run completed (failed requests are
 // records), 2 when it could not proceed, 130 when it was interrupted
 // (SIGINT/SIGTERM) — every finished record is on disk then too.
-func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	env, err := hrun.LoadEnv()
 	if err != nil {
 		return &ExitError{Code: 2, Msg: err.Error()}
