@@ -48,7 +48,7 @@ func TestExecuteWritesRunDirectory(t *testing.T) {
 	if want := 2*4 + 2*8; res.Records != want || res.Errors != 0 {
 		t.Fatalf("records %d errors %d, want %d and 0", res.Records, res.Errors, want)
 	}
-	recs, bad, err := record.ReadRecords(filepath.Join(dir, "requests.jsonl"))
+	recs, bad, err := record.ReadRecords(filepath.Join(dir, record.RequestsFile))
 	if err != nil || len(bad) > 0 {
 		t.Fatal(err, bad)
 	}
@@ -68,7 +68,7 @@ func TestExecuteWritesRunDirectory(t *testing.T) {
 	if len(ids) != len(recs) || !ids["req_000001"] {
 		t.Errorf("ids not unique or not numbered from req_000001: %d unique of %d", len(ids), len(recs))
 	}
-	phases, _, err := record.ReadPhases(filepath.Join(dir, "phases.jsonl"))
+	phases, _, err := record.ReadPhases(filepath.Join(dir, record.PhasesFile))
 	if err != nil || len(phases) != 4 {
 		t.Fatalf("phases %v, err %v", phases, err)
 	}
@@ -119,7 +119,7 @@ func TestCancelKeepsFinishedRecords(t *testing.T) {
 	if st, _ := ReadStatus(dir); st != record.StatusInterrupted {
 		t.Errorf("status %q, want interrupted", st)
 	}
-	recs, bad, err := record.ReadRecords(filepath.Join(dir, "requests.jsonl"))
+	recs, bad, err := record.ReadRecords(filepath.Join(dir, record.RequestsFile))
 	if err != nil || len(bad) > 0 {
 		t.Fatal(err, bad)
 	}
@@ -138,7 +138,7 @@ func TestCancelKeepsFinishedRecords(t *testing.T) {
 	if canceled != 1 {
 		t.Errorf("%d canceled records, want the 1 in flight at c=1", canceled)
 	}
-	phases, _, _ := record.ReadPhases(filepath.Join(dir, "phases.jsonl"))
+	phases, _, _ := record.ReadPhases(filepath.Join(dir, record.PhasesFile))
 	if len(phases) != 2 || phases[1].Status != record.StatusInterrupted {
 		t.Errorf("phases %+v: want phase 0 complete and phase 1 interrupted", phases)
 	}
@@ -157,7 +157,7 @@ func TestFaultsBecomeRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	recs, _, _ := record.ReadRecords(filepath.Join(dir, "requests.jsonl"))
+	recs, _, _ := record.ReadRecords(filepath.Join(dir, record.RequestsFile))
 	bad := 0
 	for _, r := range recs {
 		switch r.ErrorClass {

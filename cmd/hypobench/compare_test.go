@@ -57,7 +57,7 @@ func TestCompareCommand(t *testing.T) {
 		{name: "pass", args: []string{base, same}, code: 0, out: "hypobench compare: PASS"},
 		{name: "fail", args: []string{base, slow}, code: 1, out: "hypobench compare: FAIL"},
 		{name: "flags after args", args: []string{base, slow, "--budget-ttft", "30%"}, code: 0, out: "ttft +30%"},
-		{name: "requests.jsonl path", args: []string{"--out", "-", filepath.Join(base, "requests.jsonl"), filepath.Join(slow, "requests.jsonl")}, code: 1},
+		{name: "requests.jsonl path", args: []string{"--out", "-", filepath.Join(base, record.RequestsFile), filepath.Join(slow, record.RequestsFile)}, code: 1},
 		{name: "inconclusive", args: []string{base, few}, code: 2, out: "INCONCLUSIVE"},
 		{name: "bad budget", args: []string{"--budget", "x", base, same}, code: 2},
 		{name: "too few B", args: []string{"-B", "100", base, same}, code: 2},
