@@ -93,17 +93,7 @@ func benchSetup(b *testing.B) {
 			bench.err = err
 			return
 		}
-		tm := env.Timeout
-		if tm == 0 {
-			tm = 10 * time.Minute
-		}
-		client, err := openai.New(openai.Config{BaseURL: tgt.URL, APIKey: openai.Secret(env.APIKey), Timeout: tm})
-		if err != nil {
-			tgt.Close()
-			bench.err = err
-			return
-		}
-		bench.env, bench.suite, bench.tgt, bench.client = env, s, tgt, client
+		bench.env, bench.suite, bench.tgt, bench.client = env, s, tgt, tgt.Client
 	})
 	if bench.err != nil {
 		b.Fatalf("BenchmarkServe setup: %v", bench.err)

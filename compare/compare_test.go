@@ -6,33 +6,10 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/hypobench/hypobench/internal/fakerun"
 	"github.com/hypobench/hypobench/record"
 	"github.com/hypobench/hypobench/verdict"
 )
-
-// synth builds n requests per group, deterministically from seed: TTFT is
-// 50 ms × ttftScale with log-normal noise (σ = sigma), TPOT 20 ms (σ =
-// sigma/2), 64 output tokens, E2E = TTFT + 63·TPOT.
-func synth(seed uint64, n int, ttftScale, sigma float64, groups ...Group) []record.Record {
-	rng := rand.New(rand.NewPCG(seed, 0xbe7c))
-	if len(groups) == 0 {
-		groups = []Group{{"short_long", 1}, {"long_short", 4}}
-	}
-	var rs []record.Record
-	for _, g := range groups {
-		for i := range n {
-			ttft := 0.050 * ttftScale * math.Exp(sigma*rng.NormFloat64())
-			tpot := 0.020 * math.Exp(sigma/2*rng.NormFloat64())
-			e2e := ttft + 63*tpot
-			rs = append(rs, record.Record{
-				ID: record.RequestID(len(rs) + 1), Profile: g.Profile, Concurrency: g.Concurrency, Seq: i,
-				TTFT: record.F(ttft), TPOT: record.F(tpot), E2E: record.F(e2e), Total: e2e + 0.001,
-				OutputTokens: record.I(64),
-			})
-		}
-	}
-	return rs
-}
 
 func TestCompareOutcomes(t *testing.T) {
 	type testCase struct {
@@ -46,8 +23,8 @@ func TestCompareOutcomes(t *testing.T) {
 		wantMoreN bool            // NeededN must exceed n
 	}
 	run := func(t *testing.T, tc testCase) {
-		base := synth(1, tc.n, 1, tc.sigma)
-		cand := synth(2, tc.n, tc.scale, tc.sigma)
+		base := fakerun.Records(1, tc.n, 1, tc.sigma)
+		cand := fakerun.Records(2, tc.n, tc.scale, tc.sigma)
 		rep := Compare(base, cand, tc.opts)
 		if rep.Outcome != tc.want {
 			t.Errorf("outcome %s, want %s", rep.Outcome, tc.want)
@@ -81,7 +58,7 @@ func TestCompareOutcomes(t *testing.T) {
 }
 
 func TestCompareDeterministic(t *testing.T) {
-	base, cand := synth(1, 50, 1, 0.2), synth(2, 50, 1.05, 0.2)
+	base, cand := fakerun.Records(1, 50, 1, 0.2), fakerun.Records(2, 50, 1.05, 0.2)
 	a := Compare(base, cand, Options{Seed: 7})
 	b := Compare(base, cand, Options{Seed: 7})
 	c := Compare(base, cand, Options{Seed: 8})
@@ -103,10 +80,10 @@ func TestCompareDeterministic(t *testing.T) {
 }
 
 func TestCompareGroups(t *testing.T) {
-	base := synth(1, 30, 1, 0.1, Group{"a", 1}, Group{"b", 1})
-	cand := synth(2, 30, 1, 0.1, Group{"b", 1}, Group{"c", 2})
+	base := fakerun.Records(1, 30, 1, 0.1, fakerun.Group{Profile: "a", Concurrency: 1}, fakerun.Group{Profile: "b", Concurrency: 1})
+	cand := fakerun.Records(2, 30, 1, 0.1, fakerun.Group{Profile: "b", Concurrency: 1}, fakerun.Group{Profile: "c", Concurrency: 2})
 	// Two failed requests in the new run.
-	cand[0].ErrorClass, cand[1].ErrorClass = record.ErrTimeout, record.ErrReset
+	cand[0].ErrorClass, cand[1].ErrorClass = record.ClassTimeout, record.ClassReset
 	rep := Compare(base, cand, Options{})
 	if len(rep.OnlyBase) != 1 || rep.OnlyBase[0] != (Group{"a", 1}) {
 		t.Errorf("OnlyBase %v, want [a/c=1]", rep.OnlyBase)
@@ -125,7 +102,7 @@ func TestCompareGroups(t *testing.T) {
 	if len(rep.Warnings) != 3 {
 		t.Errorf("warnings %q, want 3 (errors, only base, only new)", rep.Warnings)
 	}
-	if none := Compare(synth(1, 30, 1, 0.1, Group{"a", 1}), synth(1, 30, 1, 0.1, Group{"z", 1}), Options{}); none.Outcome != verdict.Inconclusive {
+	if none := Compare(fakerun.Records(1, 30, 1, 0.1, fakerun.Group{Profile: "a", Concurrency: 1}), fakerun.Records(1, 30, 1, 0.1, fakerun.Group{Profile: "z", Concurrency: 1}), Options{}); none.Outcome != verdict.Inconclusive {
 		t.Errorf("disjoint runs: outcome %s, want inconclusive", none.Outcome)
 	}
 }
@@ -191,7 +168,7 @@ func TestParseMetric(t *testing.T) {
 }
 
 func TestVerdict(t *testing.T) {
-	rep := Compare(synth(1, 200, 1, 0.1), synth(2, 200, 1.2, 0.1), Options{})
+	rep := Compare(fakerun.Records(1, 200, 1, 0.1), fakerun.Records(2, 200, 1.2, 0.1), Options{})
 	v := rep.Verdict()
 	if v.Outcome != verdict.Fail {
 		t.Errorf("verdict %s, want fail", v.Outcome)
@@ -215,7 +192,7 @@ func synthRounds(seed uint64, rounds, n int, scale, sigma, roundSigma float64, s
 	var rs []record.Record
 	for k := range rounds {
 		f := math.Exp(roundSigma * rng.NormFloat64())
-		round := synth(seed*100+uint64(k), n, scale*f, sigma)
+		round := fakerun.Records(seed*100+uint64(k), n, scale*f, sigma)
 		for i := range round {
 			round[i].RunID = fmt.Sprintf("%s-r%02d", side, k)
 		}

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/hypobench/hypobench/engine"
-	"github.com/hypobench/hypobench/openai"
 	"github.com/hypobench/hypobench/record"
 	"github.com/hypobench/hypobench/run"
 	"github.com/hypobench/hypobench/verdict"
@@ -210,11 +209,6 @@ func detectRun(ctx context.Context, suite *workload.Suite, speed float64, seed u
 		return err
 	}
 	defer tgt.Close()
-	client, err := openai.New(openai.Config{BaseURL: tgt.URL, Timeout: 5 * time.Minute})
-	if err != nil {
-		return err
-	}
-	defer client.CloseIdleConnections()
-	_, err = run.Execute(ctx, run.Config{Client: client, Model: tgt.Model, Suite: suite, Dir: dir, RunID: dir, Seed: suite.Seed + seed, Meta: tgt.Meta})
+	_, err = run.Execute(ctx, run.Config{Client: tgt.Client, Model: tgt.Model, Suite: suite, Dir: dir, RunID: dir, Seed: suite.Seed + seed, Meta: tgt.Meta})
 	return err
 }

@@ -40,8 +40,8 @@
 //
 // # Identity
 //
-// A comparison across different hardware measures the hardware. Runs
-// reads both runs' config.json and warns loudly (first in the text output
+// A comparison across different hardware measures the hardware. Load
+// reads each run's config.json (record.RunConfig) and Runs warns loudly (first in the text output
 // and again after the table, and in compare.json) when the client machine
 // (host, CPU, OS/arch, Go version), the target URL, the model, the suite
 // or the embedded engine's resolved configuration (GPU profile, model,

@@ -11,27 +11,10 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/hypobench/hypobench/record"
 	"github.com/hypobench/hypobench/stats"
 	"github.com/hypobench/hypobench/verdict"
 )
-
-// Runs compares two loaded runs: Compare on their records, with the
-// sources attached and, first among the warnings, every difference in
-// machine or target identity (IdentityWarnings) and every loading problem.
-func Runs(base, cand *Source, opts Options) Report {
-	rep := Compare(base.Records, cand.Records, opts)
-	rep.Base, rep.New = base, cand
-	var w []string
-	w = append(w, IdentityWarnings(base.Config, cand.Config)...)
-	for _, s := range base.Warnings {
-		w = append(w, "baseline: "+s)
-	}
-	for _, s := range cand.Warnings {
-		w = append(w, "new: "+s)
-	}
-	rep.Warnings = append(w, rep.Warnings...)
-	return rep
-}
 
 // WriteJSON writes the report as indented JSON to path, atomically.
 func WriteJSON(path string, rep Report) error {
@@ -44,14 +27,7 @@ func WriteJSON(path string, rep Report) error {
 			return fmt.Errorf("writing %s: %w", path, err)
 		}
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
+	return record.WriteFileAtomic(path, append(b, '\n'))
 }
 
 // WriteText writes the report as a benchstat-like table: one row per

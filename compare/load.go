@@ -14,83 +14,65 @@ import (
 	"github.com/hypobench/hypobench/record"
 )
 
-// File names read from and written to a run directory.
-const (
-	RequestsFile = "requests.jsonl"
-	PhasesFile   = "phases.jsonl"
-	ConfigFile   = "config.json"
-	JSONFile     = "compare.json"
-)
-
-// ErrNoRecords is returned by Load for a run without a single decodable
-// request.
-var ErrNoRecords = errors.New("no request records")
-
-// Identity is the client machine as written by run into config.json.
-type Identity struct {
-	Hostname string `json:"hostname"`
-	OS       string `json:"os"`
-	Arch     string `json:"arch"`
-	CPUs     int    `json:"cpus"`
-	CPUModel string `json:"cpu_model,omitempty"`
-	Go       string `json:"go"`
-}
-
-// RunConfig is the part of a run's config.json the comparison reads.
-type RunConfig struct {
-	RunID  string          `json:"run_id"`
-	Status string          `json:"status"`
-	Model  string          `json:"model"`
-	Seed   uint64          `json:"seed"`
-	Suite  json.RawMessage `json:"suite,omitempty"`
-	Client Identity        `json:"client"`
-	// Meta holds the target's identity: "target" (a URL or "embedded"),
-	// "engine" (the embedded engine's resolved configuration), "model".
-	Meta map[string]json.RawMessage `json:"meta,omitempty"`
-}
-
-// SuiteName returns the suite's name from the config, or "".
-func (c *RunConfig) SuiteName() string {
-	var s struct {
-		Name string `json:"name"`
-	}
-	if len(c.Suite) == 0 || json.Unmarshal(c.Suite, &s) != nil {
-		var name string
-		_ = json.Unmarshal(c.Suite, &name)
-		return name
-	}
-	return s.Name
-}
+// JSONFile is the name of the comparison written beside a gate's output.
+const JSONFile = "compare.json"
 
 // Source is one side of a comparison: where its records came from.
 type Source struct {
 	// Path is the run directory or requests.jsonl given.
 	Path string `json:"path"`
 	// Dir is the run directory (the file's directory for a .jsonl path).
-	Dir      string     `json:"dir"`
-	RunID    string     `json:"run_id,omitempty"`
-	Requests int        `json:"requests"`
-	Config   *RunConfig `json:"config,omitempty"`
+	Dir      string            `json:"dir"`
+	RunID    string            `json:"run_id,omitempty"`
+	Requests int               `json:"requests"`
+	Config   *record.RunConfig `json:"config,omitempty"`
 	// Warnings are problems found while loading (bad lines, no config).
 	Warnings []string        `json:"warnings,omitempty"`
 	Records  []record.Record `json:"-"`
 }
 
+// MarshalJSON writes the source with only the part of its config.json
+// that says what ran where (run id, status, model, seed, suite, client,
+// target): compare.json describes the two sides, not their runs' counts.
+func (s Source) MarshalJSON() ([]byte, error) {
+	type identity struct {
+		RunID  string                     `json:"run_id"`
+		Status record.Status              `json:"status"`
+		Model  string                     `json:"model"`
+		Seed   uint64                     `json:"seed"`
+		Suite  json.RawMessage            `json:"suite,omitempty"`
+		Client record.Identity            `json:"client"`
+		Meta   map[string]json.RawMessage `json:"meta,omitempty"`
+	}
+	var id *identity
+	if c := s.Config; c != nil {
+		id = &identity{RunID: c.RunID, Status: c.Status, Model: c.Model, Seed: c.Seed, Suite: c.Suite, Client: c.Client, Meta: c.Meta}
+	}
+	return json.Marshal(struct {
+		Path     string    `json:"path"`
+		Dir      string    `json:"dir"`
+		RunID    string    `json:"run_id,omitempty"`
+		Requests int       `json:"requests"`
+		Config   *identity `json:"config,omitempty"`
+		Warnings []string  `json:"warnings,omitempty"`
+	}{s.Path, s.Dir, s.RunID, s.Requests, id, s.Warnings})
+}
+
 // Load reads a run: path is a run directory (its requests.jsonl and
 // config.json are read) or a requests.jsonl file (config.json beside it is
 // read when present). Undecodable lines are skipped with a warning; a run
-// with no records at all is an error wrapping ErrNoRecords.
+// with no records at all is an error wrapping record.ErrNoRecords.
 func Load(path string) (*Source, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("loading run %s: %w", path, err)
 	}
 	s := &Source{Path: path, Dir: path}
-	file := filepath.Join(path, RequestsFile)
+	file := filepath.Join(path, record.RequestsFile)
 	if !st.IsDir() {
 		file, s.Dir = path, filepath.Dir(path)
 	} else if _, err := os.Stat(file); errors.Is(err, os.ErrNotExist) {
-		if rounds, _ := filepath.Glob(filepath.Join(path, "*", RequestsFile)); len(rounds) > 0 {
+		if rounds, _ := filepath.Glob(filepath.Join(path, "*", record.RequestsFile)); len(rounds) > 0 {
 			return loadPooled(path, rounds)
 		}
 	}
@@ -106,18 +88,18 @@ func Load(path string) (*Source, error) {
 		s.Warnings = append(s.Warnings, "skipped: "+e.Error())
 	}
 	if len(recs) == 0 {
-		return nil, fmt.Errorf("loading run %s: %s: %w", path, file, ErrNoRecords)
+		return nil, fmt.Errorf("loading run %s: %s: %w", path, file, record.ErrNoRecords)
 	}
 	s.Records, s.Requests = recs, len(recs)
-	cfg, err := ReadConfig(filepath.Join(s.Dir, ConfigFile))
+	cfg, err := record.ReadConfig(filepath.Join(s.Dir, record.ConfigFile))
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		s.Warnings = append(s.Warnings, fmt.Sprintf("%s has no %s: the machine and target it ran on are unknown", s.Dir, ConfigFile))
+		s.Warnings = append(s.Warnings, fmt.Sprintf("%s has no %s: the machine and target it ran on are unknown", s.Dir, record.ConfigFile))
 	case err != nil:
 		s.Warnings = append(s.Warnings, err.Error())
 	default:
 		s.Config, s.RunID = cfg, cfg.RunID
-		if cfg.Status != "" && cfg.Status != "complete" {
+		if cfg.Status != "" && cfg.Status != record.StatusComplete {
 			s.Warnings = append(s.Warnings, fmt.Sprintf("run %s has status %q, not complete", cfg.RunID, cfg.Status))
 		}
 	}
@@ -152,61 +134,18 @@ func loadPooled(path string, files []string) (*Source, error) {
 		pooled.Records = append(pooled.Records, s.Records...)
 	}
 	if len(pooled.Records) == 0 {
-		return nil, fmt.Errorf("loading run %s: %w", path, ErrNoRecords)
+		return nil, fmt.Errorf("loading run %s: %w", path, record.ErrNoRecords)
 	}
 	pooled.Requests = len(pooled.Records)
 	pooled.RunID = "pooled rounds"
 	return pooled, nil
 }
 
-// ReadConfig reads a run's config.json.
-func ReadConfig(path string) (*RunConfig, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	return ParseConfig(path, b)
-}
-
-// ConfigError is a config.json that does not decode.
-type ConfigError struct {
-	File   string
-	Offset int64 // byte offset of the error, when known
-	Err    error
-}
-
-func (e *ConfigError) Error() string {
-	if e.Offset > 0 {
-		return fmt.Sprintf("%s: offset %d: %v", e.File, e.Offset, e.Err)
-	}
-	return fmt.Sprintf("%s: %v", e.File, e.Err)
-}
-
-func (e *ConfigError) Unwrap() error { return e.Err }
-
-// ParseConfig decodes a config.json; file names it in errors.
-func ParseConfig(file string, b []byte) (*RunConfig, error) {
-	var c RunConfig
-	if err := json.Unmarshal(b, &c); err != nil {
-		ce := &ConfigError{File: file, Err: err}
-		var se *json.SyntaxError
-		var te *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &se):
-			ce.Offset = se.Offset
-		case errors.As(err, &te):
-			ce.Offset = te.Offset
-		}
-		return nil, ce
-	}
-	return &c, nil
-}
-
 // IdentityWarnings compares where two runs ran: the client machine
 // (hostname, CPU, OS, architecture, Go version), the target (URL or
 // embedded), the embedded engine's resolved configuration and the model.
 // Each difference is one warning; a run without config.json is one too.
-func IdentityWarnings(base, cand *RunConfig) []string {
+func IdentityWarnings(base, cand *record.RunConfig) []string {
 	if base == nil || cand == nil {
 		return []string{"DIFFERENT OR UNKNOWN MACHINE/TARGET: a run has no config.json, so the two cannot be checked to have run on the same hardware and target"}
 	}

@@ -4,19 +4,16 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
+	"github.com/hypobench/hypobench/internal/fakerun"
+	"github.com/hypobench/hypobench/internal/testutil"
 	"github.com/hypobench/hypobench/record"
 	"github.com/hypobench/hypobench/verdict"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 const testConfig = `{
   "run_id": "%s",
@@ -28,52 +25,24 @@ const testConfig = `{
   "meta": {"target": "embedded", "model": "Qwen/Qwen2.5-7B-Instruct", "engine": {"gpu": {"name": "rtx4090"}, "speed": %s}}
 }`
 
-// writeRun writes records (and a config.json unless cfg is empty) into a
-// new run directory under root.
-func writeRun(t *testing.T, root, name string, recs []record.Record, cfg string) string {
-	t.Helper()
-	dir := filepath.Join(root, name)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	w, err := record.Create(filepath.Join(dir, RequestsFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range recs {
-		if err := w.Write(&recs[i]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if cfg != "" {
-		if err := os.WriteFile(filepath.Join(dir, ConfigFile), []byte(cfg), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
-
 func config(id, speed string) string {
 	return strings.Replace(strings.Replace(testConfig, "%s", id, 1), "%s", speed, 1)
 }
 
 func TestLoad(t *testing.T) {
 	root := t.TempDir()
-	recs := synth(1, 12, 1, 0.1)
-	dir := writeRun(t, root, "run-a", recs, config("run-a", "20"))
-	bare := writeRun(t, root, "run-bare", recs[:3], "")
+	recs := fakerun.Records(1, 12, 1, 0.1)
+	dir := fakerun.WriteRun(t, filepath.Join(root, "run-a"), recs, config("run-a", "20"))
+	bare := fakerun.WriteRun(t, filepath.Join(root, "run-bare"), recs[:3], "")
 	// A truncated last line is skipped with a warning.
-	f, _ := os.OpenFile(filepath.Join(bare, RequestsFile), os.O_APPEND|os.O_WRONLY, 0)
+	f, _ := os.OpenFile(filepath.Join(bare, record.RequestsFile), os.O_APPEND|os.O_WRONLY, 0)
 	f.WriteString(`{"id":"req_0000`)
 	f.Close()
 	abab := filepath.Join(root, "abab")
-	writeRun(t, abab, "round-1", recs[:10], config("r1", "20"))
-	writeRun(t, abab, "round-2", recs[10:], config("r2", "20"))
+	fakerun.WriteRun(t, filepath.Join(abab, "round-1"), recs[:10], config("r1", "20"))
+	fakerun.WriteRun(t, filepath.Join(abab, "round-2"), recs[10:], config("r2", "20"))
 	os.Symlink("round-2", filepath.Join(abab, "latest"))
-	empty := writeRun(t, root, "empty", nil, config("e", "20"))
+	empty := fakerun.WriteRun(t, filepath.Join(root, "empty"), nil, config("e", "20"))
 
 	for _, tc := range []struct {
 		name     string
@@ -85,10 +54,10 @@ func TestLoad(t *testing.T) {
 		err      error
 	}{
 		{name: "run directory", path: dir, n: 24, runID: "run-a", config: true},
-		{name: "requests.jsonl", path: filepath.Join(dir, RequestsFile), n: 24, runID: "run-a", config: true},
+		{name: "requests.jsonl", path: filepath.Join(dir, record.RequestsFile), n: 24, runID: "run-a", config: true},
 		{name: "no config, bad line", path: bare, n: 3, warnings: 2},
 		{name: "pooled rounds skip latest", path: abab, n: 24, runID: "pooled rounds", config: true},
-		{name: "no records", path: empty, err: ErrNoRecords},
+		{name: "no records", path: empty, err: record.ErrNoRecords},
 		{name: "missing", path: filepath.Join(root, "nope"), err: os.ErrNotExist},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -119,8 +88,8 @@ func TestLoad(t *testing.T) {
 }
 
 func TestIdentityWarnings(t *testing.T) {
-	parse := func(s string) *RunConfig {
-		c, err := ParseConfig("config.json", []byte(s))
+	parse := func(s string) *record.RunConfig {
+		c, err := record.ParseConfig("config.json", []byte(s))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -129,7 +98,7 @@ func TestIdentityWarnings(t *testing.T) {
 	base := parse(config("a", "20"))
 	for _, tc := range []struct {
 		name string
-		cand *RunConfig
+		cand *record.RunConfig
 		want []string // substrings, one per warning
 	}{
 		{name: "same", cand: parse(config("b", "20"))},
@@ -153,28 +122,17 @@ func TestIdentityWarnings(t *testing.T) {
 	}
 }
 
-func TestParseConfigError(t *testing.T) {
-	_, err := ParseConfig("x/config.json", []byte(`{"run_id": 3}`))
-	var ce *ConfigError
-	if !errors.As(err, &ce) || ce.File != "x/config.json" || ce.Offset == 0 {
-		t.Fatalf("ParseConfig: %v, want a *ConfigError naming the file with an offset", err)
-	}
-	if c, err := ParseConfig("c.json", []byte(`{"suite": "tiny"}`)); err != nil || c.SuiteName() != "tiny" {
-		t.Errorf("suite given by name: %v %v", c, err)
-	}
-}
-
 // TestGolden holds the text table and compare.json to files in testdata/.
 func TestGolden(t *testing.T) {
 	root := t.TempDir()
-	base := synth(1, 40, 1, 0.1, Group{"short_long", 1}, Group{"long_short", 8})
-	cand := synth(2, 40, 1.2, 0.1, Group{"short_long", 1}, Group{"long_short", 8}, Group{"long_long", 8})
-	cand[3].ErrorClass = record.ErrTimeout
-	bs, err := Load(writeRun(t, root, "base", base, config("base", "20")))
+	base := fakerun.Records(1, 40, 1, 0.1, fakerun.Group{Profile: "short_long", Concurrency: 1}, fakerun.Group{Profile: "long_short", Concurrency: 8})
+	cand := fakerun.Records(2, 40, 1.2, 0.1, fakerun.Group{Profile: "short_long", Concurrency: 1}, fakerun.Group{Profile: "long_short", Concurrency: 8}, fakerun.Group{Profile: "long_long", Concurrency: 8})
+	cand[3].ErrorClass = record.ClassTimeout
+	bs, err := Load(fakerun.WriteRun(t, filepath.Join(root, "base"), base, config("base", "20")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cs, err := Load(writeRun(t, root, "new", cand, config("new", "10")))
+	cs, err := Load(fakerun.WriteRun(t, filepath.Join(root, "new"), cand, config("new", "10")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,8 +149,8 @@ func TestGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "table.golden", text.Bytes())
-	golden(t, "compare.json.golden", append(js, '\n'))
+	testutil.Golden(t, "testdata/table.golden", text.Bytes())
+	testutil.Golden(t, "testdata/compare.json.golden", append(js, '\n'))
 
 	// compare.json decodes back to the same checks.
 	path := filepath.Join(root, JSONFile)
@@ -206,26 +164,6 @@ func TestGolden(t *testing.T) {
 	}
 	if back.Outcome != rep.Outcome || len(back.Checks) != len(rep.Checks) || back.Checks[0].CI != rep.Checks[0].CI {
 		t.Errorf("compare.json round trip: %+v", back.Checks[0])
-	}
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./compare -run TestGolden -update)", err)
-	}
-	if d := cmp.Diff(string(want), string(got)); d != "" {
-		t.Errorf("%s differs (-want +got):\n%s", name, d)
 	}
 }
 
@@ -247,11 +185,11 @@ func FuzzParseConfig(f *testing.F) {
 	f.Add([]byte(`{"run_id": 3}`))
 	f.Add([]byte(`{`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		c, err := ParseConfig("config.json", b)
+		c, err := record.ParseConfig("config.json", b)
 		if err != nil {
-			var ce *ConfigError
+			var ce *record.ConfigError
 			if !errors.As(err, &ce) {
-				t.Errorf("error %T is not a *ConfigError", err)
+				t.Errorf("error %T is not a *record.ConfigError", err)
 			}
 			return
 		}

@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/hypobench/hypobench/internal/testutil"
 )
 
 func TestParseSpec(t *testing.T) {
@@ -196,9 +198,7 @@ func TestConfigRejectsModelTooBigForKVCache(t *testing.T) {
 }
 
 func FuzzParseModelConfig(f *testing.F) {
-	if data, err := os.ReadFile("testdata/qwen2.5-7b-config.json"); err == nil {
-		f.Add(data)
-	}
+	f.Add(testutil.Fixture(f, "testdata/qwen2.5-7b-config.json"))
 	f.Add([]byte(`{"hidden_size": 8, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 4, "vocab_size": 1, "dtype": "float16"}`))
 	f.Add([]byte(`{"hidden_size": -1}`))
 	f.Add([]byte(`[`))

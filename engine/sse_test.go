@@ -2,16 +2,12 @@ package engine
 
 import (
 	"encoding/json"
-	"flag"
-	"os"
 	"path/filepath"
 	"regexp"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/hypobench/hypobench/internal/testutil"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files under testdata/")
 
 var (
 	reID      = regexp.MustCompile(`"id":"(chat)?cmpl-[0-9a-f]+"`)
@@ -35,19 +31,7 @@ func TestSSEGolden(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			_, b := post(t, url+tc.path, tc.body)
 			got := reCreated.ReplaceAll(reID.ReplaceAll(b, []byte(`"id":"ID"`)), []byte(`"created":0`))
-			path := filepath.Join("testdata", tc.name+".golden")
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create)", err)
-			}
-			if d := cmp.Diff(string(want), string(got)); d != "" {
-				t.Errorf("%s (-want +got):\n%s", tc.name, d)
-			}
+			testutil.Golden(t, filepath.Join("testdata", tc.name+".golden"), got)
 		})
 	}
 }

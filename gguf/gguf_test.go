@@ -5,16 +5,14 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"math"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files under testdata/")
+	"github.com/hypobench/hypobench/internal/testutil"
+)
 
 // sampleFile has every metadata type and tensors whose sizes are not
 // multiples of the alignment, so padding is exercised.
@@ -114,19 +112,7 @@ func TestGolden(t *testing.T) {
 			Data: []byte{0x00, 0x3c, 0x00, 0xc0}}},
 	}
 	got := []byte(hex.Dump(encode(t, f)))
-	path := filepath.Join("testdata", "small.gguf.hex")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("reading golden (run with -update to create): %v", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("encoding differs from %s (-want +got):\n%s", path, diff)
-	}
+	testutil.Golden(t, filepath.Join("testdata", "small.gguf.hex"), got)
 }
 
 func TestReadHeaderErrors(t *testing.T) {

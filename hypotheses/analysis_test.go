@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -12,12 +11,12 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/hypobench/hypobench/internal/testutil"
 	"github.com/hypobench/hypobench/record"
 	"github.com/hypobench/hypobench/stats"
 	"github.com/hypobench/hypobench/verdict"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // synthLadder builds c=1 records whose TTFT is base + slope × prompt tokens with
 // multiplicative noise.
@@ -64,7 +63,7 @@ func TestH1Outcomes(t *testing.T) {
 	}
 	// Failed requests are excluded and said to be.
 	recs := synthLadder(rand.New(rand.NewPCG(4, 1)), reps, 10, 0.02, 1.4e-4, 0.05)
-	recs = append(recs, record.Record{PromptRep: 40, ErrorClass: record.ErrReset})
+	recs = append(recs, record.Record{PromptRep: 40, ErrorClass: record.ClassReset})
 	v := H1(recs, Options{})
 	if v.Outcome != verdict.Pass || len(v.Warnings) == 0 {
 		t.Errorf("with a failed request: %s, warnings %v", v.Outcome, v.Warnings)
@@ -144,20 +143,10 @@ func TestVerdictFilesGolden(t *testing.T) {
 	if d := cmp.Diff(v1.Checks[1].EffectCI, vs[0].Checks[1].EffectCI); d != "" {
 		t.Errorf("CI changed in the round trip: %s", d)
 	}
-	got, _ := os.ReadFile(filepath.Join(dir, verdict.MarkdownFile))
-	golden := filepath.Join("testdata", "hypotheses.md.golden")
-	if *update {
-		os.WriteFile(golden, got, 0o644)
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := cmp.Diff(string(want), string(got)); d != "" {
-		t.Errorf("hypotheses.md changed (-golden +got):\n%s", d)
-	}
+	got, _ := os.ReadFile(filepath.Join(dir, record.HypothesesMDFile))
+	testutil.Golden(t, filepath.Join("testdata", "hypotheses.md.golden"), got)
 	var line map[string]any
-	b, _ := os.ReadFile(filepath.Join(dir, verdict.JSONLFile))
+	b, _ := os.ReadFile(filepath.Join(dir, record.HypothesesFile))
 	if err := json.Unmarshal(bytes.SplitN(b, []byte("\n"), 2)[0], &line); err != nil {
 		t.Fatal(err)
 	}

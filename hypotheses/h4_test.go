@@ -100,7 +100,7 @@ func traceH4(t *testing.T, name, src string, ec *engine.Config) verdict.Verdict 
 	if err != nil {
 		t.Fatalf("loading the kernel trace: %v", err)
 	}
-	phases, bad, err := record.ReadPhases(filepath.Join(r.dir, "phases.jsonl"))
+	phases, bad, err := record.ReadPhases(filepath.Join(r.dir, record.PhasesFile))
 	if p := os.Getenv("HYPOBENCH_TRACE_PHASES"); p != "" && src != "profile" {
 		phases, bad, err = record.ReadPhases(p)
 	}

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/hypobench/hypobench/engine"
-	"github.com/hypobench/hypobench/openai"
 	"github.com/hypobench/hypobench/record"
 	"github.com/hypobench/hypobench/run"
 	"github.com/hypobench/hypobench/verdict"
@@ -180,25 +179,17 @@ func runDesign(t testing.TB, name string, s *workload.Suite, ec *engine.Config, 
 	}
 	defer tgt.Close()
 	dir := filepath.Join(sessionDir(t), name)
-	tm := env.Timeout
-	if tm == 0 {
-		tm = 10 * time.Minute
-	}
-	client, err := openai.New(openai.Config{BaseURL: tgt.URL, APIKey: openai.Secret(env.APIKey), Timeout: tm})
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
 	hooks := []run.Hook{run.MetricsHook(tgt.URL, env.APIKey, dir, time.Second, 50*time.Millisecond, testLog{t})}
 	for _, h := range extra {
 		hooks = append(hooks, h(tgt))
 	}
 	res, err := run.Execute(ctx, run.Config{
-		Client: client, Model: tgt.Model, Suite: s, Dir: dir, Seed: s.Seed, Meta: tgt.Meta, Hooks: hooks,
+		Client: tgt.Client, Model: tgt.Model, Suite: s, Dir: dir, Seed: s.Seed, Meta: tgt.Meta, Hooks: hooks,
 	})
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
-	recs, bad, err := record.ReadRecords(filepath.Join(dir, "requests.jsonl"))
+	recs, bad, err := record.ReadRecords(filepath.Join(dir, record.RequestsFile))
 	if err != nil || len(bad) > 0 {
 		t.Fatalf("%s: reading records back: %v %v", name, err, bad)
 	}

@@ -2,17 +2,16 @@ package kerneltrace
 
 import (
 	"context"
-	"flag"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/hypobench/hypobench/internal/testutil"
 	"github.com/hypobench/hypobench/record"
 )
-
-var update = flag.Bool("update", false, "rewrite fixtures/traces and golden files")
 
 const fixtureDir = "../fixtures/traces"
 
@@ -30,7 +29,7 @@ var fixtureFiles = map[Format]string{
 func TestGenerateFixtures(t *testing.T) {
 	ctx := context.Background()
 	s := genSynth(fixtureSeed, false)
-	if *update {
+	if testutil.Update() {
 		if err := os.MkdirAll(fixtureDir, 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -39,14 +38,14 @@ func TestGenerateFixtures(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		write("phases.jsonl", s.phasesJSONL())
+		write(record.PhasesFile, s.phasesJSONL())
 		write(fixtureFiles[FormatCSV], s.csvBytes())
 		write(fixtureFiles[FormatKineto], s.kinetoBytes())
 		if err := s.writeSQLite(ctx, filepath.Join(fixtureDir, fixtureFiles[FormatSQLite])); err != nil {
 			t.Fatal(err)
 		}
 	}
-	phases, bad, err := record.ReadPhases(filepath.Join(fixtureDir, "phases.jsonl"))
+	phases, bad, err := record.ReadPhases(filepath.Join(fixtureDir, record.PhasesFile))
 	if err != nil || len(bad) > 0 {
 		t.Fatalf("reading phases: %v %v", err, bad)
 	}
@@ -87,7 +86,7 @@ func loadFixture(t *testing.T, f Format) *Trace {
 
 func fixturePhases(t *testing.T) []record.Phase {
 	t.Helper()
-	ps, bad, err := record.ReadPhases(filepath.Join(fixtureDir, "phases.jsonl"))
+	ps, bad, err := record.ReadPhases(filepath.Join(fixtureDir, record.PhasesFile))
 	if err != nil || len(bad) > 0 {
 		t.Fatalf("reading phases: %v %v", err, bad)
 	}

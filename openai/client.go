@@ -187,19 +187,19 @@ func (c *Client) Do(ctx context.Context, req Request) (res *Result) {
 	var gotConn, reused atomic.Bool
 	defer func() {
 		if p := recover(); p != nil {
-			res.fail(record.ErrRequest, c.redact(fmt.Sprintf("panic in client: %v", p)))
+			res.fail(record.ClassRequest, c.redact(fmt.Sprintf("panic in client: %v", p)))
 			res.End = time.Since(res.T0)
 		}
 	}()
 
 	path, err := req.path()
 	if err != nil {
-		res.fail(record.ErrRequest, err.Error())
+		res.fail(record.ClassRequest, err.Error())
 		return res
 	}
 	body, err := req.Body()
 	if err != nil {
-		res.fail(record.ErrRequest, err.Error())
+		res.fail(record.ClassRequest, err.Error())
 		return res
 	}
 	if c.timeout > 0 {
@@ -220,7 +220,7 @@ func (c *Client) Do(ctx context.Context, req Request) (res *Result) {
 	}
 	hreq, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), http.MethodPost, c.base+path, bytes.NewReader(body))
 	if err != nil {
-		res.fail(record.ErrRequest, c.redact(fmt.Sprintf("building request: %v", err)))
+		res.fail(record.ClassRequest, c.redact(fmt.Sprintf("building request: %v", err)))
 		return res
 	}
 	hreq.Header.Set("Content-Type", "application/json")
@@ -258,7 +258,7 @@ func (c *Client) Do(ctx context.Context, req Request) (res *Result) {
 	if !strings.HasPrefix(ct, "text/event-stream") {
 		res.ErrorBody = c.snippet(resp.Body)
 		res.End = time.Since(res.T0)
-		res.fail(record.ErrContentType, c.redact(fmt.Sprintf("response content type %q is not text/event-stream", ct)))
+		res.fail(record.ClassContentType, c.redact(fmt.Sprintf("response content type %q is not text/event-stream", ct)))
 		return res
 	}
 	c.readStream(ctx, res, resp.Body)
@@ -271,7 +271,7 @@ func (c *Client) failStatus(res *Result, resp *http.Response) {
 	res.ErrorBody = c.snippet(resp.Body)
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
 		res.Location = c.redact(resp.Header.Get("Location"))
-		res.fail(record.ErrRedirect, fmt.Sprintf("server redirected (HTTP %d) to %q; redirects are not followed", resp.StatusCode, res.Location))
+		res.fail(record.ClassRedirect, fmt.Sprintf("server redirected (HTTP %d) to %q; redirects are not followed", resp.StatusCode, res.Location))
 		return
 	}
 	msg := fmt.Sprintf("HTTP %d", resp.StatusCode)
@@ -281,7 +281,7 @@ func (c *Client) failStatus(res *Result, resp *http.Response) {
 	if res.ErrorBody != "" {
 		msg += ": " + oneLine(res.ErrorBody, 200)
 	}
-	res.fail(record.ErrHTTPStatus, msg)
+	res.fail(record.ClassHTTPStatus, msg)
 }
 
 // snippet reads at most 512 bytes of an error body, redacted.
@@ -309,7 +309,7 @@ func oneLine(s string, n int) string {
 
 // fail sets the error class and message unless one is already set: the
 // first failure is the one recorded.
-func (r *Result) fail(class, msg string) {
+func (r *Result) fail(class record.ErrorClass, msg string) {
 	if r.ErrorClass != "" {
 		return
 	}

@@ -31,42 +31,42 @@ func checkHealthy(t *testing.T, what string, res *openai.Result) {
 func TestFaultClasses(t *testing.T) {
 	type testCase struct {
 		fault     openaitest.Fault
-		class     string
+		class     record.ErrorClass
 		status    int
 		partial   bool // timings measured before the fault are kept
 		checkMore func(t *testing.T, res *openai.Result)
 	}
 	cases := []testCase{
-		{fault: openaitest.HTTP500, class: record.ErrHTTPStatus, status: 500, checkMore: func(t *testing.T, r *openai.Result) {
+		{fault: openaitest.HTTP500, class: record.ClassHTTPStatus, status: 500, checkMore: func(t *testing.T, r *openai.Result) {
 			if !strings.Contains(r.ErrorBody, "injected fault") || !strings.Contains(r.Error, "HTTP 500") {
 				t.Errorf("error %q, body %q", r.Error, r.ErrorBody)
 			}
 		}},
-		{fault: openaitest.HTTP503, class: record.ErrHTTPStatus, status: 503},
-		{fault: openaitest.HTTP429, class: record.ErrHTTPStatus, status: 429, checkMore: func(t *testing.T, r *openai.Result) {
+		{fault: openaitest.HTTP503, class: record.ClassHTTPStatus, status: 503},
+		{fault: openaitest.HTTP429, class: record.ClassHTTPStatus, status: 429, checkMore: func(t *testing.T, r *openai.Result) {
 			if r.RetryAfter != "1" {
 				t.Errorf("Retry-After %q, want 1", r.RetryAfter)
 			}
 		}},
-		{fault: openaitest.Redirect, class: record.ErrRedirect, status: 307, checkMore: func(t *testing.T, r *openai.Result) {
+		{fault: openaitest.Redirect, class: record.ClassRedirect, status: 307, checkMore: func(t *testing.T, r *openai.Result) {
 			if r.Location != "/v1/moved" {
 				t.Errorf("Location %q", r.Location)
 			}
 		}},
-		{fault: openaitest.ContentType, class: record.ErrContentType, status: 200},
-		{fault: openaitest.EchoAuth, class: record.ErrHTTPStatus, status: 401},
-		{fault: openaitest.Reset, class: record.ErrReset, status: 200, partial: true},
-		{fault: openaitest.NoDone, class: record.ErrNoDone, status: 200, partial: true},
-		{fault: openaitest.Malformed, class: record.ErrMalformed, status: 200, partial: true},
-		{fault: openaitest.StreamError, class: record.ErrStreamError, status: 200, partial: true, checkMore: func(t *testing.T, r *openai.Result) {
+		{fault: openaitest.ContentType, class: record.ClassContentType, status: 200},
+		{fault: openaitest.EchoAuth, class: record.ClassHTTPStatus, status: 401},
+		{fault: openaitest.Reset, class: record.ClassReset, status: 200, partial: true},
+		{fault: openaitest.NoDone, class: record.ClassNoDone, status: 200, partial: true},
+		{fault: openaitest.Malformed, class: record.ClassMalformed, status: 200, partial: true},
+		{fault: openaitest.StreamError, class: record.ClassStreamError, status: 200, partial: true, checkMore: func(t *testing.T, r *openai.Result) {
 			if !strings.Contains(r.Error, "injected fault stream_error") {
 				t.Errorf("error %q does not carry the server's message", r.Error)
 			}
 		}},
-		{fault: openaitest.Stall, class: record.ErrTimeout, status: 200, partial: true},
-		{fault: openaitest.InvalidUTF8, class: record.ErrInvalidUTF8, status: 200, partial: true},
-		{fault: openaitest.LongLine, class: record.ErrLineTooLong, status: 200, partial: true},
-		{fault: openaitest.CommentOnly, class: record.ErrNoDone, status: 200, partial: true},
+		{fault: openaitest.Stall, class: record.ClassTimeout, status: 200, partial: true},
+		{fault: openaitest.InvalidUTF8, class: record.ClassInvalidUTF8, status: 200, partial: true},
+		{fault: openaitest.LongLine, class: record.ClassLineTooLong, status: 200, partial: true},
+		{fault: openaitest.CommentOnly, class: record.ClassNoDone, status: 200, partial: true},
 	}
 	run := func(t *testing.T, tc testCase) {
 		srv := openaitest.NewServer(openaitest.Config{})
@@ -121,7 +121,7 @@ func TestFaultRulesEveryK(t *testing.T) {
 	for i := 1; i <= 9; i++ {
 		res := c.Do(context.Background(), openai.Request{Prompt: "x", MaxTokens: healthyTokens})
 		if i%3 == 0 {
-			if res.ErrorClass != record.ErrHTTPStatus || res.Status != 503 {
+			if res.ErrorClass != record.ClassHTTPStatus || res.Status != 503 {
 				t.Errorf("request %d: class %q status %d, want http_status 503", i, res.ErrorClass, res.Status)
 			}
 		} else {
@@ -149,7 +149,7 @@ func TestConnectionRefused(t *testing.T) {
 	}
 	c := newClient(t, openai.Config{BaseURL: u})
 	res := c.Do(context.Background(), openai.Request{Prompt: "x"})
-	if res.ErrorClass != record.ErrConnect || res.Status != 0 {
+	if res.ErrorClass != record.ClassConnect || res.Status != 0 {
 		t.Fatalf("class %q status %d (%s), want connect", res.ErrorClass, res.Status, res.Error)
 	}
 }
@@ -160,7 +160,7 @@ func TestTLS(t *testing.T) {
 	req := openai.Request{Prompt: "x", MaxTokens: healthyTokens}
 
 	res := newClient(t, openai.Config{BaseURL: srv.URL}).Do(context.Background(), req)
-	if res.ErrorClass != record.ErrConnect {
+	if res.ErrorClass != record.ClassConnect {
 		t.Errorf("self-signed certificate with verification on: class %q (%s), want connect", res.ErrorClass, res.Error)
 	}
 	checkHealthy(t, "InsecureSkipVerify", newClient(t, openai.Config{BaseURL: srv.URL, InsecureSkipVerify: true}).Do(context.Background(), req))
@@ -170,7 +170,7 @@ func TestTLS(t *testing.T) {
 
 	rst := newClient(t, openai.Config{BaseURL: srv.URL, InsecureSkipVerify: true}).Do(context.Background(),
 		openai.Request{Prompt: openaitest.Marker(openaitest.Reset), MaxTokens: healthyTokens})
-	if rst.ErrorClass != record.ErrReset {
+	if rst.ErrorClass != record.ClassReset {
 		t.Errorf("reset over TLS: class %q (%s)", rst.ErrorClass, rst.Error)
 	}
 }
@@ -190,13 +190,13 @@ func TestCanceled(t *testing.T) {
 	}
 	cancel()
 	res := <-done
-	if res.ErrorClass != record.ErrCanceled {
+	if res.ErrorClass != record.ClassCanceled {
 		t.Fatalf("class %q (%s), want canceled", res.ErrorClass, res.Error)
 	}
 	// A caller deadline is a timeout, not a cancellation.
 	ctx2, cancel2 := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel2()
-	if res := c.Do(ctx2, openai.Request{Prompt: openaitest.Marker(openaitest.Stall), MaxTokens: healthyTokens}); res.ErrorClass != record.ErrTimeout {
+	if res := c.Do(ctx2, openai.Request{Prompt: openaitest.Marker(openaitest.Stall), MaxTokens: healthyTokens}); res.ErrorClass != record.ClassTimeout {
 		t.Fatalf("caller deadline: class %q (%s), want timeout", res.ErrorClass, res.Error)
 	}
 }
@@ -206,11 +206,11 @@ func TestBadRequestNeverPanics(t *testing.T) {
 	defer srv.Close()
 	c := newClient(t, openai.Config{BaseURL: srv.URL})
 	res := c.Do(context.Background(), openai.Request{Endpoint: "embeddings"})
-	if res == nil || res.ErrorClass != record.ErrRequest {
+	if res == nil || res.ErrorClass != record.ClassRequest {
 		t.Fatalf("unknown endpoint: %+v", res)
 	}
 	res = c.Do(context.Background(), openai.Request{Prompt: "x", Extra: map[string]any{"bad": func() {}}})
-	if res.ErrorClass != record.ErrRequest {
+	if res.ErrorClass != record.ClassRequest {
 		t.Fatalf("unencodable extra field: class %q", res.ErrorClass)
 	}
 	if _, err := openai.New(openai.Config{BaseURL: "localhost:8000"}); err == nil {

@@ -65,8 +65,8 @@ type Result struct {
 	// End is the end of the response body, or the instant the request failed.
 	End time.Duration
 
-	// ErrorClass is one of record's Err* classes, empty on success.
-	ErrorClass string
+	// ErrorClass is one of record's Class* values, empty on success.
+	ErrorClass record.ErrorClass
 	// Error is a one-line description of the failure; it never contains the
 	// API key.
 	Error string

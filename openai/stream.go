@@ -69,12 +69,12 @@ func (c *Client) readStream(ctx context.Context, res *Result, body io.Reader) {
 		var ch chunk
 		if err := json.Unmarshal(ev.Data, &ch); err != nil {
 			res.End = at
-			res.fail(record.ErrMalformed, c.redact(fmt.Sprintf("decoding event at byte %d: %v (data %q)", ev.Offset, err, oneLine(string(ev.Data), 80))))
+			res.fail(record.ClassMalformed, c.redact(fmt.Sprintf("decoding event at byte %d: %v (data %q)", ev.Offset, err, oneLine(string(ev.Data), 80))))
 			return
 		}
 		if msg, ok := streamError(&ch); ok {
 			res.End = at
-			res.fail(record.ErrStreamError, c.redact(fmt.Sprintf("server sent an error in the stream at byte %d: %s", ev.Offset, oneLine(msg, 200))))
+			res.fail(record.ClassStreamError, c.redact(fmt.Sprintf("server sent an error in the stream at byte %d: %s", ev.Offset, oneLine(msg, 200))))
 			return
 		}
 		if ch.ID != "" && !idSeen {
@@ -140,16 +140,16 @@ func (c *Client) streamEnd(ctx context.Context, res *Result, err error) {
 	switch {
 	case err == io.EOF:
 		if !res.Done {
-			res.fail(record.ErrNoDone, "stream ended without data: [DONE]")
+			res.fail(record.ClassNoDone, "stream ended without data: [DONE]")
 		} else if len(res.Content) == 0 {
-			res.fail(record.ErrEmptyOutput, "stream ended with [DONE] but no event carried text")
+			res.fail(record.ClassEmptyOutput, "stream ended with [DONE] but no event carried text")
 		}
 	case errors.As(err, &pe) && errors.Is(err, ErrLineTooLong):
-		res.fail(record.ErrLineTooLong, fmt.Sprintf("%v (limit %d bytes)", pe, p0(c.maxLine)))
+		res.fail(record.ClassLineTooLong, fmt.Sprintf("%v (limit %d bytes)", pe, p0(c.maxLine)))
 	case errors.As(err, &pe) && errors.Is(err, ErrInvalidUTF8):
-		res.fail(record.ErrInvalidUTF8, pe.Error())
+		res.fail(record.ClassInvalidUTF8, pe.Error())
 	case errors.As(err, &pe):
-		res.fail(record.ErrMalformed, pe.Error())
+		res.fail(record.ClassMalformed, pe.Error())
 	default:
 		res.fail(classify(ctx, err, false, true), c.redact(fmt.Sprintf("reading stream: %v", err)))
 	}
@@ -164,23 +164,23 @@ func p0(maxLine int) int {
 
 // classify maps a transport error to an error class. noConn says no
 // connection was obtained; midStream says the response had started.
-func classify(ctx context.Context, err error, noConn, midStream bool) string {
+func classify(ctx context.Context, err error, noConn, midStream bool) record.ErrorClass {
 	if ctx.Err() != nil {
 		if errors.Is(context.Cause(ctx), errRequestTimeout) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return record.ErrTimeout
+			return record.ClassTimeout
 		}
-		return record.ErrCanceled
+		return record.ClassCanceled
 	}
 	if noConn {
-		return record.ErrConnect // a dial or TLS handshake timeout included
+		return record.ClassConnect // a dial or TLS handshake timeout included
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
-		return record.ErrTimeout
+		return record.ClassTimeout
 	}
 	if midStream || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
 		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) {
-		return record.ErrReset
+		return record.ClassReset
 	}
-	return record.ErrRequest
+	return record.ClassRequest
 }

@@ -2,12 +2,12 @@ package openai
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/hypobench/hypobench/internal/testutil"
 	"github.com/hypobench/hypobench/record"
 )
 
@@ -16,16 +16,17 @@ import (
 // always ends with a known class or success, and keeps its invariants.
 func FuzzStream(f *testing.F) {
 	files, _ := filepath.Glob("../fixtures/sse/ollama-v0.17.4/*.txt")
+	if len(files) == 0 {
+		f.Fatal("committed fixtures missing: no ../fixtures/sse/ollama-v0.17.4/*.txt")
+	}
 	for _, fn := range files {
-		if b, err := os.ReadFile(fn); err == nil {
-			f.Add(b)
-		}
+		f.Add(testutil.Fixture(f, fn))
 	}
 	f.Add([]byte("data: {\"choices\":[{\"text\":\"a\"}],\"hb_sent_ns\":5}\n\ndata: {\"error\":{\"message\":\"x\"}}\n\n"))
 	f.Add([]byte("data: {\"object\":\"error\",\"message\":\"m\"}\n\ndata: [DONE]\n\n"))
 	f.Add([]byte("data: {\"choices\":[{\"delta\":{\"reasoning_content\":\"r\"}}],\"usage\":null}\n\ndata: [DONE]\n\n"))
-	known := []string{"", record.ErrNoDone, record.ErrEmptyOutput, record.ErrMalformed, record.ErrStreamError,
-		record.ErrLineTooLong, record.ErrInvalidUTF8, record.ErrReset}
+	known := []record.ErrorClass{"", record.ClassNoDone, record.ClassEmptyOutput, record.ClassMalformed, record.ClassStreamError,
+		record.ClassLineTooLong, record.ClassInvalidUTF8, record.ClassReset}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		c := &Client{maxLine: 256}
 		res := &Result{T0: time.Now()}

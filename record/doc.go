@@ -1,11 +1,17 @@
-// Package record defines the per-request record, the phase window and their
-// JSONL codecs: the data contract between the runner, the statistics and the
-// reports.
+// Package record owns the run directory: the data contract between the
+// runner, the statistics, the comparisons and the reports. It defines the
+// per-request Record, the Phase window, the RunConfig written to
+// config.json, the names of every file in a run directory (RequestsFile,
+// PhasesFile, ConfigFile, ServerMetricsFile, ...), the run and phase
+// Status values, the ErrorClass of a failed request, ErrNoRecords, the
+// JSONL codecs and the atomic write (WriteFileAtomic) every writer of a
+// run directory uses. No other package declares these.
 //
 // A run directory holds requests.jsonl (one Record per line, written whole and
-// flushed as each request ends) and phases.jsonl (one Phase per line). Readers
-// report a corrupt line with its line number and skip it; nothing is silently
-// dropped.
+// flushed as each request ends, through a Writer from OpenAppend),
+// phases.jsonl (one Phase per line) and config.json (one RunConfig, written
+// when the run starts and rewritten when it ends). Readers report a corrupt
+// line with its line number and skip it; nothing is silently dropped.
 //
 // Metric definitions, on the client's monotonic clock:
 //

@@ -21,9 +21,9 @@ type Writer struct {
 	n   int
 }
 
-// Create opens path for appending (creating it if needed) and returns a
-// Writer for it.
-func Create(path string) (*Writer, error) {
+// OpenAppend opens path for appending, creating it if needed, and returns
+// a Writer for it. Lines already in the file are kept.
+func OpenAppend(path string) (*Writer, error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err

@@ -2,24 +2,27 @@ package record
 
 import "fmt"
 
-// Error classes carried by Record.ErrorClass. The empty string means the
-// request succeeded.
+// ErrorClass says why a request failed; the empty class means it
+// succeeded. It is written as the record's error_class.
+type ErrorClass string
+
+// The error classes the client assigns.
 const (
-	ErrConnect      = "connect"       // dial, DNS or TLS handshake failed
-	ErrHTTPStatus   = "http_status"   // non-2xx status before any event
-	ErrTimeout      = "timeout"       // the per-request deadline passed
-	ErrReset        = "reset"         // the connection broke mid-stream
-	ErrMalformed    = "malformed"     // an event could not be parsed
-	ErrNoDone       = "no_done"       // the stream ended without [DONE]
-	ErrStreamError  = "stream_error"  // the server sent an error object in the stream
-	ErrContentType  = "content_type"  // the response was not text/event-stream
-	ErrCanceled     = "canceled"      // the run was interrupted while the request was in flight
-	ErrRequest      = "request"       // the request could not be built or sent
-	ErrLineTooLong  = "line_too_long" // one SSE line exceeded the client's limit
-	ErrRedirect     = "redirect"      // the server answered with a redirect
-	ErrInvalidUTF8  = "invalid_utf8"  // event data was not valid UTF-8
-	ErrEmptyOutput  = "empty_output"  // [DONE] arrived but no content event did
-	ErrTooManyRetry = "retry"         // reserved for recorded retries
+	ClassConnect     ErrorClass = "connect"       // dial, DNS or TLS handshake failed
+	ClassHTTPStatus  ErrorClass = "http_status"   // non-2xx status before any event
+	ClassTimeout     ErrorClass = "timeout"       // the per-request deadline passed
+	ClassReset       ErrorClass = "reset"         // the connection broke mid-stream
+	ClassMalformed   ErrorClass = "malformed"     // an event could not be parsed
+	ClassNoDone      ErrorClass = "no_done"       // the stream ended without [DONE]
+	ClassStreamError ErrorClass = "stream_error"  // the server sent an error object in the stream
+	ClassContentType ErrorClass = "content_type"  // the response was not text/event-stream
+	ClassCanceled    ErrorClass = "canceled"      // the run was interrupted while the request was in flight
+	ClassRequest     ErrorClass = "request"       // the request could not be built or sent
+	ClassLineTooLong ErrorClass = "line_too_long" // one SSE line exceeded the client's limit
+	ClassRedirect    ErrorClass = "redirect"      // the server answered with a redirect
+	ClassInvalidUTF8 ErrorClass = "invalid_utf8"  // event data was not valid UTF-8
+	ClassEmptyOutput ErrorClass = "empty_output"  // [DONE] arrived but no content event did
+	ClassRetry       ErrorClass = "retry"         // reserved for recorded retries
 )
 
 // Token count sources carried by Record.TokenSource.
@@ -68,12 +71,12 @@ type Record struct {
 	TPOT        *float64  `json:"tpot_s"`        // (E2E − TTFT)/(N − 1), N ≥ 2
 	ITL         []float64 `json:"itl_s"`         // gaps between content events
 
-	FinishReason    string `json:"finish_reason,omitempty"`
-	HTTPStatus      int    `json:"http_status"`
-	ErrorClass      string `json:"error_class,omitempty"`
-	Error           string `json:"error,omitempty"`
-	ServerRequestID string `json:"server_request_id,omitempty"`
-	Retries         int    `json:"retries,omitempty"`
+	FinishReason    string     `json:"finish_reason,omitempty"`
+	HTTPStatus      int        `json:"http_status"`
+	ErrorClass      ErrorClass `json:"error_class,omitempty"`
+	Error           string     `json:"error,omitempty"`
+	ServerRequestID string     `json:"server_request_id,omitempty"`
+	Retries         int        `json:"retries,omitempty"`
 }
 
 // OK reports whether the request completed without an error class.
@@ -102,8 +105,8 @@ type Phase struct {
 	Requests    int    `json:"requests"`
 	StartUnixNs int64  `json:"start_unix_ns"`
 	EndUnixNs   int64  `json:"end_unix_ns"`
-	// Status is "complete" or "interrupted".
-	Status string `json:"status"`
+	// Status is StatusComplete or StatusInterrupted.
+	Status Status `json:"status"`
 }
 
 // F returns a pointer to v, for the nullable fields.

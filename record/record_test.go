@@ -4,17 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/hypobench/hypobench/internal/testutil"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 func sample() []Record {
 	return []Record{
@@ -28,7 +25,7 @@ func sample() []Record {
 		},
 		{
 			ID: RequestID(2), Profile: "long_short", Total: 0.002, Concurrency: 16, RunID: "run1", Suite: "tiny", Phase: 2,
-			PromptRep: 400, MaxTokens: 1, Endpoint: "chat", HTTPStatus: 503, ErrorClass: ErrHTTPStatus, Error: "HTTP 503: overloaded",
+			PromptRep: 400, MaxTokens: 1, Endpoint: "chat", HTTPStatus: 503, ErrorClass: ClassHTTPStatus, Error: "HTTP 503: overloaded",
 		},
 	}
 }
@@ -43,19 +40,7 @@ func TestRecordGolden(t *testing.T) {
 		buf.Write(b)
 		buf.WriteByte('\n')
 	}
-	golden := filepath.Join("testdata", "records.golden.jsonl")
-	if *update {
-		if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := cmp.Diff(string(want), buf.String()); d != "" {
-		t.Errorf("record encoding changed (-golden +got):\n%s", d)
-	}
+	testutil.Golden(t, filepath.Join("testdata", "records.golden.jsonl"), buf.Bytes())
 	// The seed's five fields keep their names.
 	var m map[string]any
 	if err := json.Unmarshal(bytes.SplitN(buf.Bytes(), []byte("\n"), 2)[0], &m); err != nil {
@@ -74,7 +59,7 @@ func TestRecordGolden(t *testing.T) {
 
 func TestWriterAndReader(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "requests.jsonl")
-	w, err := Create(path)
+	w, err := OpenAppend(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hypobench/hypobench/internal/fakerun"
+	"github.com/hypobench/hypobench/record"
 )
 
 // BenchmarkBuild100k measures Build on a synthetic run of 100,008 records
@@ -18,8 +21,8 @@ import (
 func BenchmarkBuild100k(b *testing.B) {
 	dir := b.TempDir()
 	recs, phases := genRun(1, 8334)
-	writeJSONL(b, filepath.Join(dir, RequestsFile), recs)
-	writeJSONL(b, filepath.Join(dir, PhasesFile), phases)
+	fakerun.WriteJSONL(b, filepath.Join(dir, record.RequestsFile), recs)
+	fakerun.WriteJSONL(b, filepath.Join(dir, record.PhasesFile), phases)
 	recs = nil
 	cpu0 := cpuTime()
 	n := 0
@@ -36,7 +39,7 @@ func BenchmarkBuild100k(b *testing.B) {
 	// CPU seconds per build: on a shared machine wall time says more about
 	// the neighbours than about Build.
 	b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(n), "cpu-s/op")
-	if fi, err := os.Stat(filepath.Join(dir, RequestsFile)); err == nil {
+	if fi, err := os.Stat(filepath.Join(dir, record.RequestsFile)); err == nil {
 		b.ReportMetric(float64(fi.Size())/1e6, "MB-input")
 	}
 }

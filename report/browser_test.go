@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/hypobench/hypobench/record"
 )
 
 var screenshotOut = flag.String("screenshot", "", "also copy the browser test's screenshot of index.html to this path")
@@ -68,7 +70,7 @@ func TestBrowserRendersReport(t *testing.T) {
 			plots++
 		}
 	}
-	abs, err := filepath.Abs(filepath.Join(dir, HTMLFile))
+	abs, err := filepath.Abs(filepath.Join(dir, record.HTMLFile))
 	if err != nil {
 		t.Fatal(err)
 	}

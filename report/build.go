@@ -14,21 +14,6 @@ import (
 	"github.com/hypobench/hypobench/verdict"
 )
 
-// File names in the run directory.
-const (
-	RequestsFile    = "requests.jsonl"
-	PhasesFile      = "phases.jsonl"
-	ConfigFile      = "config.json"
-	SummaryJSONFile = "summary.json"
-	SummaryMDFile   = "summary.md"
-	HTMLFile        = "index.html"
-	PlotsDir        = "plots"
-)
-
-// ErrNoRecords is returned by Build when the run directory has no
-// requests.jsonl.
-var ErrNoRecords = errors.New("no " + RequestsFile + " in the run directory")
-
 // Options configures Build. The zero value builds with no SLO and discards
 // the progress log.
 type Options struct {
@@ -84,18 +69,18 @@ func BuildContext(ctx context.Context, dir string, opts Options) (*Built, error)
 		}
 	}
 
-	recs, bad, err := record.ReadRecords(filepath.Join(dir, RequestsFile))
+	recs, bad, err := record.ReadRecords(filepath.Join(dir, record.RequestsFile))
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("building the report of %s: %w", dir, ErrNoRecords)
+		return nil, fmt.Errorf("building the report of %s: %s is missing: %w", dir, record.RequestsFile, record.ErrNoRecords)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("building the report of %s: %w", dir, err)
 	}
 	skip(bad)
-	phases, bad, err := record.ReadPhases(filepath.Join(dir, PhasesFile))
+	phases, bad, err := record.ReadPhases(filepath.Join(dir, record.PhasesFile))
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		note("no %s: rates use the span of each group's records", PhasesFile)
+		note("no %s: rates use the span of each group's records", record.PhasesFile)
 	case err != nil:
 		return nil, fmt.Errorf("building the report of %s: %w", dir, err)
 	}
@@ -105,7 +90,7 @@ func BuildContext(ctx context.Context, dir string, opts Options) (*Built, error)
 		return nil, fmt.Errorf("building the report of %s: reading verdicts: %w", dir, err)
 	}
 	skip(verdictBad)
-	cfg, err := ReadConfig(filepath.Join(dir, ConfigFile))
+	cfg, err := ConfigRows(filepath.Join(dir, record.ConfigFile))
 	if err != nil {
 		note("configuration left out: %v", err)
 	}
@@ -125,16 +110,16 @@ func BuildContext(ctx context.Context, dir string, opts Options) (*Built, error)
 
 	js, err := json.MarshalIndent(b.Summary, "", "  ")
 	if err != nil {
-		return nil, fmt.Errorf("encoding %s: %w", SummaryJSONFile, err)
+		return nil, fmt.Errorf("encoding %s: %w", record.SummaryJSONFile, err)
 	}
-	if err := b.write(SummaryJSONFile, append(js, '\n')); err != nil {
+	if err := b.write(record.SummaryJSONFile, append(js, '\n')); err != nil {
 		return nil, err
 	}
 	var md bytes.Buffer
 	if err := WriteMarkdown(&md, b.Summary, b.Skipped, extra); err != nil {
-		return nil, fmt.Errorf("rendering %s: %w", SummaryMDFile, err)
+		return nil, fmt.Errorf("rendering %s: %w", record.SummaryMDFile, err)
 	}
-	if err := b.write(SummaryMDFile, md.Bytes()); err != nil {
+	if err := b.write(record.SummaryMDFile, md.Bytes()); err != nil {
 		return nil, err
 	}
 	plots, err := Plots(b.Summary, recs)
@@ -142,23 +127,23 @@ func BuildContext(ctx context.Context, dir string, opts Options) (*Built, error)
 		return nil, fmt.Errorf("building the report of %s: %w", dir, err)
 	}
 	plots = append(plots, extraPlots...)
-	if err := os.MkdirAll(filepath.Join(dir, PlotsDir), 0o755); err != nil {
-		return nil, fmt.Errorf("creating %s: %w", PlotsDir, err)
+	if err := os.MkdirAll(filepath.Join(dir, record.PlotsDir), 0o755); err != nil {
+		return nil, fmt.Errorf("creating %s: %w", record.PlotsDir, err)
 	}
 	for _, p := range plots {
-		if err := b.write(filepath.Join(PlotsDir, p.Name+".png"), p.PNG); err != nil {
+		if err := b.write(filepath.Join(record.PlotsDir, p.Name+".png"), p.PNG); err != nil {
 			return nil, err
 		}
-		if err := b.write(filepath.Join(PlotsDir, p.Name+".svg"), p.SVG); err != nil {
+		if err := b.write(filepath.Join(record.PlotsDir, p.Name+".svg"), p.SVG); err != nil {
 			return nil, err
 		}
 	}
 	if len(verdicts) > 0 || len(verdictBad) > 0 {
 		var hm bytes.Buffer
 		if err := verdict.WriteMarkdown(&hm, verdicts, verdictBad); err != nil {
-			return nil, fmt.Errorf("rendering %s: %w", verdict.MarkdownFile, err)
+			return nil, fmt.Errorf("rendering %s: %w", record.HypothesesMDFile, err)
 		}
-		if err := b.write(verdict.MarkdownFile, hm.Bytes()); err != nil {
+		if err := b.write(record.HypothesesMDFile, hm.Bytes()); err != nil {
 			return nil, err
 		}
 	}
@@ -166,25 +151,19 @@ func BuildContext(ctx context.Context, dir string, opts Options) (*Built, error)
 	err = WriteHTML(&page, Page{Title: title, Verdicts: verdictRows(verdicts), Config: cfg, Summary: b.Summary,
 		Plots: plots, Extra: extra, Skipped: b.Skipped, Notes: b.Notes})
 	if err != nil {
-		return nil, fmt.Errorf("rendering %s: %w", HTMLFile, err)
+		return nil, fmt.Errorf("rendering %s: %w", record.HTMLFile, err)
 	}
-	if err := b.write(HTMLFile, page.Bytes()); err != nil {
+	if err := b.write(record.HTMLFile, page.Bytes()); err != nil {
 		return nil, err
 	}
 	return b, nil
 }
 
-// write replaces dir/rel with data through a temporary file and a rename,
-// so a reader never sees half a file.
+// write replaces dir/rel with data atomically, so a reader never sees half
+// a file, and lists it in b.Files.
 func (b *Built) write(rel string, data []byte) error {
-	path := filepath.Join(b.Dir, rel)
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return fmt.Errorf("writing %s: %w", rel, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("writing %s: %w", rel, err)
+	if err := record.WriteFileAtomic(filepath.Join(b.Dir, rel), data); err != nil {
+		return err
 	}
 	b.Files = append(b.Files, rel)
 	return nil

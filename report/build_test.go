@@ -13,28 +13,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
+	"github.com/hypobench/hypobench/internal/testutil"
 	"github.com/hypobench/hypobench/record"
 )
-
-// golden compares got with testdata/<name>, rewriting it under -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("reading golden file (run with -update to create it): %v", err)
-	}
-	if d := cmp.Diff(string(want), string(got)); d != "" {
-		t.Errorf("%s differs from the golden file (-want +got; -update refreshes it):\n%s", name, d)
-	}
-}
 
 func build(t *testing.T, dir string, opts Options) *Built {
 	t.Helper()
@@ -48,11 +29,11 @@ func build(t *testing.T, dir string, opts Options) *Built {
 func TestBuildGoldenSummary(t *testing.T) {
 	dir := copyFixture(t)
 	b := build(t, dir, Options{})
-	md, err := os.ReadFile(filepath.Join(dir, SummaryMDFile))
+	md, err := os.ReadFile(filepath.Join(dir, record.SummaryMDFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "summary.md.golden", md)
+	testutil.Golden(t, "testdata/summary.md.golden", md)
 	if len(b.Skipped) != 0 {
 		t.Errorf("clean fixture skipped lines: %v", b.Skipped)
 	}
@@ -66,11 +47,11 @@ func TestBuildGoldenSummary(t *testing.T) {
 func TestBuildGoldenSummarySLO(t *testing.T) {
 	dir := copyFixture(t)
 	build(t, dir, Options{SLO: SLO{TTFT: 80e6, TPOT: 15e6, E2E: 3e9}})
-	md, err := os.ReadFile(filepath.Join(dir, SummaryMDFile))
+	md, err := os.ReadFile(filepath.Join(dir, record.SummaryMDFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "summary-slo.md.golden", md)
+	testutil.Golden(t, "testdata/summary-slo.md.golden", md)
 }
 
 // svgStructure describes an SVG by its element counts and its text, not
@@ -127,11 +108,11 @@ func TestBuildGoldenPlotStructure(t *testing.T) {
 	build(t, dir, Options{})
 	for _, name := range []string{"ttft_vs_concurrency_tiny", "ttft_vs_prompt_tokens"} {
 		t.Run(name, func(t *testing.T) {
-			svg, err := os.ReadFile(filepath.Join(dir, PlotsDir, name+".svg"))
+			svg, err := os.ReadFile(filepath.Join(dir, record.PlotsDir, name+".svg"))
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, name+".svg.txt", []byte(svgStructure(t, svg)))
+			testutil.Golden(t, filepath.Join("testdata", name+".svg.txt"), []byte(svgStructure(t, svg)))
 		})
 	}
 }
@@ -139,10 +120,10 @@ func TestBuildGoldenPlotStructure(t *testing.T) {
 func TestBuildWritesEveryFile(t *testing.T) {
 	dir := copyFixture(t)
 	b := build(t, dir, Options{})
-	want := []string{SummaryJSONFile, SummaryMDFile, HTMLFile}
+	want := []string{record.SummaryJSONFile, record.SummaryMDFile, record.HTMLFile}
 	for _, stem := range []string{"total_vs_concurrency_tiny", "ttft_vs_concurrency_tiny", "tpot_vs_concurrency_tiny",
 		"ttft_vs_prompt_tokens", "e2e_vs_output_tokens", "cdf_ttft_tiny_short_short", "cdf_e2e_tiny_long_long"} {
-		want = append(want, filepath.Join(PlotsDir, stem+".png"), filepath.Join(PlotsDir, stem+".svg"))
+		want = append(want, filepath.Join(record.PlotsDir, stem+".png"), filepath.Join(record.PlotsDir, stem+".svg"))
 	}
 	for _, w := range want {
 		if _, err := os.Stat(filepath.Join(dir, w)); err != nil {
@@ -152,7 +133,7 @@ func TestBuildWritesEveryFile(t *testing.T) {
 			t.Errorf("Built.Files does not list %s", w)
 		}
 	}
-	page, err := os.ReadFile(filepath.Join(dir, HTMLFile))
+	page, err := os.ReadFile(filepath.Join(dir, record.HTMLFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +168,7 @@ func contains(ss []string, s string) bool {
 // readReport returns every report file (not the inputs) under dir.
 func readReport(t *testing.T, dir string) map[string][]byte {
 	t.Helper()
-	inputs := map[string]bool{RequestsFile: true, PhasesFile: true, ConfigFile: true, "hypotheses.jsonl": true}
+	inputs := map[string]bool{record.RequestsFile: true, record.PhasesFile: true, record.ConfigFile: true, record.HypothesesFile: true}
 	out := map[string][]byte{}
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -219,7 +200,7 @@ func TestRebuildIsIdentical(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	os.Remove(filepath.Join(dir, PlotsDir))
+	os.Remove(filepath.Join(dir, record.PlotsDir))
 	build(t, dir, Options{})
 	second := readReport(t, dir)
 	// A second directory: nothing may depend on where the run lives.
@@ -240,7 +221,7 @@ func TestRebuildIsIdentical(t *testing.T) {
 
 func TestBuildCorruptLines(t *testing.T) {
 	dir := copyFixture(t)
-	path := filepath.Join(dir, RequestsFile)
+	path := filepath.Join(dir, record.RequestsFile)
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -267,7 +248,7 @@ func TestBuildCorruptLines(t *testing.T) {
 	if b.Summary.Records != 143 {
 		t.Errorf("summarized %d records, want 143 (144 less the corrupt line)", b.Summary.Records)
 	}
-	md, err := os.ReadFile(filepath.Join(dir, SummaryMDFile))
+	md, err := os.ReadFile(filepath.Join(dir, record.SummaryMDFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,20 +266,20 @@ func TestBuildCorruptLines(t *testing.T) {
 func TestBuildErrors(t *testing.T) {
 	t.Run("no requests", func(t *testing.T) {
 		_, err := Build(t.TempDir(), Options{})
-		if !errors.Is(err, ErrNoRecords) {
-			t.Errorf("Build on an empty directory = %v, want ErrNoRecords", err)
+		if !errors.Is(err, record.ErrNoRecords) {
+			t.Errorf("Build on an empty directory = %v, want record.ErrNoRecords", err)
 		}
 	})
 	t.Run("no phases, verdicts or config", func(t *testing.T) {
 		dir := copyFixture(t)
-		for _, f := range []string{PhasesFile, ConfigFile, "hypotheses.jsonl"} {
+		for _, f := range []string{record.PhasesFile, record.ConfigFile, record.HypothesesFile} {
 			os.Remove(filepath.Join(dir, f))
 		}
 		b := build(t, dir, Options{})
 		if g := b.Summary.Groups[0]; g.WindowSource != "records" || g.RequestsS == nil {
 			t.Errorf("without phases.jsonl the window should come from the records, got %q", g.WindowSource)
 		}
-		page, err := os.ReadFile(filepath.Join(dir, HTMLFile))
+		page, err := os.ReadFile(filepath.Join(dir, record.HTMLFile))
 		if err != nil {
 			t.Fatal(err)
 		}

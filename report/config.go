@@ -23,11 +23,11 @@ var secretKey = regexp.MustCompile(`(?i)api_?key|secret|password|passwd|authoriz
 // maxValue bounds a shown string value (the suite's base text is long).
 const maxValue = 160
 
-// ReadConfig flattens dir/config.json into rows: objects become dotted key
+// ConfigRows flattens dir/config.json into rows: objects become dotted key
 // paths in sorted order, arrays of scalars are joined with commas, arrays of
 // objects show each object inline. Values under secret-looking keys are
 // replaced by "(redacted)". A missing file gives no rows and no error.
-func ReadConfig(path string) ([]ConfigRow, error) {
+func ConfigRows(path string) ([]ConfigRow, error) {
 	b, err := os.ReadFile(path)
 	if os.IsNotExist(err) {
 		return nil, nil

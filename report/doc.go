@@ -57,7 +57,7 @@
 // A corrupt or truncated JSONL line is skipped and reported with its file
 // and line number (record.LineError): on Options.Log as it is found, and in
 // the "Skipped lines" sections of summary.md and index.html. Only a missing
-// requests.jsonl (ErrNoRecords) or an unreadable file stops Build.
+// requests.jsonl (record.ErrNoRecords) or an unreadable file stops Build.
 //
 // # What is hand-written
 //

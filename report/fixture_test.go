@@ -2,19 +2,18 @@ package report
 
 import (
 	"encoding/json"
-	"flag"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/hypobench/hypobench/internal/fakerun"
+	"github.com/hypobench/hypobench/internal/testutil"
 	"github.com/hypobench/hypobench/record"
 	"github.com/hypobench/hypobench/stats"
 	"github.com/hypobench/hypobench/verdict"
 )
-
-var update = flag.Bool("update", false, "rewrite the fixture run directory and the golden files under testdata/")
 
 // fixtureDir is the fixed run directory the golden tests build from.
 const fixtureDir = "testdata/run"
@@ -63,9 +62,9 @@ func genRun(seed uint64, perGroup int) ([]record.Record, []record.Phase) {
 				r.StartUnixNs = start
 				switch {
 				case seq == 5 && conc == 2:
-					r.ErrorClass, r.Error, r.HTTPStatus, r.Total = record.ErrTimeout, "request deadline exceeded", 200, 10
+					r.ErrorClass, r.Error, r.HTTPStatus, r.Total = record.ClassTimeout, "request deadline exceeded", 200, 10
 				case seq == 9 && p.name == "long_long":
-					r.ErrorClass, r.Error, r.HTTPStatus, r.Total = record.ErrConnect, "dial tcp: connection refused", 0, 0.001
+					r.ErrorClass, r.Error, r.HTTPStatus, r.Total = record.ClassConnect, "dial tcp: connection refused", 0, 0.001
 				default:
 					r.PromptTokens, r.OutputTokens, r.OutputChunks = record.I(pt), record.I(n), n
 					r.TTFT, r.TTFTText = record.F(round6(ttft)), record.F(round6(ttft+0.0005))
@@ -112,9 +111,9 @@ func fixtureVerdicts() []verdict.Verdict {
 func writeFixture(t testing.TB, dir string) {
 	t.Helper()
 	recs, phases := genRun(1, 12)
-	writeJSONL(t, filepath.Join(dir, RequestsFile), recs)
-	writeJSONL(t, filepath.Join(dir, PhasesFile), phases)
-	writeJSONL(t, filepath.Join(dir, verdict.JSONLFile), fixtureVerdicts())
+	fakerun.WriteJSONL(t, filepath.Join(dir, record.RequestsFile), recs)
+	fakerun.WriteJSONL(t, filepath.Join(dir, record.PhasesFile), phases)
+	fakerun.WriteJSONL(t, filepath.Join(dir, record.HypothesesFile), fixtureVerdicts())
 	cfg := map[string]any{
 		"run_id": "20261128T180000Z-tiny-abc123", "status": "complete",
 		"started": "2026-11-28T18:00:00Z", "ended": "2026-11-28T18:01:00Z", "model": "fixture-model",
@@ -128,24 +127,7 @@ func writeFixture(t testing.TB, dir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, ConfigFile), append(b, '\n'), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func writeJSONL[T any](t testing.TB, path string, vs []T) {
-	t.Helper()
-	os.Remove(path)
-	w, err := record.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, v := range vs {
-		if err := w.Write(v); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, record.ConfigFile), append(b, '\n'), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -154,18 +136,15 @@ func writeJSONL[T any](t testing.TB, path string, vs []T) {
 // temporary directory (rewriting it first under -update).
 func copyFixture(t *testing.T) string {
 	t.Helper()
-	if *update {
+	if testutil.Update() {
 		if err := os.MkdirAll(fixtureDir, 0o755); err != nil {
 			t.Fatal(err)
 		}
 		writeFixture(t, fixtureDir)
 	}
 	dir := t.TempDir()
-	for _, name := range []string{RequestsFile, PhasesFile, ConfigFile, verdict.JSONLFile} {
-		b, err := os.ReadFile(filepath.Join(fixtureDir, name))
-		if err != nil {
-			t.Fatalf("reading the fixture (run with -update to create it): %v", err)
-		}
+	for _, name := range []string{record.RequestsFile, record.PhasesFile, record.ConfigFile, record.HypothesesFile} {
+		b := testutil.Fixture(t, filepath.Join(fixtureDir, name))
 		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -179,7 +158,7 @@ func TestFixtureIsCurrent(t *testing.T) {
 	dir := t.TempDir()
 	writeFixture(t, dir)
 	src := copyFixture(t)
-	for _, name := range []string{RequestsFile, PhasesFile, ConfigFile} {
+	for _, name := range []string{record.RequestsFile, record.PhasesFile, record.ConfigFile} {
 		want, _ := os.ReadFile(filepath.Join(dir, name))
 		got, _ := os.ReadFile(filepath.Join(src, name))
 		if string(want) != string(got) {

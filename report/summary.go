@@ -225,7 +225,7 @@ func summarizeGroup(suite, profile string, conc int, rs []*record.Record, phases
 			g.Phases = append(g.Phases, r.Phase)
 		}
 		if !r.OK() {
-			g.Errors[r.ErrorClass]++
+			g.Errors[string(r.ErrorClass)]++
 			g.Excluded.Errored++
 			continue
 		}

@@ -31,7 +31,7 @@ func rec(profile string, conc int, ttft, tpot float64, n int) record.Record {
 	return r
 }
 
-func failed(profile string, conc int, class string) record.Record {
+func failed(profile string, conc int, class record.ErrorClass) record.Record {
 	return record.Record{Suite: "s", Profile: profile, Concurrency: conc, ErrorClass: class, Total: 1}
 }
 
@@ -62,7 +62,7 @@ func TestSummarize(t *testing.T) {
 			name: "exclusions by reason",
 			recs: []record.Record{
 				rec("a", 1, 0.1, 0.01, 10), rec("a", 1, 0.3, 0.01, 10), rec("a", 1, 0.2, -1, 1),
-				failed("a", 1, record.ErrTimeout), failed("a", 1, record.ErrTimeout), failed("a", 1, record.ErrConnect),
+				failed("a", 1, record.ClassTimeout), failed("a", 1, record.ClassTimeout), failed("a", 1, record.ClassConnect),
 			},
 			phases: []record.Phase{{Index: 0, Suite: "s", Profile: "a", Concurrency: 1, StartUnixNs: sec(10), EndUnixNs: sec(14)}},
 			want: want{

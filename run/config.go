@@ -20,11 +20,11 @@ type Env struct {
 	Out         string // HYPOBENCH_OUT: reports root (default "reports")
 	Seed        uint64 // HYPOBENCH_SEED
 	SeedSet     bool
-	Engine      string  // HYPOBENCH_ENGINE: embedded engine gpu:model
-	Speed       float64 // HYPOBENCH_SPEED: embedded engine time compression
-	Trace       string  // HYPOBENCH_TRACE: kernel trace file, or "profile"
-	Endpoint    string  // HYPOBENCH_ENDPOINT: completions or chat
-	Timeout     time.Duration
+	Engine      string        // HYPOBENCH_ENGINE: embedded engine gpu:model
+	Speed       float64       // HYPOBENCH_SPEED: embedded engine time compression
+	Trace       string        // HYPOBENCH_TRACE: kernel trace file, or "profile"
+	Endpoint    string        // HYPOBENCH_ENDPOINT: completions or chat
+	Timeout     time.Duration // HYPOBENCH_TIMEOUT: per request; 0 means openai.DefaultTimeout
 }
 
 // LoadEnv reads the HYPOBENCH_* variables. A malformed value is an error

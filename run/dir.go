@@ -11,6 +11,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/hypobench/hypobench/record"
 )
 
 // NewDir creates root/<run-id>/. The run id is the UTC start time plus
@@ -31,7 +33,7 @@ func NewDir(root, name string) (dir, id string, err error) {
 // MarkLatest points root/latest at root/id, atomically (a new symlink
 // renamed over the old one).
 func MarkLatest(root, id string) error {
-	latest := filepath.Join(root, "latest")
+	latest := filepath.Join(root, record.LatestLink)
 	tmp := latest + ".tmp-" + id
 	if err := os.Symlink(id, tmp); err != nil {
 		return fmt.Errorf("pointing %s at %s: %w", latest, id, err)
@@ -43,21 +45,10 @@ func MarkLatest(root, id string) error {
 	return nil
 }
 
-// Identity describes the machine the client ran on; a comparison across
-// different identities warns.
-type Identity struct {
-	Hostname string `json:"hostname"`
-	OS       string `json:"os"`
-	Arch     string `json:"arch"`
-	CPUs     int    `json:"cpus"`
-	CPUModel string `json:"cpu_model,omitempty"`
-	Go       string `json:"go"`
-}
-
 // MachineIdentity reads the client machine's identity.
-func MachineIdentity() Identity {
+func MachineIdentity() record.Identity {
 	h, _ := os.Hostname()
-	return Identity{Hostname: h, OS: runtime.GOOS, Arch: runtime.GOARCH, CPUs: runtime.NumCPU(), CPUModel: cpuModel(), Go: runtime.Version()}
+	return record.Identity{Hostname: h, OS: runtime.GOOS, Arch: runtime.GOARCH, CPUs: runtime.NumCPU(), CPUModel: cpuModel(), Go: runtime.Version()}
 }
 
 func cpuModel() string {
@@ -75,61 +66,42 @@ func cpuModel() string {
 	return ""
 }
 
-// Config file written to the run directory. It is rewritten at the end of
-// the run with the final status.
-type fileConfig struct {
-	RunID    string         `json:"run_id"`
-	Status   string         `json:"status"`
-	Started  time.Time      `json:"started"`
-	Ended    *time.Time     `json:"ended,omitempty"`
-	Model    string         `json:"model"`
-	Seed     uint64         `json:"seed"`
-	Suite    any            `json:"suite"`
-	Client   Identity       `json:"client"`
-	Records  int            `json:"records"`
-	Errors   int            `json:"errors"`
-	Warnings []string       `json:"warnings,omitempty"`
-	Meta     map[string]any `json:"meta,omitempty"`
-}
-
-// ConfigFile is the name of the run's configuration file.
-const ConfigFile = "config.json"
-
-func writeConfig(cfg Config, status string, started, ended time.Time, res *Result) error {
-	fc := fileConfig{
+// writeConfig writes the run's config.json; Execute calls it when the run
+// starts and again with the final status when it ends.
+func writeConfig(cfg Config, status record.Status, started, ended time.Time, res *Result) error {
+	suite, err := json.Marshal(cfg.Suite)
+	if err != nil {
+		return fmt.Errorf("encoding the suite for %s: %w", record.ConfigFile, err)
+	}
+	rc := &record.RunConfig{
 		RunID: cfg.RunID, Status: status, Started: started.UTC(), Model: cfg.Model, Seed: cfg.Seed,
-		Suite: cfg.Suite, Client: MachineIdentity(), Records: res.Records, Errors: res.Errors, Meta: cfg.Meta,
+		Suite: suite, Client: MachineIdentity(), Records: res.Records, Errors: res.Errors,
 	}
 	if !ended.IsZero() {
 		e := ended.UTC()
-		fc.Ended = &e
+		rc.Ended = &e
 	}
 	for _, w := range res.Warnings {
-		fc.Warnings = append(fc.Warnings, w.Error())
+		rc.Warnings = append(rc.Warnings, w.Error())
 	}
-	b, err := json.MarshalIndent(fc, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encoding config.json: %w", err)
+	for k, v := range cfg.Meta {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return fmt.Errorf("encoding meta %q for %s: %w", k, record.ConfigFile, err)
+		}
+		if rc.Meta == nil {
+			rc.Meta = map[string]json.RawMessage{}
+		}
+		rc.Meta[k] = b
 	}
-	path := filepath.Join(cfg.Dir, ConfigFile)
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("writing config.json: %w", err)
-	}
-	return os.Rename(tmp, path)
+	return record.WriteConfig(cfg.Dir, rc)
 }
 
 // ReadStatus returns the status recorded in a run directory's config.json.
-func ReadStatus(dir string) (string, error) {
-	b, err := os.ReadFile(filepath.Join(dir, ConfigFile))
+func ReadStatus(dir string) (record.Status, error) {
+	rc, err := record.ReadConfig(filepath.Join(dir, record.ConfigFile))
 	if err != nil {
 		return "", err
 	}
-	var fc struct {
-		Status string `json:"status"`
-	}
-	if err := json.Unmarshal(b, &fc); err != nil {
-		return "", fmt.Errorf("%s: %w", filepath.Join(dir, ConfigFile), err)
-	}
-	return fc.Status, nil
+	return rc.Status, nil
 }

@@ -1,5 +1,7 @@
-// Package run executes a plan — a suite's phases (profile × concurrency) —
-// against a target and writes the run directory:
+// Package run opens a target — a URL or the embedded engine — with the
+// client that talks to it (OpenTarget), executes a plan — a suite's phases
+// (profile × concurrency) — against it and writes the run directory, whose
+// file names and types package record defines:
 //
 //	reports/<run-id>/config.json     effective configuration, identity, status
 //	reports/<run-id>/requests.jsonl  one record.Record per measured request
@@ -12,5 +14,6 @@
 // first phase and are not recorded. Records are written whole and flushed as
 // each request ends. Cancelling the context stops new requests, lets
 // in-flight ones finish for a grace period, then cancels them (they become
-// records of class "canceled"), and marks the run "interrupted".
+// records of class record.ClassCanceled), and marks the run
+// record.StatusInterrupted.
 package run

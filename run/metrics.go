@@ -12,9 +12,6 @@ import (
 	"github.com/hypobench/hypobench/servermetrics"
 )
 
-// MetricsFile is the scrape log in the run directory.
-const MetricsFile = "server-metrics.jsonl"
-
 // MetricsHook scrapes the target's /metrics into dir/server-metrics.jsonl:
 // at the start and end of every phase and every interval in between (0
 // means 1 s). A target without /metrics gets one notice on notices and the
@@ -67,15 +64,15 @@ func MetricsHook(baseURL, apiKey, dir string, interval, settle time.Duration, no
 // phase, joined with the client's records. It returns nil when the run has
 // no scrape log.
 func ServerSummary(dir string) ([]servermetrics.PhaseSummary, error) {
-	scrapes, _, err := servermetrics.ReadFile(filepath.Join(dir, MetricsFile))
+	scrapes, _, err := servermetrics.ReadFile(filepath.Join(dir, record.ServerMetricsFile))
 	if err != nil {
 		return nil, err
 	}
-	phases, _, err := record.ReadPhases(filepath.Join(dir, "phases.jsonl"))
+	phases, _, err := record.ReadPhases(filepath.Join(dir, record.PhasesFile))
 	if err != nil {
 		return nil, err
 	}
-	recs, _, err := record.ReadRecords(filepath.Join(dir, "requests.jsonl"))
+	recs, _, err := record.ReadRecords(filepath.Join(dir, record.RequestsFile))
 	if err != nil {
 		return nil, err
 	}

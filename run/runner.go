@@ -48,13 +48,6 @@ type Result struct {
 	Warnings    []error
 }
 
-// Status values written to config.json.
-const (
-	StatusRunning     = "running"
-	StatusComplete    = "complete"
-	StatusInterrupted = "interrupted"
-)
-
 // ErrNoTarget is returned when the target cannot be reached before any
 // request was made.
 var ErrNoTarget = errors.New("target unreachable")
@@ -77,17 +70,17 @@ func Execute(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	res := &Result{Dir: cfg.Dir, RunID: cfg.RunID}
 	started := time.Now()
-	if err := writeConfig(cfg, StatusRunning, started, time.Time{}, res); err != nil {
+	if err := writeConfig(cfg, record.StatusRunning, started, time.Time{}, res); err != nil {
 		return nil, err
 	}
-	reqs, err := record.Create(filepath.Join(cfg.Dir, "requests.jsonl"))
+	reqs, err := record.OpenAppend(filepath.Join(cfg.Dir, record.RequestsFile))
 	if err != nil {
-		return nil, fmt.Errorf("creating requests.jsonl: %w", err)
+		return nil, fmt.Errorf("creating %s: %w", record.RequestsFile, err)
 	}
 	defer reqs.Close()
-	phases, err := record.Create(filepath.Join(cfg.Dir, "phases.jsonl"))
+	phases, err := record.OpenAppend(filepath.Join(cfg.Dir, record.PhasesFile))
 	if err != nil {
-		return nil, fmt.Errorf("creating phases.jsonl: %w", err)
+		return nil, fmt.Errorf("creating %s: %w", record.PhasesFile, err)
 	}
 	defer phases.Close()
 
@@ -119,9 +112,9 @@ func Execute(ctx context.Context, cfg Config) (*Result, error) {
 		ph.StartUnixNs = time.Now().UnixNano()
 		done := r.phase(ctx, ph, pp)
 		ph.EndUnixNs = time.Now().UnixNano()
-		ph.Status = StatusComplete
+		ph.Status = record.StatusComplete
 		if done < pp.Requests {
-			ph.Status = StatusInterrupted
+			ph.Status = record.StatusInterrupted
 		}
 		r.hook(ctx, ph, "end", res)
 		if err := phases.Write(ph); err != nil {
@@ -133,9 +126,9 @@ func Execute(ctx context.Context, cfg Config) (*Result, error) {
 	res.Records = reqs.Lines()
 	res.Errors = int(r.errors.Load())
 	res.Interrupted = ctx.Err() != nil
-	status := StatusComplete
+	status := record.StatusComplete
 	if res.Interrupted {
-		status = StatusInterrupted
+		status = record.StatusInterrupted
 	}
 	if err := writeConfig(cfg, status, started, time.Now(), res); err != nil {
 		return res, err
@@ -186,7 +179,7 @@ func (r *runner) warmup(ctx context.Context) error {
 			return nil
 		}
 		res := r.cfg.Client.Do(ctx, r.request(s.Profiles[i%len(s.Profiles)], -1-i))
-		if i == 0 && res.ErrorClass == record.ErrConnect {
+		if i == 0 && res.ErrorClass == record.ClassConnect {
 			return fmt.Errorf("%w: %s", ErrNoTarget, res.Error)
 		}
 	}

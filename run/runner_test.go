@@ -48,7 +48,7 @@ func TestExecuteWritesRunDirectory(t *testing.T) {
 	if want := 2*4 + 2*8; res.Records != want || res.Errors != 0 {
 		t.Fatalf("records %d errors %d, want %d and 0", res.Records, res.Errors, want)
 	}
-	recs, bad, err := record.ReadRecords(filepath.Join(dir, "requests.jsonl"))
+	recs, bad, err := record.ReadRecords(filepath.Join(dir, record.RequestsFile))
 	if err != nil || len(bad) > 0 {
 		t.Fatal(err, bad)
 	}
@@ -68,12 +68,12 @@ func TestExecuteWritesRunDirectory(t *testing.T) {
 	if len(ids) != len(recs) || !ids["req_000001"] {
 		t.Errorf("ids not unique or not numbered from req_000001: %d unique of %d", len(ids), len(recs))
 	}
-	phases, _, err := record.ReadPhases(filepath.Join(dir, "phases.jsonl"))
+	phases, _, err := record.ReadPhases(filepath.Join(dir, record.PhasesFile))
 	if err != nil || len(phases) != 4 {
 		t.Fatalf("phases %v, err %v", phases, err)
 	}
 	for i, p := range phases {
-		if p.Index != i || p.Status != StatusComplete || p.EndUnixNs <= p.StartUnixNs {
+		if p.Index != i || p.Status != record.StatusComplete || p.EndUnixNs <= p.StartUnixNs {
 			t.Errorf("phase %+v", p)
 		}
 		for _, r := range recs {
@@ -82,7 +82,7 @@ func TestExecuteWritesRunDirectory(t *testing.T) {
 			}
 		}
 	}
-	if st, err := ReadStatus(dir); err != nil || st != StatusComplete {
+	if st, err := ReadStatus(dir); err != nil || st != record.StatusComplete {
 		t.Errorf("status %q, %v", st, err)
 	}
 	// Warm-up requests reach the server but are not recorded.
@@ -116,10 +116,10 @@ func TestCancelKeepsFinishedRecords(t *testing.T) {
 	if !res.Interrupted {
 		t.Error("result not marked interrupted")
 	}
-	if st, _ := ReadStatus(dir); st != StatusInterrupted {
+	if st, _ := ReadStatus(dir); st != record.StatusInterrupted {
 		t.Errorf("status %q, want interrupted", st)
 	}
-	recs, bad, err := record.ReadRecords(filepath.Join(dir, "requests.jsonl"))
+	recs, bad, err := record.ReadRecords(filepath.Join(dir, record.RequestsFile))
 	if err != nil || len(bad) > 0 {
 		t.Fatal(err, bad)
 	}
@@ -128,7 +128,7 @@ func TestCancelKeepsFinishedRecords(t *testing.T) {
 	}
 	canceled := 0
 	for _, r := range recs {
-		if r.ErrorClass == record.ErrCanceled {
+		if r.ErrorClass == record.ClassCanceled {
 			canceled++
 			if r.Phase != 1 {
 				t.Errorf("canceled record in phase %d", r.Phase)
@@ -138,8 +138,8 @@ func TestCancelKeepsFinishedRecords(t *testing.T) {
 	if canceled != 1 {
 		t.Errorf("%d canceled records, want the 1 in flight at c=1", canceled)
 	}
-	phases, _, _ := record.ReadPhases(filepath.Join(dir, "phases.jsonl"))
-	if len(phases) != 2 || phases[1].Status != StatusInterrupted {
+	phases, _, _ := record.ReadPhases(filepath.Join(dir, record.PhasesFile))
+	if len(phases) != 2 || phases[1].Status != record.StatusInterrupted {
 		t.Errorf("phases %+v: want phase 0 complete and phase 1 interrupted", phases)
 	}
 }
@@ -157,11 +157,11 @@ func TestFaultsBecomeRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	recs, _, _ := record.ReadRecords(filepath.Join(dir, "requests.jsonl"))
+	recs, _, _ := record.ReadRecords(filepath.Join(dir, record.RequestsFile))
 	bad := 0
 	for _, r := range recs {
 		switch r.ErrorClass {
-		case record.ErrHTTPStatus:
+		case record.ClassHTTPStatus:
 			bad++
 			if r.HTTPStatus != 503 || r.TTFT != nil {
 				t.Errorf("%s: status %d ttft %v", r.ID, r.HTTPStatus, r.TTFT)
@@ -191,9 +191,16 @@ func TestNoTarget(t *testing.T) {
 	}
 }
 
+// TestConfigHasNoSecret opens a key-guarded target through the
+// environment: OpenTarget's client must present the key (the server answers
+// 401 otherwise), and no file of the run may contain it.
 func TestConfigHasNoSecret(t *testing.T) {
 	const key = "sk-hypobench-canary-0123456789"
+	srv := openaitest.NewServer(openaitest.Config{APIKey: key})
+	defer srv.Close()
 	t.Setenv("HYPOBENCH_API_KEY", key)
+	t.Setenv("HYPOBENCH_TARGET", srv.URL)
+	t.Setenv("HYPOBENCH_MODEL", "m")
 	env, err := LoadEnv()
 	if err != nil || env.APIKey != key {
 		t.Fatalf("env %+v err %v", env, err)
@@ -202,16 +209,19 @@ func TestConfigHasNoSecret(t *testing.T) {
 	if strings.Contains(string(b), key) {
 		t.Fatal("the API key is serialised with the environment")
 	}
-	dir := t.TempDir()
-	srv := openaitest.NewServer(openaitest.Config{APIKey: key})
-	defer srv.Close()
-	c, err := openai.New(openai.Config{BaseURL: srv.URL, APIKey: openai.Secret(key)})
+	tgt, err := OpenTarget(context.Background(), env, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer tgt.Close()
+	dir := t.TempDir()
 	s := smallSuite()
-	if _, err := Execute(context.Background(), Config{Client: c, Model: "m", Suite: s, Dir: dir, Meta: map[string]any{"env": env}}); err != nil {
+	res, err := Execute(context.Background(), Config{Client: tgt.Client, Model: tgt.Model, Suite: s, Dir: dir, Meta: map[string]any{"env": env}})
+	if err != nil {
 		t.Fatal(err)
+	}
+	if res.Records == 0 || res.Errors != 0 {
+		t.Errorf("%d records, %d errors: the target's client did not present the API key", res.Records, res.Errors)
 	}
 	filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
 		if err == nil && !info.IsDir() {

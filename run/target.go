@@ -9,19 +9,28 @@ import (
 	"time"
 
 	"github.com/hypobench/hypobench/engine"
+	"github.com/hypobench/hypobench/openai"
 )
 
 // Target is the server under test: a URL given by the user, or the
-// embedded engine started in-process.
+// embedded engine started in-process, with the client that talks to it.
 type Target struct {
-	URL      string
-	Model    string
+	URL   string
+	Model string
+	// Client is configured for URL: the API key from Env.APIKey, the
+	// per-request timeout from Env.Timeout (0 means openai.DefaultTimeout)
+	// and openai's defaults for the rest.
+	Client   *openai.Client
 	Embedded *engine.Server // nil for an external target
 	Meta     map[string]any // identity written into config.json
 }
 
-// Close stops the embedded engine, if one was started.
+// Close drops the client's idle connections and stops the embedded
+// engine, if one was started.
 func (t *Target) Close() {
+	if t.Client != nil {
+		t.Client.CloseIdleConnections()
+	}
 	if t.Embedded != nil {
 		t.Embedded.Close()
 	}
@@ -31,6 +40,8 @@ func (t *Target) Close() {
 // set, otherwise the embedded engine configured by ec (nil means the
 // defaults, with HYPOBENCH_ENGINE, HYPOBENCH_SPEED and HYPOBENCH_SEED
 // applied). The model is HYPOBENCH_MODEL or the first one /v1/models lists.
+// The returned Target carries a Client for it (see Target.Client); Close
+// releases both.
 func OpenTarget(ctx context.Context, env Env, ec *engine.Config) (*Target, error) {
 	t := &Target{URL: env.Target, Model: env.Model, Meta: map[string]any{}}
 	if t.URL == "" {
@@ -67,6 +78,12 @@ func OpenTarget(ctx context.Context, env Env, ec *engine.Config) (*Target, error
 		t.Model = m
 	}
 	t.Meta["model"] = t.Model
+	c, err := openai.New(openai.Config{BaseURL: t.URL, APIKey: openai.Secret(env.APIKey), Timeout: env.Timeout})
+	if err != nil {
+		t.Close()
+		return nil, fmt.Errorf("client for %s: %w", t.URL, err)
+	}
+	t.Client = c
 	return t, nil
 }
 

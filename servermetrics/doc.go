@@ -5,7 +5,7 @@
 // The data path is:
 //
 //	/metrics text ──Parse──▶ []Sample ──Scraper──▶ server-metrics.jsonl
-//	server-metrics.jsonl ──ReadFile──▶ []Scrape ──Summarize──▶ []PhaseSummary ──FormatMarkdown
+//	server-metrics.jsonl ──ReadFile──▶ []ScrapeLine ──Summarize──▶ []PhaseSummary ──FormatMarkdown
 //
 // Parsing the exposition format is delegated to
 // github.com/prometheus/common/expfmt (a TextParser built with
@@ -16,7 +16,8 @@
 //   - flattening parsed families back into the exposition's own series
 //     (histograms as name_bucket{le}, name_sum and name_count; summaries as
 //     name{quantile}, name_sum and name_count), so the JSONL keeps the raw
-//     samples a reader would see with curl;
+//     samples a reader would see with curl (parse.go; fetch.go does one
+//     HTTP scrape, scraper.go the scrape loop and its log);
 //   - the vocabulary that maps vLLM (V1 and the older V0 names), SGLang and
 //     TGI metric names onto one set of quantities (vocab.go);
 //   - counter and histogram deltas between a phase's start and end scrapes,

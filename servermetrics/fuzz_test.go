@@ -5,9 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
-	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/hypobench/hypobench/internal/testutil"
 )
 
 // FuzzParse feeds arbitrary bytes to Parse. It must never panic; an error
@@ -17,11 +18,11 @@ import (
 // (whole pages make minimization crawl) plus testdata/fuzz/FuzzParse.
 func FuzzParse(f *testing.F) {
 	fixtures, _ := filepath.Glob(filepath.Join(fixtureDir, "*.txt"))
+	if len(fixtures) == 0 {
+		f.Fatalf("committed fixtures missing: no %s/*.txt", fixtureDir)
+	}
 	for _, p := range fixtures {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			f.Fatal(err)
-		}
+		b := testutil.Fixture(f, p)
 		if lines := bytes.SplitAfter(b, []byte("\n")); len(lines) > 40 {
 			b = bytes.Join(lines[:40], nil)
 		}

@@ -13,9 +13,6 @@ import (
 	"github.com/hypobench/hypobench/record"
 )
 
-// FileName is the scrape log's name inside a run directory.
-const FileName = "server-metrics.jsonl"
-
 // DefaultInterval is the steady scrape interval between phase edges.
 const DefaultInterval = time.Second
 
@@ -93,8 +90,8 @@ func Start(ctx context.Context, cfg Config) (*Scraper, error) {
 	if cfg.Target.Client == nil {
 		cfg.Target.Client = http.DefaultClient
 	}
-	path := filepath.Join(cfg.Dir, FileName)
-	w, err := record.Create(path)
+	path := filepath.Join(cfg.Dir, record.ServerMetricsFile)
+	w, err := record.OpenAppend(path)
 	if err != nil {
 		return nil, fmt.Errorf("starting server-metrics scraper: %w", err)
 	}
@@ -225,7 +222,7 @@ func (s *Scraper) Stop() error {
 		defer s.mu.Unlock()
 		s.disabled = true // later Marks are no-ops
 		if cerr := s.w.Close(); cerr != nil && s.err == nil {
-			s.err = fmt.Errorf("closing %s: %w", FileName, cerr)
+			s.err = fmt.Errorf("closing %s: %w", record.ServerMetricsFile, cerr)
 		}
 	})
 	s.mu.Lock()

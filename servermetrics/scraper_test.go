@@ -15,26 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hypobench/hypobench/internal/testutil"
 	"github.com/hypobench/hypobench/record"
 )
-
-// syncBuffer is a bytes.Buffer safe for the scraper goroutine and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestScraperTokenDeltas drives a target whose /metrics changes between
 // the phase edges and checks that the summary's prompt and generation deltas
@@ -57,7 +40,7 @@ func TestScraperTokenDeltas(t *testing.T) {
 	defer srv.Close()
 
 	dir := t.TempDir()
-	var notices syncBuffer
+	var notices testutil.SyncBuffer
 	ctx := context.Background()
 	s, err := Start(ctx, Config{
 		Target:   Target{URL: srv.URL + "/metrics", APIKey: "sk-secret-123", Client: srv.Client()},
@@ -101,7 +84,7 @@ func TestScraperTokenDeltas(t *testing.T) {
 		t.Errorf("Mark after Stop: %v", err)
 	}
 
-	lines, bad, err := ReadFile(filepath.Join(dir, FileName))
+	lines, bad, err := ReadFile(filepath.Join(dir, record.ServerMetricsFile))
 	if err != nil || len(bad) != 0 {
 		t.Fatalf("reading log: %v %v", err, bad)
 	}
@@ -138,7 +121,7 @@ func TestScraperTokenDeltas(t *testing.T) {
 			t.Errorf("Authorization = %q, want the bearer key", a)
 		}
 	}
-	raw, _ := os.ReadFile(filepath.Join(dir, FileName))
+	raw, _ := os.ReadFile(filepath.Join(dir, record.ServerMetricsFile))
 	if bytes.Contains(raw, []byte("sk-secret")) {
 		t.Error("the API key leaked into the log")
 	}
@@ -182,7 +165,7 @@ func TestScraperNoMetrics(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			var notices syncBuffer
+			var notices testutil.SyncBuffer
 			ctx := context.Background()
 			s, err := Start(ctx, Config{
 				Target:   Target{URL: tc.url, APIKey: "sk-secret-123"},
@@ -217,7 +200,7 @@ func TestScraperNoMetrics(t *testing.T) {
 			if s.Available() {
 				t.Error("Available() after only failures")
 			}
-			lines, _, err := ReadFile(filepath.Join(dir, FileName))
+			lines, _, err := ReadFile(filepath.Join(dir, record.ServerMetricsFile))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -283,7 +266,7 @@ func TestScraperTicks(t *testing.T) {
 	if err := s.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	lines, _, err := ReadFile(filepath.Join(dir, FileName))
+	lines, _, err := ReadFile(filepath.Join(dir, record.ServerMetricsFile))
 	if err != nil {
 		t.Fatal(err)
 	}

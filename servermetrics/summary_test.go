@@ -2,19 +2,13 @@ package servermetrics
 
 import (
 	"bytes"
-	"flag"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
+	"github.com/hypobench/hypobench/internal/testutil"
 	"github.com/hypobench/hypobench/record"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files in testdata/")
 
 const sec = int64(1e9)
 
@@ -216,30 +210,13 @@ func TestFormatMarkdownGolden(t *testing.T) {
 	if err := FormatMarkdown(&buf, Summarize(scrapes, phases, recs)); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "summary.md", buf.Bytes())
+	testutil.Golden(t, "testdata/summary.md", buf.Bytes())
 
 	buf.Reset()
 	if err := FormatMarkdown(&buf, Summarize(nil, phases[:1], recs)); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "summary-unavailable.md", buf.Bytes())
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s (-want +got):\n%s", name, diff)
-	}
+	testutil.Golden(t, "testdata/summary-unavailable.md", buf.Bytes())
 }
 
 func TestTimeline(t *testing.T) {

@@ -11,18 +11,12 @@ import (
 	"github.com/hypobench/hypobench/record"
 )
 
-// File names in the run directory.
-const (
-	JSONLFile    = "hypotheses.jsonl"
-	MarkdownFile = "hypotheses.md"
-)
-
 // Append adds v to dir/hypotheses.jsonl and re-renders dir/hypotheses.md
 // from every verdict in the file.
 func Append(dir string, v Verdict) error {
-	w, err := record.Create(filepath.Join(dir, JSONLFile))
+	w, err := record.OpenAppend(filepath.Join(dir, record.HypothesesFile))
 	if err != nil {
-		return fmt.Errorf("opening %s: %w", JSONLFile, err)
+		return fmt.Errorf("opening %s: %w", record.HypothesesFile, err)
 	}
 	if err := w.Write(v); err != nil {
 		w.Close()
@@ -35,21 +29,17 @@ func Append(dir string, v Verdict) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.Create(filepath.Join(dir, MarkdownFile))
-	if err != nil {
+	var md strings.Builder
+	if err := WriteMarkdown(&md, vs, bad); err != nil {
 		return err
 	}
-	if err := WriteMarkdown(f, vs, bad); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return record.WriteFileAtomic(filepath.Join(dir, record.HypothesesMDFile), []byte(md.String()))
 }
 
 // Read returns every verdict in dir/hypotheses.jsonl (none when the file is
 // absent). Corrupt lines come back in bad with their line numbers.
 func Read(dir string) (vs []Verdict, bad []error, err error) {
-	vs, bad, err = record.ReadFile[Verdict](filepath.Join(dir, JSONLFile))
+	vs, bad, err = record.ReadFile[Verdict](filepath.Join(dir, record.HypothesesFile))
 	if os.IsNotExist(err) {
 		return nil, nil, nil
 	}

@@ -11,6 +11,7 @@ import (
 	"regexp"
 
 	"github.com/hypobench/hypobench/compare"
+	"github.com/hypobench/hypobench/record"
 )
 
 func init() {
@@ -23,7 +24,7 @@ func init() {
 var baselineFiles = []struct {
 	name     string
 	required bool
-}{{compare.RequestsFile, true}, {compare.ConfigFile, true}, {compare.PhasesFile, false}}
+}{{record.RequestsFile, true}, {record.ConfigFile, true}, {record.PhasesFile, false}}
 
 var baselineName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
@@ -57,11 +58,11 @@ func baselineCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if r, err := filepath.EvalSymlinks(src); err == nil {
 		src = r
 	}
-	cfg, err := compare.ReadConfig(filepath.Join(src, compare.ConfigFile))
+	cfg, err := record.ReadConfig(filepath.Join(src, record.ConfigFile))
 	if err != nil {
 		return &ExitError{Code: 2, Msg: fmt.Sprintf("baseline: reading the run's identity: %v", err)}
 	}
-	if cfg.Status != "complete" && !*force {
+	if cfg.Status != record.StatusComplete && !*force {
 		return &ExitError{Code: 2, Msg: fmt.Sprintf("baseline: run %s has status %q; a baseline should be a complete run (--force to keep it anyway)", src, cfg.Status)}
 	}
 	n := *name
@@ -101,26 +102,11 @@ func baselineCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	return nil
 }
 
-// copyFile copies src to dst through a temporary file.
+// copyFile copies src to dst atomically.
 func copyFile(src, dst string) error {
-	in, err := os.Open(src)
+	b, err := os.ReadFile(src)
 	if err != nil {
 		return err
 	}
-	defer in.Close()
-	tmp := dst + ".tmp"
-	out, err := os.Create(tmp)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("copying %s: %w", src, err)
-	}
-	if err := out.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return os.Rename(tmp, dst)
+	return record.WriteFileAtomic(dst, b)
 }

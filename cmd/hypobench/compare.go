@@ -9,11 +9,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/hypobench/hypobench/compare"
 	"github.com/hypobench/hypobench/engine"
-	"github.com/hypobench/hypobench/openai"
 	hrun "github.com/hypobench/hypobench/run"
 	"github.com/hypobench/hypobench/verdict"
 	"github.com/hypobench/hypobench/workload"
@@ -217,7 +215,7 @@ func ababCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 				return &ExitError{Code: 2, Msg: "abab: interrupted; finished rounds are in " + session}
 			}
 			dir := filepath.Join(session, side, fmt.Sprintf("round-%02d", r))
-			if err := runRound(ctx, env, tgts[i], suite, dir, fmt.Sprintf("%s-%s-r%02d", id, side, r)); err != nil {
+			if err := runRound(ctx, tgts[i], suite, dir, fmt.Sprintf("%s-%s-r%02d", id, side, r)); err != nil {
 				return &ExitError{Code: 2, Msg: fmt.Sprintf("abab: %s round %d: %v", side, r, err)}
 			}
 			fmt.Fprintf(stderr, "  round %d %s done\n", r, side)
@@ -267,19 +265,13 @@ func openSpec(ctx context.Context, env hrun.Env, spec string) (*hrun.Target, err
 }
 
 // runRound runs the whole suite once on tgt into dir.
-func runRound(ctx context.Context, env hrun.Env, tgt *hrun.Target, s *workload.Suite, dir, id string) error {
-	timeout := env.Timeout
-	if timeout == 0 {
-		timeout = 10 * time.Minute
-	}
-	client, err := openai.New(openai.Config{BaseURL: tgt.URL, APIKey: openai.Secret(env.APIKey), Timeout: timeout})
-	if err != nil {
-		return err
-	}
-	defer client.CloseIdleConnections()
+func runRound(ctx context.Context, tgt *hrun.Target, s *workload.Suite, dir, id string) error {
+	// Dropping the idle connections at the end makes every round start
+	// on fresh ones, as the first does.
+	defer tgt.Client.CloseIdleConnections()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	_, err = hrun.Execute(ctx, hrun.Config{Client: client, Model: tgt.Model, Suite: s, Dir: dir, RunID: id, Seed: s.Seed, Meta: tgt.Meta})
+	_, err := hrun.Execute(ctx, hrun.Config{Client: tgt.Client, Model: tgt.Model, Suite: s, Dir: dir, RunID: id, Seed: s.Seed, Meta: tgt.Meta})
 	return err
 }

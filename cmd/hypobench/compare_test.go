@@ -4,14 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/hypobench/hypobench/compare"
+	"github.com/hypobench/hypobench/internal/fakerun"
 	"github.com/hypobench/hypobench/record"
 )
 
@@ -23,24 +22,12 @@ const cliConfig = `{"run_id": "RUNID", "status": "complete", "suite": {"name": "
 // 50 ms × scale with 10% log-normal noise.
 func fakeRun(t *testing.T, root, id string, seed uint64, n int, scale float64) string {
 	t.Helper()
-	dir := filepath.Join(root, id)
-	os.MkdirAll(dir, 0o755)
-	w, err := record.Create(filepath.Join(dir, compare.RequestsFile))
-	if err != nil {
-		t.Fatal(err)
+	recs := fakerun.Records(seed, n, scale, 0.1, fakerun.Group{Profile: "short_long", Concurrency: 4})
+	for i := range recs {
+		recs[i].RunID = id
 	}
-	rng := rand.New(rand.NewPCG(seed, 1))
-	for i := range n {
-		ttft := 0.05 * scale * math.Exp(0.1*rng.NormFloat64())
-		tpot := 0.02 * math.Exp(0.05*rng.NormFloat64())
-		w.Write(record.Record{ID: record.RequestID(i + 1), RunID: id, Profile: "short_long", Concurrency: 4,
-			TTFT: record.F(ttft), TPOT: record.F(tpot), E2E: record.F(ttft + 63*tpot), OutputTokens: record.I(64)})
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(filepath.Join(dir, compare.ConfigFile), []byte(strings.Replace(cliConfig, "RUNID", id, 1)), 0o644)
-	os.WriteFile(filepath.Join(dir, compare.PhasesFile), []byte("{}\n"), 0o644)
+	dir := fakerun.WriteRun(t, filepath.Join(root, id), recs, strings.Replace(cliConfig, "RUNID", id, 1))
+	fakerun.WriteJSONL(t, filepath.Join(dir, record.PhasesFile), []record.Phase{{Suite: "tiny", Profile: "short_long", Concurrency: 4, Requests: n, Status: record.StatusComplete}})
 	return dir
 }
 
@@ -70,7 +57,7 @@ func TestCompareCommand(t *testing.T) {
 		{name: "pass", args: []string{base, same}, code: 0, out: "hypobench compare: PASS"},
 		{name: "fail", args: []string{base, slow}, code: 1, out: "hypobench compare: FAIL"},
 		{name: "flags after args", args: []string{base, slow, "--budget-ttft", "30%"}, code: 0, out: "ttft +30%"},
-		{name: "requests.jsonl path", args: []string{"--out", "-", filepath.Join(base, "requests.jsonl"), filepath.Join(slow, "requests.jsonl")}, code: 1},
+		{name: "requests.jsonl path", args: []string{"--out", "-", filepath.Join(base, record.RequestsFile), filepath.Join(slow, record.RequestsFile)}, code: 1},
 		{name: "inconclusive", args: []string{base, few}, code: 2, out: "INCONCLUSIVE"},
 		{name: "bad budget", args: []string{"--budget", "x", base, same}, code: 2},
 		{name: "too few B", args: []string{"-B", "100", base, same}, code: 2},
@@ -103,7 +90,7 @@ func TestBaselineCommand(t *testing.T) {
 		t.Fatalf("baseline: %v\n%s", err, out.String())
 	}
 	saved := filepath.Join(dest, "20261128T000000Z-tiny-abcdef")
-	for _, f := range []string{compare.RequestsFile, compare.PhasesFile, compare.ConfigFile} {
+	for _, f := range []string{record.RequestsFile, record.PhasesFile, record.ConfigFile} {
 		want, _ := os.ReadFile(filepath.Join(run, f))
 		got, err := os.ReadFile(filepath.Join(saved, f))
 		if err != nil || !bytes.Equal(got, want) {

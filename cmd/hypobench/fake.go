@@ -14,16 +14,16 @@ import (
 )
 
 func init() {
-	register("fake", "serve a fake OpenAI-compatible server with fixed delays and injected faults", runFake)
+	register("fake", "serve a fake OpenAI-compatible server with fixed delays and injected faults", fakeCmd)
 }
 
-// runFake implements `hypobench fake`: the test suite's fault-injecting
+// fakeCmd implements `hypobench fake`: the test suite's fault-injecting
 // server for users who want to check their own tooling (or hypobench's)
 // against a misbehaving server. Faults are chosen per request by a rule
 // list ("http500:10,reset:7+3" = every 10th request answers 500, every 7th
 // from the 10th is reset mid-stream), by the X-Hypobench-Fault header, or
 // by "hb-fault:<name>" in the prompt.
-func runFake(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func fakeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("fake", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8001", "listen address")

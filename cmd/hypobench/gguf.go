@@ -11,12 +11,12 @@ import (
 )
 
 func init() {
-	register("gguf", "write a tiny random-weight llama GGUF model that never emits EOS", runGGUF)
+	register("gguf", "write a tiny random-weight llama GGUF model that never emits EOS", ggufCmd)
 }
 
-// runGGUF implements `hypobench gguf`: it builds gguf.TinyLlama with the
+// ggufCmd implements `hypobench gguf`: it builds gguf.TinyLlama with the
 // given sizes and writes it to --out.
-func runGGUF(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func ggufCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("gguf", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	d := gguf.DefaultTinyLlama

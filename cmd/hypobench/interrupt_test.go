@@ -46,11 +46,11 @@ func startRun(t *testing.T, bin string, min int) (*exec.Cmd, string, *bytes.Buff
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	reqs := filepath.Join(out, "latest", "requests.jsonl")
+	reqs := filepath.Join(out, record.LatestLink, record.RequestsFile)
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		if b, err := os.ReadFile(reqs); err == nil && bytes.Count(b, []byte("\n")) >= min {
-			return cmd, filepath.Join(out, "latest"), &stderr
+			return cmd, filepath.Join(out, record.LatestLink), &stderr
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -72,7 +72,7 @@ func TestSIGINTKeepsEveryFinishedRecord(t *testing.T) {
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
 		t.Errorf("exit: %v, want status 130; stderr:\n%s", err, stderr)
 	}
-	recs, bad, err := record.ReadRecords(filepath.Join(dir, "requests.jsonl"))
+	recs, bad, err := record.ReadRecords(filepath.Join(dir, record.RequestsFile))
 	if err != nil || len(bad) > 0 {
 		t.Fatalf("requests.jsonl not valid JSONL: %v %v", err, bad)
 	}
@@ -80,11 +80,11 @@ func TestSIGINTKeepsEveryFinishedRecord(t *testing.T) {
 		t.Errorf("%d records: want the finished ones only", len(recs))
 	}
 	for _, r := range recs {
-		if !r.OK() && r.ErrorClass != record.ErrCanceled {
+		if !r.OK() && r.ErrorClass != record.ClassCanceled {
 			t.Errorf("%s: %s %s", r.ID, r.ErrorClass, r.Error)
 		}
 	}
-	if st, err := hrun.ReadStatus(dir); err != nil || st != hrun.StatusInterrupted {
+	if st, err := hrun.ReadStatus(dir); err != nil || st != record.StatusInterrupted {
 		t.Errorf("status %q (%v), want interrupted", st, err)
 	}
 	if !strings.Contains(stderr.String(), "interrupted") {
@@ -95,7 +95,7 @@ func TestSIGINTKeepsEveryFinishedRecord(t *testing.T) {
 	if err := run(context.Background(), []string{"report", dir}, &out, &errb); err != nil {
 		t.Fatalf("report on the interrupted run: %v\n%s", err, errb.String())
 	}
-	if _, err := os.Stat(filepath.Join(dir, "index.html")); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, record.HTMLFile)); err != nil {
 		t.Errorf("no index.html after rebuilding: %v", err)
 	}
 }
@@ -107,14 +107,14 @@ func TestKillLeavesValidPrefix(t *testing.T) {
 	cmd, dir, _ := startRun(t, bin, 12)
 	cmd.Process.Signal(syscall.SIGKILL)
 	cmd.Wait()
-	b, err := os.ReadFile(filepath.Join(dir, "requests.jsonl"))
+	b, err := os.ReadFile(filepath.Join(dir, record.RequestsFile))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(b) == 0 || b[len(b)-1] != '\n' {
 		t.Errorf("requests.jsonl does not end with a whole line")
 	}
-	recs, bad, err := record.ReadRecords(filepath.Join(dir, "requests.jsonl"))
+	recs, bad, err := record.ReadRecords(filepath.Join(dir, record.RequestsFile))
 	if err != nil || len(bad) > 0 || len(recs) < 12 {
 		t.Errorf("%d records, bad %v, err %v", len(recs), bad, err)
 	}

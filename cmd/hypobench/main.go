@@ -28,7 +28,8 @@ type command struct {
 
 var commands = map[string]command{}
 
-// register adds a subcommand; called from each subcommand file's init.
+// register adds a subcommand. Subcommand NAME is the function nameCmd in
+// NAME.go (abab shares compare.go), registered from that file's init.
 func register(name, summary string, fn func(ctx context.Context, args []string, stdout, stderr io.Writer) error) {
 	commands[name] = command{summary: summary, run: fn}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"path/filepath"
 
+	"github.com/hypobench/hypobench/record"
 	"github.com/hypobench/hypobench/report"
 )
 
@@ -61,7 +62,7 @@ func writeReports(ctx context.Context, dir string, stdout, stderr io.Writer) err
 func buildReport(ctx context.Context, dir string, opts report.Options, stdout, stderr io.Writer) error {
 	opts.Log = stderr
 	b, err := report.BuildContext(ctx, dir, opts)
-	if errors.Is(err, report.ErrNoRecords) {
+	if errors.Is(err, record.ErrNoRecords) {
 		return &ExitError{Code: 2, Msg: "report: " + err.Error()}
 	}
 	if err != nil {

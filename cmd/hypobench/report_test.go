@@ -8,12 +8,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hypobench/hypobench/record"
 )
 
 func TestReportCommand(t *testing.T) {
 	dir := t.TempDir()
 	src := filepath.Join("..", "..", "report", "testdata", "run")
-	for _, name := range []string{"requests.jsonl", "phases.jsonl", "config.json", "hypotheses.jsonl"} {
+	for _, name := range []string{record.RequestsFile, record.PhasesFile, record.ConfigFile, record.HypothesesFile} {
 		b, err := os.ReadFile(filepath.Join(src, name))
 		if err != nil {
 			t.Fatal(err)
@@ -27,12 +29,12 @@ func TestReportCommand(t *testing.T) {
 	if err != nil {
 		t.Fatalf("hypobench report: %v\nstderr:\n%s", err, stderr.String())
 	}
-	for _, want := range []string{"144 records", filepath.Join(dir, "index.html"), filepath.Join(dir, "summary.md")} {
+	for _, want := range []string{"144 records", filepath.Join(dir, record.HTMLFile), filepath.Join(dir, record.SummaryMDFile)} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("stdout lacks %q:\n%s", want, stdout.String())
 		}
 	}
-	md, err := os.ReadFile(filepath.Join(dir, "summary.md"))
+	md, err := os.ReadFile(filepath.Join(dir, record.SummaryMDFile))
 	if err != nil {
 		t.Fatal(err)
 	}

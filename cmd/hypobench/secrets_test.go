@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hypobench/hypobench/openai/openaitest"
+	"github.com/hypobench/hypobench/record"
 )
 
 // TestAPIKeyNeverWritten runs a suite with a recognisable API key against a
@@ -32,7 +33,7 @@ func TestAPIKeyNeverWritten(t *testing.T) {
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, stderr.String())
 	}
-	if err := run(context.Background(), []string{"report", filepath.Join(out, "latest")}, &stdout, &stderr); err != nil {
+	if err := run(context.Background(), []string{"report", filepath.Join(out, record.LatestLink)}, &stdout, &stderr); err != nil {
 		t.Fatalf("report: %v\n%s", err, stderr.String())
 	}
 	files := 0
@@ -53,7 +54,7 @@ func TestAPIKeyNeverWritten(t *testing.T) {
 	if strings.Contains(stdout.String()+stderr.String(), key) {
 		t.Error("the API key was printed")
 	}
-	b, _ := os.ReadFile(filepath.Join(out, "latest", "requests.jsonl"))
+	b, _ := os.ReadFile(filepath.Join(out, record.LatestLink, record.RequestsFile))
 	if !bytes.Contains(b, []byte(`"error_class":"http_status"`)) {
 		t.Error("no failed request recorded: the echo fault did not fire, so the test proves nothing")
 	}

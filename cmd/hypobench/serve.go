@@ -11,11 +11,12 @@ import (
 )
 
 func init() {
-	register("serve", "serve the embedded vLLM-like engine over HTTP", serve)
+	register("serve", "serve the embedded vLLM-like engine over HTTP", serveCmd)
 }
 
-// serve runs the embedded engine until ctx is cancelled.
-func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// serveCmd implements `hypobench serve`: it runs the embedded engine until
+// ctx is cancelled.
+func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	d := engine.DefaultConfig

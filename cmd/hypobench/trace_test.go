@@ -3,26 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/hypobench/hypobench/internal/testutil"
 )
-
-func init() {
-	// -update may be declared by another test file of this package.
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite golden files")
-	}
-}
-
-func updateGolden() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
 
 const traceFixtures = "../../fixtures/traces/"
 
@@ -44,19 +30,7 @@ func TestTraceCmd(t *testing.T) {
 		if !strings.Contains(stderr.String(), tc.stderr) {
 			t.Errorf("stderr %q does not contain %q", stderr.String(), tc.stderr)
 		}
-		golden := filepath.Join("testdata", "trace_"+tc.name+".golden")
-		if updateGolden() {
-			if err := os.WriteFile(golden, stdout.Bytes(), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		want, err := os.ReadFile(golden)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if diff := cmp.Diff(string(want), stdout.String()); diff != "" {
-			t.Errorf("stdout differs from %s (-want +got):\n%s", golden, diff)
-		}
+		testutil.Golden(t, filepath.Join("testdata", "trace_"+tc.name+".golden"), stdout.Bytes())
 	}
 	phases := traceFixtures + "phases.jsonl"
 	for _, tc := range []testCase{

@@ -6,22 +6,20 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"time"
 
-	"github.com/hypobench/hypobench/openai"
 	hrun "github.com/hypobench/hypobench/run"
 	"github.com/hypobench/hypobench/workload"
 )
 
 func init() {
-	register("run", "run a suite against a target with no assertions and write the run directory", runRun)
+	register("run", "run a suite against a target with no assertions and write the run directory", runCmd)
 }
 
-// runRun implements `hypobench run`. Flags override the HYPOBENCH_*
+// runCmd implements `hypobench run`. Flags override the HYPOBENCH_*
 // variables. Exit status 0 when the run completed (failed requests are
 // records), 2 when it could not proceed, 130 when it was interrupted
 // (SIGINT/SIGTERM) — every finished record is on disk then too.
-func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	env, err := hrun.LoadEnv()
 	if err != nil {
 		return &ExitError{Code: 2, Msg: err.Error()}
@@ -109,20 +107,12 @@ func runSuite(ctx context.Context, env hrun.Env, s *workload.Suite, stderr io.Wr
 	if err := hrun.MarkLatest(env.Out, id); err != nil {
 		fmt.Fprintln(stderr, "hypobench:", err)
 	}
-	timeout := env.Timeout
-	if timeout == 0 {
-		timeout = 10 * time.Minute
-	}
-	client, err := openai.New(openai.Config{BaseURL: tgt.URL, APIKey: openai.Secret(env.APIKey), Timeout: timeout})
-	if err != nil {
-		return nil, err
-	}
 	meta := tgt.Meta
 	meta["env"] = env
 	fmt.Fprintf(stderr, "hypobench run %s: target %s model %s suite %s concurrency %v requests/level %d endpoint %s seed %d\n",
 		id, tgt.URL, tgt.Model, s.Name, s.Concurrency, s.Requests, s.Endpoint, s.Seed)
 	res, err := hrun.Execute(ctx, hrun.Config{
-		Client: client, Model: tgt.Model, Suite: s, Dir: dir, RunID: id, Seed: s.Seed,
+		Client: tgt.Client, Model: tgt.Model, Suite: s, Dir: dir, RunID: id, Seed: s.Seed,
 		Progress: stderr, Meta: meta, Hooks: targetHooks(tgt, env.APIKey, dir, stderr),
 	})
 	if err != nil && errors.Is(err, hrun.ErrNoTarget) {

@@ -33,7 +33,7 @@ var traceGlobs = []string{
 // serverMetricsSection summarizes server-metrics.jsonl per phase with
 // package servermetrics. It returns nil without the file.
 func serverMetricsSection(dir string, recs []record.Record, phases []record.Phase) (*Section, []error, error) {
-	scrapes, bad, err := servermetrics.ReadFile(filepath.Join(dir, servermetrics.FileName))
+	scrapes, bad, err := servermetrics.ReadFile(filepath.Join(dir, record.ServerMetricsFile))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil, nil
 	}
@@ -44,7 +44,7 @@ func serverMetricsSection(dir string, recs []record.Record, phases []record.Phas
 	if err := servermetrics.FormatMarkdown(&b, servermetrics.Summarize(scrapes, phases, recs)); err != nil {
 		return nil, bad, fmt.Errorf("formatting server metrics: %w", err)
 	}
-	return &Section{Title: "Server metrics (" + servermetrics.FileName + ")", Markdown: b.String()}, bad, nil
+	return &Section{Title: "Server metrics (" + record.ServerMetricsFile + ")", Markdown: b.String()}, bad, nil
 }
 
 // findTrace returns the kernel trace to analyse: path when set, else the
@@ -186,7 +186,7 @@ func sections(ctx context.Context, dir, trace string, recs []record.Record, phas
 	case err != nil:
 		notes = append(notes, fmt.Sprintf("server metrics left out: %v", err))
 	case sm == nil:
-		notes = append(notes, "server metrics: not available (no "+servermetrics.FileName+")")
+		notes = append(notes, "server metrics: not available (no "+record.ServerMetricsFile+")")
 	default:
 		secs = append(secs, *sm)
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hypobench/hypobench/internal/fakerun"
+	"github.com/hypobench/hypobench/internal/testutil"
 	"github.com/hypobench/hypobench/record"
 	"github.com/hypobench/hypobench/servermetrics"
 )
@@ -17,17 +19,14 @@ import (
 func TestBuildKernelTrace(t *testing.T) {
 	dir := copyFixture(t)
 	src := filepath.Join("..", "fixtures", "traces")
-	for _, name := range []string{PhasesFile, "kineto.pt.trace.json.gz"} {
-		b, err := os.ReadFile(filepath.Join(src, name))
-		if err != nil {
-			t.Skipf("kernel-trace fixture not available: %v", err)
-		}
+	for _, name := range []string{record.PhasesFile, "kineto.pt.trace.json.gz"} {
+		b := testutil.Fixture(t, filepath.Join(src, name))
 		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
 	b := build(t, dir, Options{}) // finds *.pt.trace.json.gz in the directory
-	md, err := os.ReadFile(filepath.Join(dir, SummaryMDFile))
+	md, err := os.ReadFile(filepath.Join(dir, record.SummaryMDFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,10 +35,10 @@ func TestBuildKernelTrace(t *testing.T) {
 			t.Errorf("summary.md lacks %q", want)
 		}
 	}
-	if !contains(b.Files, filepath.Join(PlotsDir, "kernel_durations.svg")) {
+	if !contains(b.Files, filepath.Join(record.PlotsDir, "kernel_durations.svg")) {
 		t.Fatalf("no kernel-duration histogram among %v", b.Files)
 	}
-	svg, err := os.ReadFile(filepath.Join(dir, PlotsDir, "kernel_durations.svg"))
+	svg, err := os.ReadFile(filepath.Join(dir, record.PlotsDir, "kernel_durations.svg"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,26 +59,22 @@ func TestBuildKernelTrace(t *testing.T) {
 // vLLM /metrics sample and checks that the section appears.
 func TestBuildServerMetrics(t *testing.T) {
 	dir := copyFixture(t)
-	page, err := os.Open(filepath.Join("..", "fixtures", "metrics", "vllm-v1-sample.txt"))
-	if err != nil {
-		t.Skipf("metrics fixture not available: %v", err)
-	}
-	defer page.Close()
-	samples, err := servermetrics.Parse(page, "vllm-v1-sample.txt")
+	page := testutil.Fixture(t, filepath.Join("..", "fixtures", "metrics", "vllm-v1-sample.txt"))
+	samples, err := servermetrics.Parse(bytes.NewReader(page), "vllm-v1-sample.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
-	phases, _, err := record.ReadPhases(filepath.Join(dir, PhasesFile))
+	phases, _, err := record.ReadPhases(filepath.Join(dir, record.PhasesFile))
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := phases[0]
-	writeJSONL(t, filepath.Join(dir, servermetrics.FileName), []servermetrics.ScrapeLine{
+	fakerun.WriteJSONL(t, filepath.Join(dir, record.ServerMetricsFile), []servermetrics.ScrapeLine{
 		{UnixNs: p.StartUnixNs - 1e6, Phase: p.Index, Edge: servermetrics.EdgeStart, Samples: samples},
 		{UnixNs: p.EndUnixNs + 1e6, Phase: p.Index, Edge: servermetrics.EdgeEnd, Samples: samples},
 	})
 	b := build(t, dir, Options{})
-	md, err := os.ReadFile(filepath.Join(dir, SummaryMDFile))
+	md, err := os.ReadFile(filepath.Join(dir, record.SummaryMDFile))
 	if err != nil {
 		t.Fatal(err)
 	}
