@@ -151,7 +151,8 @@ func (p Process) RateAt(t time.Duration) float64 {
 
 // Schedule draws the phase's arrivals from rng. It is a pure function of the
 // process and rng's state: the same seed gives the same schedule. The
-// process must be valid (Schedule returns an error otherwise).
+// process must be valid (Schedule returns an error otherwise). A very bursty
+// draw that would exceed MaxScheduleLen arrivals is cut there.
 func (p Process) Schedule(rng *rand.Rand) ([]Due, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
@@ -163,7 +164,7 @@ func (p Process) Schedule(rng *rand.Rand) ([]Due, error) {
 		out = make([]Due, 0, p.Requests)
 	}
 	var lambda float64
-	for p.Requests == 0 || len(out) < p.Requests {
+	for (p.Requests == 0 || len(out) < p.Requests) && len(out) < MaxScheduleLen {
 		lambda += gap()
 		t, ok := inv(lambda)
 		if !ok {
