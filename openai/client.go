@@ -95,6 +95,9 @@ type Client struct {
 	maxLine int
 	hc      *http.Client
 	tr      *http.Transport
+	// noScan sends every event through encoding/json, skipping scanChunk
+	// (tests compare the two paths).
+	noScan bool
 }
 
 // New builds a Client from cfg.
@@ -261,7 +264,7 @@ func (c *Client) Do(ctx context.Context, req Request) (res *Result) {
 		res.fail(record.ClassContentType, c.redact(fmt.Sprintf("response content type %q is not text/event-stream", ct)))
 		return res
 	}
-	c.readStream(ctx, res, resp.Body)
+	c.readStream(ctx, res, resp.Body, req.MaxTokens)
 	return res
 }
 

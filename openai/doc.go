@@ -76,4 +76,26 @@
 // event at end of stream discarded) and reports over-long lines and invalid
 // UTF-8 as *ParseError with the byte offset. FuzzSSE checks that cutting the
 // stream into arbitrary reads never changes the events.
+//
+// # Hot path
+//
+// Per event the client reads a handful of fields (id, object, choices[].text,
+// delta content/reasoning, finish_reason, usage counts, error, hb_sent_ns).
+// scanChunk (scan.go) reads them in one pass over the event's bytes without
+// allocating, validating the JSON it skips; anything where a simple reading
+// could differ from encoding/json (invalid JSON, duplicate or case-folded
+// keys, escapes in a string whose value is needed, a wrong type, an error
+// object) goes to encoding/json instead, so every figure is the one
+// encoding/json gives. FuzzScanChunk checks on arbitrary input that an
+// accepted event decodes to the same fields, and FuzzStream that a whole
+// stream gives the same Result either way. It is hand-written: the fast JSON
+// libraries (valyala/fastjson, goccy/go-json, json-iterator) each differ
+// from encoding/json in corners that decide figures here (case-insensitive
+// keys, duplicate keys, invalid UTF-8, lone surrogates), so one of them
+// would still need this fallback and this equivalence check, and the scan
+// of a few fields is short. Parsers and their buffers are recycled between requests
+// (sync.Pool), and a request's arrival slices are sized from max_tokens once.
+// What remains per event is the kernel's: one read that returns the event
+// and one that finds the socket empty before the goroutine parks
+// (BenchmarkStepped reports reads/event).
 package openai

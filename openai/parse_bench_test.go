@@ -75,7 +75,7 @@ func BenchmarkParseDecode(b *testing.B) {
 	cpu0 := cpuTime()
 	for i := 0; i < b.N; i++ {
 		res := &Result{T0: time.Now()}
-		c.readStream(context.Background(), res, &chunkReader{b: data, n: 4096})
+		c.readStream(context.Background(), res, &chunkReader{b: data, n: 4096}, 512)
 		if !res.OK() || len(res.Content) != 512 {
 			b.Fatalf("%s %s %d", res.ErrorClass, res.Error, len(res.Content))
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -91,6 +92,36 @@ func NewParser(r io.Reader, maxLine int) *Parser {
 		maxLine = DefaultMaxLine
 	}
 	return &Parser{r: r, maxLine: maxLine, now: time.Now, buf: make([]byte, 4096)}
+}
+
+// parsers recycles Parsers (and their buffers) between requests.
+var parsers sync.Pool
+
+// maxPooledBuf is the largest buffer a recycled Parser keeps; one grown for
+// a long line is dropped instead.
+const maxPooledBuf = 64 << 10
+
+// getParser returns a Parser reading r, recycled when one is free; it
+// behaves as NewParser(r, maxLine).
+func getParser(r io.Reader, maxLine int) *Parser {
+	p, _ := parsers.Get().(*Parser)
+	if p == nil {
+		return NewParser(r, maxLine)
+	}
+	if maxLine <= 0 {
+		maxLine = DefaultMaxLine
+	}
+	*p = Parser{r: r, maxLine: maxLine, now: time.Now, buf: p.buf[:cap(p.buf)], data: p.data[:0], evType: p.evType[:0]}
+	return p
+}
+
+// putParser recycles p; nothing it returned may be used afterwards.
+func putParser(p *Parser) {
+	if cap(p.buf) > maxPooledBuf || cap(p.data) > maxPooledBuf {
+		return
+	}
+	p.r = nil
+	parsers.Put(p)
 }
 
 // Comments returns how many comment lines (keep-alives) were read so far.

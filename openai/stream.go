@@ -40,10 +40,20 @@ type chunk struct {
 var doneData = []byte("[DONE]")
 
 // readStream parses the SSE body into res until the end of the body or the
-// first failure.
-func (c *Client) readStream(ctx context.Context, res *Result, body io.Reader) {
-	p := NewParser(body, c.maxLine)
-	sent := make([]int64, 0, 16)
+// first failure. hint, when > 0, is the expected number of content events
+// (the request's max_tokens), used to size res's slices once.
+//
+// Each event's JSON is read by scanChunk, an allocation-free scan of the few
+// fields the client uses; anything it declines goes through encoding/json
+// (decodeChunk), so every figure is what encoding/json would give.
+func (c *Client) readStream(ctx context.Context, res *Result, body io.Reader, hint int) {
+	p := getParser(body, c.maxLine)
+	defer putParser(p)
+	if hint > 0 && hint <= maxHint {
+		res.Events = make([]time.Duration, 0, hint+2) // + usage and [DONE]
+		res.Content = make([]time.Duration, 0, hint)
+	}
+	var sent []int64
 	stamped, idSeen := false, false
 	defer func() {
 		if stamped {
@@ -66,51 +76,59 @@ func (c *Client) readStream(ctx context.Context, res *Result, body io.Reader) {
 			res.Done = true
 			continue
 		}
-		var ch chunk
-		if err := json.Unmarshal(ev.Data, &ch); err != nil {
+		var f fields
+		ok := false
+		if !c.noScan {
+			f, ok = scanChunk(ev.Data)
+		}
+		if !ok {
+			if f, err = decodeChunk(ev.Data); err != nil {
+				res.End = at
+				res.fail(record.ClassMalformed, c.redact(fmt.Sprintf("decoding event at byte %d: %v (data %q)", ev.Offset, err, oneLine(string(ev.Data), 80))))
+				return
+			}
+		}
+		if f.isError {
 			res.End = at
-			res.fail(record.ClassMalformed, c.redact(fmt.Sprintf("decoding event at byte %d: %v (data %q)", ev.Offset, err, oneLine(string(ev.Data), 80))))
+			res.fail(record.ClassStreamError, c.redact(fmt.Sprintf("server sent an error in the stream at byte %d: %s", ev.Offset, oneLine(f.errMsg, 200))))
 			return
 		}
-		if msg, ok := streamError(&ch); ok {
-			res.End = at
-			res.fail(record.ClassStreamError, c.redact(fmt.Sprintf("server sent an error in the stream at byte %d: %s", ev.Offset, oneLine(msg, 200))))
-			return
+		if f.id != nil && !idSeen {
+			res.RequestID, idSeen = string(f.id), true // the event id wins over X-Request-Id
 		}
-		if ch.ID != "" && !idSeen {
-			res.RequestID, idSeen = ch.ID, true // the event id wins over X-Request-Id
-		}
-		if ch.Usage != nil && ch.Usage.PromptTokens+ch.Usage.CompletionTokens > 0 {
+		if f.usage && f.prompt+f.completion > 0 {
 			res.HasUsage = true
-			res.PromptTokens = ch.Usage.PromptTokens
-			res.CompletionTokens = ch.Usage.CompletionTokens
+			res.PromptTokens = f.prompt
+			res.CompletionTokens = f.completion
 		}
-		if len(ch.Choices) == 0 {
+		if f.choices == 0 {
 			continue
 		}
 		if res.ChoiceEvents == 0 {
 			res.FirstChoice = at
 		}
 		res.ChoiceEvents++
-		content := false
-		for i := range ch.Choices {
-			x := &ch.Choices[i]
-			n := len(x.Text) + len(x.Delta.Content) + len(x.Delta.ReasoningContent) + len(x.Delta.Reasoning)
-			if n > 0 {
-				content = true
-				res.OutputBytes += n
-			}
-			if x.FinishReason != "" {
-				res.FinishReason = x.FinishReason
-			}
+		res.OutputBytes += f.contentBytes
+		if f.finish != nil && string(f.finish) != res.FinishReason {
+			res.FinishReason = string(f.finish)
 		}
-		if content {
+		if f.contentBytes > 0 {
 			res.Content = append(res.Content, at)
-			sent = append(sent, ch.SentNs)
-			stamped = stamped || ch.SentNs != 0
+			if sent == nil && f.sentNs != 0 {
+				// First stamp: back-fill the unstamped content events so far.
+				sent = make([]int64, len(res.Content)-1, max(cap(res.Content), len(res.Content)))
+			}
+			if sent != nil {
+				sent = append(sent, f.sentNs)
+			}
+			stamped = stamped || f.sentNs != 0
 		}
 	}
 }
+
+// maxHint bounds the slice capacity readStream reserves from a request's
+// max_tokens (a huge max_tokens must not reserve memory it will not use).
+const maxHint = 1 << 14
 
 // streamError reports whether the chunk is an error object, and its message.
 func streamError(ch *chunk) (string, bool) {

@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
 	"github.com/hypobench/hypobench/internal/testutil"
 	"github.com/hypobench/hypobench/record"
 )
@@ -29,8 +32,19 @@ func FuzzStream(f *testing.F) {
 		record.ClassLineTooLong, record.ClassInvalidUTF8, record.ClassReset}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		c := &Client{maxLine: 256}
-		res := &Result{T0: time.Now()}
-		c.readStream(context.Background(), res, &chunkReader{b: body, n: 7})
+		t0 := time.Now()
+		res := &Result{T0: t0}
+		c.readStream(context.Background(), res, &chunkReader{b: body, n: 7}, 0)
+		// The same body through encoding/json alone gives the same result,
+		// arrivals aside (they are clock readings).
+		ref := &Result{T0: t0}
+		(&Client{maxLine: 256, noScan: true}).readStream(context.Background(), ref, &chunkReader{b: body, n: 7}, 4)
+		if d := cmp.Diff(ref, res, cmpopts.IgnoreFields(Result{}, "Events", "Content", "FirstChoice", "End")); d != "" {
+			t.Fatalf("scan and encoding/json paths differ (-json +scan):\n%s", d)
+		}
+		if len(ref.Events) != len(res.Events) || len(ref.Content) != len(res.Content) {
+			t.Fatalf("event counts differ: json %d/%d, scan %d/%d", len(ref.Events), len(ref.Content), len(res.Events), len(res.Content))
+		}
 		if !slices.Contains(known, res.ErrorClass) {
 			t.Fatalf("unexpected class %q (%s)", res.ErrorClass, res.Error)
 		}

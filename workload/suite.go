@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -55,6 +56,49 @@ type Suite struct {
 	// phase's profile is "mixed".
 	Mix  bool   `json:"mix,omitempty"`
 	Seed uint64 `json:"seed"`
+
+	// The open-loop fields below make the suite open-loop (see OpenPlan):
+	// requests are sent on a schedule instead of by a fixed number of
+	// workers, and Concurrency must be empty.
+
+	// Rate is the target rate in requests per second of one phase per
+	// profile; Rates gives one phase per rate instead (a rate ladder).
+	Rate  float64   `json:"rate,omitempty"`
+	Rates []float64 `json:"rates,omitempty"`
+	// Arrival is the inter-arrival process: poisson (the default),
+	// constant or gamma.
+	Arrival Arrival `json:"arrival,omitempty"`
+	// Burstiness is the gamma shape (arrival gamma only; 1 = Poisson,
+	// lower = burstier), as in vLLM's bench serve.
+	Burstiness float64 `json:"burstiness,omitempty"`
+	// DurationS bounds each rate phase in seconds; Requests (when > 0) caps
+	// its count too, whichever ends first.
+	DurationS float64 `json:"duration_s,omitempty"`
+	// Ramp, when set, adds a first phase whose rate rises linearly.
+	Ramp *Ramp `json:"ramp,omitempty"`
+	// MaxConcurrency caps the requests in flight (0 = no cap); a request
+	// due while the cap is reached waits, and its wait is send lag.
+	MaxConcurrency int `json:"max_concurrency,omitempty"`
+	// Trace replays a request trace: its offsets and lengths replace rate,
+	// profiles and arrival.
+	Trace *TraceSpec `json:"trace,omitempty"`
+
+	traceDues []Due // loaded by LoadTrace
+}
+
+// Ramp is a phase whose target rate rises (or falls) linearly from FromRate
+// to ToRate over DurationS seconds.
+type Ramp struct {
+	FromRate  float64 `json:"from_rate"`
+	ToRate    float64 `json:"to_rate"`
+	DurationS float64 `json:"duration_s"`
+}
+
+// TraceSpec names a trace file, relative to the suite file's directory and
+// confined to it, and its format (hypobench, mooncake or azure).
+type TraceSpec struct {
+	File   string      `json:"file"`
+	Format TraceFormat `json:"format"`
 }
 
 // SuiteError names the suite file and the offending field.
@@ -103,7 +147,16 @@ func LoadSuite(nameOrPath string) (*Suite, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading suite: %w", err)
 	}
-	return ParseSuite(nameOrPath, b)
+	s, err := ParseSuite(nameOrPath, b)
+	if err != nil {
+		return nil, err
+	}
+	if s.Trace != nil {
+		if err := s.LoadTrace(os.DirFS(filepath.Dir(nameOrPath))); err != nil {
+			return nil, fmt.Errorf("loading suite %s: %w", nameOrPath, err)
+		}
+	}
+	return s, nil
 }
 
 // ParseSuite decodes and validates a suite. file labels errors. Unknown
@@ -165,7 +218,11 @@ func (s *Suite) Validate() error {
 	if s.Endpoint != "completions" && s.Endpoint != "chat" {
 		return bad("endpoint", "want completions or chat, got %q", s.Endpoint)
 	}
-	if len(s.Profiles) == 0 {
+	open := s.OpenLoop()
+	if open && s.Trace != nil && len(s.Profiles) > 0 {
+		return bad("profiles", "a trace gives every request's lengths; drop the profiles")
+	}
+	if len(s.Profiles) == 0 && !(open && s.Trace != nil) {
 		return bad("profiles", "at least one profile is needed")
 	}
 	seen := map[string]bool{}
@@ -183,16 +240,22 @@ func (s *Suite) Validate() error {
 		}
 		seen[p.Name] = true
 	}
-	if len(s.Concurrency) == 0 {
-		return bad("concurrency", "at least one level is needed")
-	}
-	for i, c := range s.Concurrency {
-		if c < 1 {
-			return bad(fmt.Sprintf("concurrency[%d]", i), "must be ≥ 1, got %d", c)
+	if open {
+		if err := s.validateOpen(); err != nil {
+			return err
 		}
-	}
-	if s.Requests < 1 {
-		return bad("requests", "must be ≥ 1, got %d", s.Requests)
+	} else {
+		if len(s.Concurrency) == 0 {
+			return bad("concurrency", "at least one level is needed")
+		}
+		for i, c := range s.Concurrency {
+			if c < 1 {
+				return bad(fmt.Sprintf("concurrency[%d]", i), "must be ≥ 1, got %d", c)
+			}
+		}
+		if s.Requests < 1 {
+			return bad("requests", "must be ≥ 1, got %d", s.Requests)
+		}
 	}
 	if s.MinPerWorker < 0 {
 		return bad("min_per_worker", "must be ≥ 0, got %d", s.MinPerWorker)

@@ -133,6 +133,8 @@ func FuzzParseSuite(f *testing.F) {
 		f.Add(b)
 	}
 	f.Add([]byte(`{"name":1}`))
+	f.Add([]byte(openGood))
+	f.Add([]byte(`{"name":"r","base_text":"x","profiles":[{"name":"a","prompt_rep":1,"max_tokens":1}],"ramp":{"from_rate":1,"to_rate":9,"duration_s":5},"arrival":"gamma","burstiness":0.5,"seed":1}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s, err := ParseSuite("fuzz.json", b)
 		if err != nil {
@@ -148,6 +150,17 @@ func FuzzParseSuite(f *testing.F) {
 		for _, p := range s.Plan() {
 			if p.Requests < 1 || p.Concurrency < 1 {
 				t.Fatalf("bad phase %+v", p)
+			}
+		}
+		if s.OpenLoop() && s.Trace == nil {
+			ps, err := s.OpenPlan()
+			if err != nil || len(ps) == 0 {
+				t.Fatalf("accepted open-loop suite has no plan: %v", err)
+			}
+			for _, p := range ps {
+				if err := p.Process.Validate(); err != nil {
+					t.Fatalf("phase %+v: %v", p, err)
+				}
 			}
 		}
 	})
