@@ -29,7 +29,7 @@
 //     token delivery) is absorbed instead of accumulating, as long as the
 //     host keeps up on average; BenchmarkRealtimeLoop measures the error.
 //     Its Clock is injectable; the Core needs none.
-//   - server.go, api.go, sse.go: the HTTP API in vLLM's shapes.
+//   - server.go, api.go, generate.go: the HTTP API (generate.go holds the completions and chat handler with its SSE streaming) in vLLM's shapes.
 //   - tokenizer.go: a deterministic tokenizer approximation.
 //   - metrics.go: /metrics with vLLM's metric names, labels and buckets.
 //   - kernels.go, trace.go: /start_profile and /stop_profile writing a
