@@ -50,6 +50,14 @@ type Config struct {
 	TraceGzip bool
 	// MaxRequestBytes caps a request body; larger ones get 413 (4 MiB).
 	MaxRequestBytes int64
+	// NoPrefixCaching turns vLLM V1's automatic prefix caching off (vLLM's
+	// --no-enable-prefix-caching); it is on by default, as in vLLM V1.
+	NoPrefixCaching bool
+	// EnablePromptTokensDetails makes usage carry
+	// prompt_tokens_details.cached_tokens when a request hit the prefix
+	// cache, as vLLM's --enable-prompt-tokens-details does (off by
+	// default, as in vLLM; vLLM omits the object when nothing was cached).
+	EnablePromptTokensDetails bool
 	// Knobs break the cost model on purpose for negative controls.
 	Knobs
 }
@@ -83,6 +91,8 @@ type Info struct {
 	GPUMemoryUtilization float64 `json:"gpu_memory_utilization"`
 	NumGPUBlocks         int     `json:"num_gpu_blocks"`
 	BlockSize            int     `json:"block_size"`
+	PrefixCaching        bool    `json:"enable_prefix_caching"`
+	PromptTokensDetails  bool    `json:"enable_prompt_tokens_details"`
 	Knobs                Knobs   `json:"knobs"`
 	MFU                  float64 `json:"mfu"`
 	MBU                  float64 `json:"mbu"`
@@ -152,7 +162,8 @@ func (cfg Config) resolve() (Config, Info, error) {
 	info := Info{GPU: gpu, Model: model, ServedModelName: cfg.ServedModelName, Speed: cfg.Speed, Seed: cfg.Seed,
 		Jitter: cfg.Jitter, EOSRate: cfg.EOSRate, MaxModelLen: cfg.MaxModelLen, MaxNumSeqs: cfg.MaxNumSeqs,
 		MaxNumBatchedTokens: cfg.MaxNumBatchedTokens, GPUMemoryUtilization: cfg.GPUMemoryUtilization,
-		NumGPUBlocks: blocks, BlockSize: BlockSize, Knobs: cfg.Knobs, MFU: MFU, MBU: MBU,
+		NumGPUBlocks: blocks, BlockSize: BlockSize, PrefixCaching: !cfg.NoPrefixCaching,
+		PromptTokensDetails: cfg.EnablePromptTokensDetails, Knobs: cfg.Knobs, MFU: MFU, MBU: MBU,
 		StepOverheadSeconds: StepOverhead.Seconds()}
 	return cfg, info, nil
 }
@@ -163,5 +174,6 @@ func newCoreFrom(cfg Config, info Info) *Core {
 		cost:   CostModel{GPU: info.GPU, Model: info.Model, Knobs: cfg.Knobs},
 		blocks: info.NumGPUBlocks, maxSeqs: cfg.MaxNumSeqs, maxBatched: cfg.MaxNumBatchedTokens,
 		maxModelLen: cfg.MaxModelLen, seed: cfg.Seed, eosRate: cfg.EOSRate, jitter: cfg.Jitter,
+		caching: info.PrefixCaching,
 	})
 }

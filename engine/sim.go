@@ -16,6 +16,11 @@ type SimRequest struct {
 	IgnoreEOS    bool
 	// Key seeds the request's end-of-sequence draws (see Config.EOSRate).
 	Key uint64
+	// BlockHashes identify the prompt for prefix caching: the hashes of
+	// its full blocks, BlockHashes(TokenIDs(prompt, vocab)) as the server
+	// computes them. Nil means a prompt that shares no prefix with any
+	// other (it never hits the cache).
+	BlockHashes []uint64
 }
 
 // SimResult is one simulated request's timeline, in virtual time from the
@@ -30,6 +35,12 @@ type SimResult struct {
 	OutputTokens   int
 	FinishReason   string
 	Preemptions    int
+	// CachedTokens is the prompt tokens found in the prefix cache when
+	// the request was first scheduled (vLLM's num_cached_tokens).
+	CachedTokens int
+	// TokenTimes holds each output token's time, when the Simulator keeps
+	// them (KeepTokenTimes); TokenTimes[0] is FirstToken.
+	TokenTimes []time.Duration
 }
 
 // TTFT returns FirstToken − Arrival.
@@ -57,49 +68,95 @@ type SimStats struct {
 	Duration time.Duration
 	// BusyTime is the time covered by steps.
 	BusyTime time.Duration
+	// CacheQueries and CacheHits are the prefix-cache counters, in tokens,
+	// as vllm:prefix_cache_queries and vllm:prefix_cache_hits count them.
+	CacheQueries int
+	CacheHits    int
 }
 
-// Simulate runs reqs through the engine of cfg in virtual time, without
-// sleeping or serving HTTP. With concurrency > 0 it is a closed loop:
-// concurrency requests start at 0 and each finished request is replaced,
-// at the end of the step that finished it, by the next one in reqs order.
-// With concurrency 0 requests arrive at their At times (open loop).
-// Requests are not validated against max_model_len; callers do that.
+// Simulate runs reqs through a fresh engine of cfg in virtual time,
+// without sleeping or serving HTTP: NewSimulator(cfg) then Run.
 func Simulate(cfg Config, reqs []SimRequest, concurrency int) ([]SimResult, SimStats, error) {
+	sim, err := NewSimulator(cfg)
+	if err != nil {
+		return nil, SimStats{}, err
+	}
+	return sim.Run(reqs, concurrency)
+}
+
+// Simulator is one engine in virtual time across several runs: its clock
+// and its KV cache (prefix cache included) carry over from one Run to the
+// next, as a live server's do from one phase of a run to the next.
+// A Simulator is not safe for concurrent use.
+type Simulator struct {
+	// KeepTokenTimes makes Run fill SimResult.TokenTimes.
+	KeepTokenTimes bool
+
+	cfg  Config
+	info Info
+	core *Core
+	now  time.Duration
+}
+
+// NewSimulator builds the engine of cfg, idle at virtual time 0.
+func NewSimulator(cfg Config) (*Simulator, error) {
 	cfg, info, err := cfg.resolve()
 	if err != nil {
-		return nil, SimStats{}, fmt.Errorf("simulating: %w", err)
+		return nil, fmt.Errorf("simulating: %w", err)
 	}
+	return &Simulator{cfg: cfg, info: info, core: newCoreFrom(cfg, info)}, nil
+}
+
+// Info returns the simulated engine's resolved configuration.
+func (sim *Simulator) Info() Info { return sim.info }
+
+// Now returns the virtual time: the end of the last step run so far.
+func (sim *Simulator) Now() time.Duration { return sim.now }
+
+// Run runs reqs starting at Now. With concurrency > 0 it is a closed loop,
+// as the live runner's workers: concurrency requests arrive at once and
+// each finished request is replaced, at the end of the step that finished
+// it, by the next one in reqs order. With concurrency 0 requests arrive at
+// Now + At (open loop; At must not decrease). Times in the results are
+// virtual times since NewSimulator. Requests must fit max_model_len.
+func (sim *Simulator) Run(reqs []SimRequest, concurrency int) ([]SimResult, SimStats, error) {
+	cfg := sim.cfg
 	for i, r := range reqs {
 		if r.PromptTokens < 1 || r.MaxTokens < 1 || r.PromptTokens+r.MaxTokens > cfg.MaxModelLen {
 			return nil, SimStats{}, fmt.Errorf("simulating: request %d: prompt %d + max_tokens %d does not fit max_model_len %d: %w",
 				i, r.PromptTokens, r.MaxTokens, cfg.MaxModelLen, ErrConfig)
 		}
+		if concurrency <= 0 && i > 0 && r.At < reqs[i-1].At {
+			return nil, SimStats{}, fmt.Errorf("simulating: request %d arrives at %v, before request %d (%v): %w",
+				i, r.At, i-1, reqs[i-1].At, ErrConfig)
+		}
 	}
-	core := newCoreFrom(cfg, info)
+	core := sim.core
 	out := make([]SimResult, len(reqs))
 	var st SimStats
+	origin := sim.now
 	next, done := 0, 0
 	issue := func(at time.Duration) {
 		r := reqs[next]
 		core.add(coreRequest{PromptTokens: r.PromptTokens, MaxTokens: r.MaxTokens, MinTokens: r.MinTokens,
-			IgnoreEOS: r.IgnoreEOS, Key: r.Key, Tag: next}, at)
+			IgnoreEOS: r.IgnoreEOS, Key: r.Key, Hashes: r.BlockHashes, Tag: next}, at)
 		out[next].Arrival = at
 		next++
 	}
-	var now time.Duration
+	now := sim.now
+	defer func() { sim.now = now }()
 	if concurrency > 0 {
 		for next < len(reqs) && next < concurrency {
-			issue(0)
+			issue(now)
 		}
 	}
 	for done < len(reqs) {
 		if concurrency <= 0 {
-			for next < len(reqs) && reqs[next].At <= now {
-				issue(reqs[next].At)
+			for next < len(reqs) && origin+reqs[next].At <= now {
+				issue(origin + reqs[next].At)
 			}
 			if !core.busy() {
-				now = reqs[next].At
+				now = origin + reqs[next].At
 				continue
 			}
 		}
@@ -111,24 +168,30 @@ func Simulate(cfg Config, reqs []SimRequest, concurrency int) ([]SimResult, SimS
 		st.Preemptions += res.Preempted
 		st.PromptTokens += res.PromptTokens
 		st.GenTokens += res.GenTokens
+		st.CacheQueries += res.CacheQueries
+		st.CacheHits += res.CacheHits
 		st.BusyTime += res.Dur
 		st.MaxRunning = max(st.MaxRunning, res.Running+countFinished(res.Events))
 		now = res.End()
 		for _, ev := range res.Events {
+			i := ev.s.tag.(int)
+			if sim.KeepTokenTimes {
+				out[i].TokenTimes = append(out[i].TokenTimes, now)
+			}
 			if !ev.finished {
 				continue
 			}
 			s := ev.s
-			i := s.tag.(int)
 			out[i] = SimResult{Arrival: s.arrival, FirstScheduled: s.scheduled, FirstToken: s.firstToken,
-				End: s.lastToken, OutputTokens: s.output, FinishReason: s.reason, Preemptions: s.preemptions}
+				End: s.lastToken, OutputTokens: s.output, FinishReason: s.reason, Preemptions: s.preemptions,
+				CachedTokens: s.cachedTokens, TokenTimes: out[i].TokenTimes}
 			done++
 			if concurrency > 0 && next < len(reqs) {
 				issue(now)
 			}
 		}
 	}
-	st.Duration = now
+	st.Duration = now - origin
 	return out, st, nil
 }
 

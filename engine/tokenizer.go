@@ -113,8 +113,11 @@ func isPunct(c byte) bool {
 // CountTokens returns how many tokens the engine's tokenizer makes of text.
 func CountTokens(text string) int { return len(tokenPieces(text)) }
 
-// tokenIDs returns deterministic ids for text's pieces, below vocab.
-func tokenIDs(text string, vocab int) []int {
+// TokenIDs returns deterministic ids for text's pieces, below vocab: the
+// same text always gives the same ids, so identical prompts share their
+// prefix-cache blocks (see BlockHashes). The ids are a hash of each piece
+// and mean nothing.
+func TokenIDs(text string, vocab int) []int {
 	pieces := tokenPieces(text)
 	ids := make([]int, len(pieces))
 	for i, p := range pieces {
