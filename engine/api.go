@@ -146,7 +146,7 @@ func chatPrompt(raw []rawMessage) (string, *apiError) {
 		}
 		msgs[i] = ChatMessage{Role: m.Role, Content: t}
 	}
-	return renderChat(msgs), nil
+	return RenderChat(msgs), nil
 }
 
 // promptIDs returns the token ids of a completions or chat request's

@@ -32,6 +32,7 @@ type SimResult struct {
 	FirstScheduled time.Duration
 	FirstToken     time.Duration
 	End            time.Duration
+	PromptTokens   int
 	OutputTokens   int
 	FinishReason   string
 	Preemptions    int
@@ -183,7 +184,7 @@ func (sim *Simulator) Run(reqs []SimRequest, concurrency int) ([]SimResult, SimS
 			}
 			s := ev.s
 			out[i] = SimResult{Arrival: s.arrival, FirstScheduled: s.scheduled, FirstToken: s.firstToken,
-				End: s.lastToken, OutputTokens: s.output, FinishReason: s.reason, Preemptions: s.preemptions,
+				End: s.lastToken, PromptTokens: s.prompt, OutputTokens: s.output, FinishReason: s.reason, Preemptions: s.preemptions,
 				CachedTokens: s.cachedTokens, TokenTimes: out[i].TokenTimes}
 			done++
 			if concurrency > 0 && next < len(reqs) {
