@@ -73,7 +73,8 @@ func Write(dir string, opts Options, res *Result, meta map[string]any) error {
 	m["engine"] = res.Engine
 	m["model"] = res.Engine.ServedModelName
 	sim := map[string]any{"time": "simulated (the modelled GPU's seconds; no client overhead)",
-		"duration_s": res.Duration.Seconds(), "closed_loop": opts.Rate == 0}
+		"duration_s": res.Duration.Seconds(), "closed_loop": opts.Rate == 0,
+		"client_turnaround_s": opts.ClientTurnaround.Seconds()}
 	if opts.Rate > 0 {
 		sim["rate_per_s"] = opts.Rate
 	}

@@ -32,6 +32,10 @@ type Options struct {
 	// records' start_unix_ns and the phases' windows (default: the Unix
 	// epoch, so a prediction is byte-for-byte reproducible).
 	Start time.Time
+	// ClientTurnaround is the client's time, in a closed loop, from
+	// receiving a request's last token to sending the next request
+	// (parsing the end of the stream, writing the record): 0 unless given.
+	ClientTurnaround time.Duration
 	// Rate, when positive, makes every phase open-loop: its requests
 	// arrive as a Poisson process of Rate requests per second (seeded by
 	// Seed) instead of from concurrency closed-loop workers. Records and
@@ -74,11 +78,15 @@ func Run(opts Options) (*Result, error) {
 	if opts.Rate < 0 || math.IsNaN(opts.Rate) || math.IsInf(opts.Rate, 0) {
 		return nil, fmt.Errorf("predicting: rate %g: %w", opts.Rate, ErrOptions)
 	}
+	if opts.ClientTurnaround < 0 {
+		return nil, fmt.Errorf("predicting: client turnaround %v: %w", opts.ClientTurnaround, ErrOptions)
+	}
 	sim, err := engine.NewSimulator(opts.Engine)
 	if err != nil {
 		return nil, fmt.Errorf("predicting: %w", err)
 	}
 	sim.KeepTokenTimes = true
+	sim.ClientTurnaround = opts.ClientTurnaround
 	info := sim.Info()
 	// Records are in the modelled GPU's time: nothing to scale.
 	info.Speed = 1
