@@ -174,8 +174,8 @@ func (cfg Config) resolve() (Config, Info, error) {
 		Jitter: cfg.Jitter, EOSRate: cfg.EOSRate, MaxModelLen: cfg.MaxModelLen, MaxNumSeqs: cfg.MaxNumSeqs,
 		MaxNumBatchedTokens: cfg.MaxNumBatchedTokens, GPUMemoryUtilization: cfg.GPUMemoryUtilization,
 		NumGPUBlocks: blocks, BlockSize: BlockSize, PrefixCaching: !cfg.NoPrefixCaching,
-		PromptTokensDetails: cfg.EnablePromptTokensDetails, FrontEnd: DefaultFrontEnd, Knobs: cfg.Knobs, MFU: MFU, MBU: MBU,
-		StepOverheadSeconds: StepOverhead.Seconds()}
+		PromptTokensDetails: cfg.EnablePromptTokensDetails, FrontEnd: DefaultFrontEnd, Knobs: cfg.Knobs, MFU: gpu.Efficiency().MFU, MBU: gpu.Efficiency().MBU,
+		StepOverheadSeconds: gpu.Efficiency().StepOverhead.Seconds()}
 	if cfg.FrontEnd != nil {
 		info.FrontEnd = *cfg.FrontEnd
 	}

@@ -51,6 +51,10 @@ func predictCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.IntVar(&cfg.MaxNumBatchedTokens, "max-num-batched-tokens", 0, "token budget per step (0: vLLM's default for the GPU)")
 	fs.Float64Var(&cfg.GPUMemoryUtilization, "gpu-memory-utilization", 0, "share of GPU memory for weights, activations and KV cache (default 0.9)")
 	fs.BoolVar(&cfg.NoPrefixCaching, "no-enable-prefix-caching", false, "turn automatic prefix caching off (vLLM's flag)")
+	fe := engine.DefaultFrontEnd
+	fs.DurationVar(&fe.PerRequest, "front-end-request", fe.PerRequest, "API-server cost per request (vLLM's: parsing, chat template, hand-off)")
+	fs.DurationVar(&fe.PerPromptToken, "front-end-prompt-token", fe.PerPromptToken, "API-server cost per prompt token (tokenising)")
+	fs.DurationVar(&fe.PerOutputToken, "front-end-output-token", fe.PerOutputToken, "API-server cost per streamed token (detokenising, serialising)")
 	noReport := fs.Bool("no-report", false, "skip writing summary, plots and index.html")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: hypobench predict [flags]")
@@ -102,6 +106,7 @@ func predictCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		cfg.Model = &m
 	}
+	cfg.FrontEnd = &fe
 	opts := predict.Options{Engine: cfg, Suite: suite, Seed: suite.Seed, Rate: *rate, ClientTurnaround: *turnaround, Start: time.Now()}
 	started := time.Now()
 	res, err := predict.Run(opts)
