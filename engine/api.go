@@ -104,56 +104,77 @@ func decodeBody(w http.ResponseWriter, r *http.Request, limit int64, v any) *api
 	return nil
 }
 
-// promptText returns the prompt of a completions request and its token
-// count: a string, a list of one string, or token ids (a list of ints or a
-// list of one such list).
-func promptText(raw json.RawMessage) (string, int, *apiError) {
+// promptText returns the prompt of a completions request: a string, a
+// list of one string, or token ids (a list of ints or a list of one such
+// list). ids is set only for token-id prompts; a text prompt's ids are
+// its tokenisation (TokenIDs).
+func promptText(raw json.RawMessage) (text string, ids []int, err *apiError) {
 	if len(raw) == 0 || string(raw) == "null" {
-		return "", 0, badRequest("prompt is required")
+		return "", nil, badRequest("prompt is required")
 	}
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
-		return s, CountTokens(s), nil
+		return s, nil, nil
 	}
 	var ss []string
 	if json.Unmarshal(raw, &ss) == nil {
 		if len(ss) != 1 {
-			return "", 0, badRequest("only one prompt per request is supported, got %d", len(ss))
+			return "", nil, badRequest("only one prompt per request is supported, got %d", len(ss))
 		}
-		return ss[0], CountTokens(ss[0]), nil
+		return ss[0], nil, nil
 	}
-	var ids []int
 	if json.Unmarshal(raw, &ids) == nil {
-		return fmt.Sprint(ids), len(ids), nil
+		return fmt.Sprint(ids), ids, nil
 	}
 	var idss [][]int
 	if json.Unmarshal(raw, &idss) == nil && len(idss) == 1 {
-		return fmt.Sprint(idss[0]), len(idss[0]), nil
+		return fmt.Sprint(idss[0]), idss[0], nil
 	}
-	return "", 0, badRequest("prompt must be a string, a list of one string, or token ids")
+	return "", nil, badRequest("prompt must be a string, a list of one string, or token ids")
 }
 
-// chatPrompt renders chat messages and counts their tokens.
-func chatPrompt(raw []rawMessage) (string, int, *apiError) {
+// chatPrompt renders chat messages with the chat template.
+func chatPrompt(raw []rawMessage) (string, *apiError) {
 	if len(raw) == 0 {
-		return "", 0, badRequest("messages must not be empty")
+		return "", badRequest("messages must not be empty")
 	}
 	msgs := make([]ChatMessage, len(raw))
 	for i, m := range raw {
 		t, err := m.text()
 		if err != nil {
-			return "", 0, err.(*apiError)
+			return "", err.(*apiError)
 		}
 		msgs[i] = ChatMessage{Role: m.Role, Content: t}
 	}
-	text := renderChat(msgs)
-	return text, CountTokens(text), nil
+	return RenderChat(msgs), nil
+}
+
+// promptIDs returns the token ids of a completions or chat request's
+// prompt and its text.
+func (s *Server) promptIDs(req *genRequest, chat bool) (string, []int, *apiError) {
+	var text string
+	var ids []int
+	var err *apiError
+	if chat {
+		text, err = chatPrompt(req.Messages)
+	} else {
+		text, ids, err = promptText(req.Prompt)
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	if ids == nil {
+		ids = TokenIDs(text, s.info.Model.Vocab)
+	}
+	return text, ids, nil
 }
 
 // admission is a validated generation request.
 type admission struct {
 	prompt       string
 	promptTokens int
+	// hashes are the prefix-cache hashes of the prompt's full blocks.
+	hashes       []uint64
 	maxTokens    int
 	minTokens    int
 	ignoreEOS    bool
@@ -172,14 +193,13 @@ func (s *Server) validate(req *genRequest, chat bool) (admission, *apiError) {
 		return admission{}, badRequest("n=%d is not supported; only n=1", *req.N)
 	}
 	var a admission
-	var err *apiError
-	if chat {
-		a.prompt, a.promptTokens, err = chatPrompt(req.Messages)
-	} else {
-		a.prompt, a.promptTokens, err = promptText(req.Prompt)
-	}
+	prompt, ids, err := s.promptIDs(req, chat)
 	if err != nil {
 		return a, err
+	}
+	a.prompt, a.promptTokens = prompt, len(ids)
+	if s.info.PrefixCaching {
+		a.hashes = BlockHashes(ids)
 	}
 	maxLen := s.info.MaxModelLen
 	if a.promptTokens < 1 {

@@ -50,6 +50,19 @@ type Config struct {
 	TraceGzip bool
 	// MaxRequestBytes caps a request body; larger ones get 413 (4 MiB).
 	MaxRequestBytes int64
+	// NoPrefixCaching turns vLLM V1's automatic prefix caching off (vLLM's
+	// --no-enable-prefix-caching); it is on by default, as in vLLM V1.
+	NoPrefixCaching bool
+	// EnablePromptTokensDetails makes usage carry
+	// prompt_tokens_details.cached_tokens when a request hit the prefix
+	// cache, as vLLM's --enable-prompt-tokens-details does (off by
+	// default, as in vLLM; vLLM omits the object when nothing was cached).
+	EnablePromptTokensDetails bool
+	// FrontEnd is the API server's cost model in virtual-time
+	// simulations (Simulator, Simulate, package predict): nil means
+	// DefaultFrontEnd, a zero FrontEnd none. The live server does not add
+	// it: its own HTTP layer is real.
+	FrontEnd *FrontEnd
 	// Knobs break the cost model on purpose for negative controls.
 	Knobs
 }
@@ -70,23 +83,26 @@ var ErrConfig = errors.New("invalid engine config")
 // Info is the resolved configuration of an engine: what a run writes
 // into its config.json.
 type Info struct {
-	GPU                  GPU     `json:"gpu"`
-	Model                Model   `json:"model"`
-	ServedModelName      string  `json:"served_model_name"`
-	Speed                float64 `json:"speed"`
-	Seed                 uint64  `json:"seed"`
-	Jitter               float64 `json:"jitter"`
-	EOSRate              float64 `json:"eos_rate"`
-	MaxModelLen          int     `json:"max_model_len"`
-	MaxNumSeqs           int     `json:"max_num_seqs"`
-	MaxNumBatchedTokens  int     `json:"max_num_batched_tokens"`
-	GPUMemoryUtilization float64 `json:"gpu_memory_utilization"`
-	NumGPUBlocks         int     `json:"num_gpu_blocks"`
-	BlockSize            int     `json:"block_size"`
-	Knobs                Knobs   `json:"knobs"`
-	MFU                  float64 `json:"mfu"`
-	MBU                  float64 `json:"mbu"`
-	StepOverheadSeconds  float64 `json:"step_overhead_s"`
+	GPU                  GPU      `json:"gpu"`
+	Model                Model    `json:"model"`
+	ServedModelName      string   `json:"served_model_name"`
+	Speed                float64  `json:"speed"`
+	Seed                 uint64   `json:"seed"`
+	Jitter               float64  `json:"jitter"`
+	EOSRate              float64  `json:"eos_rate"`
+	MaxModelLen          int      `json:"max_model_len"`
+	MaxNumSeqs           int      `json:"max_num_seqs"`
+	MaxNumBatchedTokens  int      `json:"max_num_batched_tokens"`
+	GPUMemoryUtilization float64  `json:"gpu_memory_utilization"`
+	NumGPUBlocks         int      `json:"num_gpu_blocks"`
+	BlockSize            int      `json:"block_size"`
+	PrefixCaching        bool     `json:"enable_prefix_caching"`
+	PromptTokensDetails  bool     `json:"enable_prompt_tokens_details"`
+	Knobs                Knobs    `json:"knobs"`
+	FrontEnd             FrontEnd `json:"front_end"`
+	MFU                  float64  `json:"mfu"`
+	MBU                  float64  `json:"mbu"`
+	StepOverheadSeconds  float64  `json:"step_overhead_s"`
 }
 
 // resolve fills defaults and derives the scheduler limits and block count.
@@ -149,11 +165,20 @@ func (cfg Config) resolve() (Config, Info, error) {
 		return cfg, Info{}, fmt.Errorf("%s on %s: the KV cache holds %d tokens (%d blocks), fewer than max_model_len %d: %w",
 			model.Name, gpu.Name, blocks*BlockSize, blocks, cfg.MaxModelLen, ErrConfig)
 	}
+	if cfg.FrontEnd != nil && *cfg.FrontEnd != (FrontEnd{}) {
+		if f := *cfg.FrontEnd; f.PerRequest < 0 || f.PerPromptToken < 0 || f.PerOutputToken < 0 {
+			return cfg, Info{}, fmt.Errorf("front-end costs %+v must not be negative: %w", f, ErrConfig)
+		}
+	}
 	info := Info{GPU: gpu, Model: model, ServedModelName: cfg.ServedModelName, Speed: cfg.Speed, Seed: cfg.Seed,
 		Jitter: cfg.Jitter, EOSRate: cfg.EOSRate, MaxModelLen: cfg.MaxModelLen, MaxNumSeqs: cfg.MaxNumSeqs,
 		MaxNumBatchedTokens: cfg.MaxNumBatchedTokens, GPUMemoryUtilization: cfg.GPUMemoryUtilization,
-		NumGPUBlocks: blocks, BlockSize: BlockSize, Knobs: cfg.Knobs, MFU: MFU, MBU: MBU,
-		StepOverheadSeconds: StepOverhead.Seconds()}
+		NumGPUBlocks: blocks, BlockSize: BlockSize, PrefixCaching: !cfg.NoPrefixCaching,
+		PromptTokensDetails: cfg.EnablePromptTokensDetails, FrontEnd: DefaultFrontEnd, Knobs: cfg.Knobs, MFU: gpu.Efficiency().MFU, MBU: gpu.Efficiency().MBU,
+		StepOverheadSeconds: gpu.Efficiency().StepOverhead.Seconds()}
+	if cfg.FrontEnd != nil {
+		info.FrontEnd = *cfg.FrontEnd
+	}
 	return cfg, info, nil
 }
 
@@ -163,5 +188,6 @@ func newCoreFrom(cfg Config, info Info) *Core {
 		cost:   CostModel{GPU: info.GPU, Model: info.Model, Knobs: cfg.Knobs},
 		blocks: info.NumGPUBlocks, maxSeqs: cfg.MaxNumSeqs, maxBatched: cfg.MaxNumBatchedTokens,
 		maxModelLen: cfg.MaxModelLen, seed: cfg.Seed, eosRate: cfg.EOSRate, jitter: cfg.Jitter,
+		caching: info.PrefixCaching,
 	})
 }

@@ -38,13 +38,14 @@ type coreParams struct {
 	seed        uint64
 	eosRate     float64
 	jitter      float64
+	caching     bool
 }
 
 func newCore(p coreParams) *Core {
 	return &Core{
 		cost: p.cost,
 		sched: &scheduler{maxSeqs: p.maxSeqs, maxBatched: p.maxBatched, maxModelLen: p.maxModelLen,
-			kv: newKVCache(p.blocks)},
+			kv: newKVCache(p.blocks, p.caching)},
 		seed:    p.seed,
 		eosRate: p.eosRate,
 		jitter:  p.jitter,
@@ -62,14 +63,17 @@ type coreRequest struct {
 	// seed), so whether and when it stops early does not depend on what
 	// else runs.
 	Key uint64
-	Tag any
+	// Hashes are the prefix-cache hashes of the prompt's full blocks
+	// (BlockHashes of its token ids).
+	Hashes []uint64
+	Tag    any
 }
 
 // add queues a request that arrived at time at.
 func (c *Core) add(r coreRequest, at time.Duration) *seq {
 	c.nextID++
 	s := &seq{id: c.nextID, key: r.Key, prompt: r.PromptTokens, maxTokens: r.MaxTokens,
-		minTokens: r.MinTokens, ignoreEOS: r.IgnoreEOS, arrival: at, tag: r.Tag,
+		minTokens: r.MinTokens, ignoreEOS: r.IgnoreEOS, arrival: at, tag: r.Tag, hashes: r.Hashes,
 		eos: rand.New(rand.NewPCG(c.seed, r.Key))}
 	c.sched.waiting = append(c.sched.waiting, s)
 	return s
@@ -109,6 +113,10 @@ type stepResult struct {
 	// lengths of requests that got their first token, and tokens sampled.
 	PromptTokens int
 	GenTokens    int
+	// CacheQueries and CacheHits are the prompt tokens looked up in the
+	// prefix cache by requests admitted in this step, and those found.
+	CacheQueries int
+	CacheHits    int
 	Running      int
 	Waiting      int
 	KVUsage      float64
@@ -122,7 +130,8 @@ func (r stepResult) End() time.Duration { return r.Start + r.Dur }
 // result.
 func (c *Core) step(start time.Duration) stepResult {
 	plan, preempted := c.sched.schedule()
-	res := stepResult{Start: start, Preempted: preempted}
+	res := stepResult{Start: start, Preempted: preempted, CacheQueries: c.sched.cacheQueries, CacheHits: c.sched.cacheHits}
+	c.sched.cacheQueries, c.sched.cacheHits = 0, 0
 	if len(plan) == 0 {
 		res.Running, res.Waiting, res.KVUsage = len(c.sched.running), len(c.sched.waiting), c.sched.kv.usage()
 		return res

@@ -16,8 +16,13 @@ func same(n int, r SimRequest) []SimRequest {
 	return out
 }
 
+// mustSim simulates the engine core alone: without a FrontEnd in cfg, the
+// front-end costs nothing, so times are the cost model's.
 func mustSim(t *testing.T, cfg Config, reqs []SimRequest, c int) ([]SimResult, SimStats) {
 	t.Helper()
+	if cfg.FrontEnd == nil {
+		cfg.FrontEnd = &FrontEnd{}
+	}
 	res, st, err := Simulate(cfg, reqs, c)
 	if err != nil {
 		t.Fatal(err)

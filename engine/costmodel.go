@@ -3,8 +3,9 @@ package engine
 import "time"
 
 // The efficiencies of the roofline cost model, in one place. They are
-// stated guesses, not measurements: typical of vLLM with CUDA graphs on
-// the built-in GPUs.
+// the defaults for a GPU whose profile carries no Efficiency of its own:
+// stated guesses typical of vLLM with CUDA graphs. A profile calibrated
+// against published runs (see CALIBRATION.md) states its own.
 const (
 	// MFU is the fraction of peak dense FLOP/s that a step's GEMMs and
 	// attention reach when compute-bound.
@@ -21,6 +22,34 @@ const (
 	// activations of a full step are added to it (see NumBlocks).
 	ActivationReserveBytes = 1 << 30
 )
+
+// DefaultFrontEnd is vLLM's API server as the virtual-time core models it
+// (see FrontEnd), from published measurements:
+//
+//   - PerOutputToken 15 µs: building and serialising one completion SSE
+//     chunk costs 7.5 µs (vLLM PR #52875, "Per-frame render cost drops
+//     from 7.50 to 0.82 us", Python 3.12, pydantic 2.13); the other half
+//     — incremental detokenisation, the asyncio hand-off and the socket
+//     write — is our estimate of the same order, not a measurement.
+//   - PerRequest 1.1 ms: 131-token chat prompts cost 1.3–1.4 ms each to
+//     template and encode once warm (tenstorrent/tt-inference-server
+//     issue #2173's log), less their encoding.
+//   - PerPromptToken 18 µs: fixed with the A100 efficiencies on the
+//     calibration runs (CALIBRATION.md): bursts of prompts already in the
+//     prefix cache, whose TTFT is almost all front-end queue, need 18 µs
+//     per token of benchmark_serving.py's random-token prompts. Ordinary
+//     text encodes faster (137 ms for ~100k tokens of code,
+//     awslabs/agentcore-rl-toolkit PR #143: 1.4 µs per token), so this
+//     is the slow end for natural prompts.
+//
+// vLLM keeps the tokenizer on one thread (issue #25301) and the API server
+// in one process unless --api-server-count says otherwise (PR #17546), so
+// a single server is the default shape.
+var DefaultFrontEnd = FrontEnd{
+	PerRequest:     1100 * time.Microsecond,
+	PerPromptToken: 18 * time.Microsecond,
+	PerOutputToken: 15 * time.Microsecond,
+}
 
 // SeqWork is one sequence's share of a step: NewTokens are computed on top
 // of Context tokens already in the KV cache. Prefill marks prompt (or
@@ -126,17 +155,54 @@ func (m CostModel) work(seqs []SeqWork, part int) StepCost {
 	return c
 }
 
+// Efficiency is what fraction of a GPU's peaks vLLM reaches and what a
+// step costs the host: the roofline's three parameters.
+type Efficiency struct {
+	// MFU is the fraction of peak dense FLOP/s a compute-bound step
+	// reaches.
+	MFU float64 `json:"mfu"`
+	// MBU is the fraction of peak memory bandwidth a memory-bound step
+	// reaches.
+	MBU float64 `json:"mbu"`
+	// StepOverhead is the fixed host-side cost of one engine step
+	// (scheduling, input preparation, sampling), the GPU idle.
+	StepOverhead time.Duration `json:"step_overhead"`
+	// PerSeqOverhead is the host-side cost each sequence in a step adds
+	// to it (its scheduling, input and output bookkeeping).
+	PerSeqOverhead time.Duration `json:"per_seq_overhead"`
+}
+
+// DefaultEfficiency is MFU, MBU and StepOverhead together, with no
+// per-sequence overhead.
+var DefaultEfficiency = Efficiency{MFU: MFU, MBU: MBU, StepOverhead: StepOverhead}
+
+// Efficiency returns the GPU profile's own efficiencies, or
+// DefaultEfficiency.
+func (g GPU) Efficiency() Efficiency {
+	if g.Eff != nil {
+		return *g.Eff
+	}
+	return DefaultEfficiency
+}
+
+// overhead returns the host-side cost of a step of n sequences.
+func (m CostModel) overhead(n int) time.Duration {
+	e := m.GPU.Efficiency()
+	return e.StepOverhead + time.Duration(n)*e.PerSeqOverhead
+}
+
 // roofline returns the time of a step's work on the GPU.
 func (m CostModel) roofline(c StepCost) time.Duration {
-	compute := c.FLOPs() / (m.GPU.Peak(m.Model.DType) * MFU)
-	memory := c.Bytes() / (m.GPU.BandwidthGBs * 1e9 * MBU)
+	e := m.GPU.Efficiency()
+	compute := c.FLOPs() / (m.GPU.Peak(m.Model.DType) * e.MFU)
+	memory := c.Bytes() / (m.GPU.BandwidthGBs * 1e9 * e.MBU)
 	return seconds(max(compute, memory))
 }
 
 // WeightReadTime returns weights / (bandwidth × MBU): the floor of any
 // step, and the whole GPU time of a small decode step.
 func (m CostModel) WeightReadTime() time.Duration {
-	return seconds(m.Model.WeightBytes() / (m.GPU.BandwidthGBs * 1e9 * MBU))
+	return seconds(m.Model.WeightBytes() / (m.GPU.BandwidthGBs * 1e9 * m.GPU.Efficiency().MBU))
 }
 
 // Step prices a step made of seqs, applying the knobs. An empty step
@@ -147,7 +213,7 @@ func (m CostModel) Step(seqs []SeqWork) StepCost {
 	}
 	if !m.Knobs.FreeDecode && !m.Knobs.ComputeBoundDecode {
 		c := m.work(seqs, partAll)
-		c.Overhead = StepOverhead
+		c.Overhead = m.overhead(len(seqs))
 		c.Time = m.roofline(c) + c.Overhead
 		return c
 	}
@@ -165,7 +231,7 @@ func (m CostModel) Step(seqs []SeqWork) StepCost {
 		}
 		c.Tokens += d.Tokens
 		c.Sampled += d.Sampled
-		c.Overhead = StepOverhead
+		c.Overhead = m.overhead(len(seqs))
 		c.Time = gpu + c.Overhead
 		return c
 	}
@@ -179,7 +245,7 @@ func (m CostModel) Step(seqs []SeqWork) StepCost {
 	c.WeightBytes = m.Model.WeightBytes() * float64(max(1, decoders))
 	c.Tokens += d.Tokens
 	c.Sampled += d.Sampled
-	c.Overhead = StepOverhead
+	c.Overhead = m.overhead(len(seqs))
 	c.Time = gpu + c.Overhead
 	return c
 }

@@ -18,18 +18,17 @@
 //   - kvcache.go, scheduler.go: vLLM V1's scheduling policy — continuous
 //     batching under max_num_batched_tokens and max_num_seqs, running
 //     requests first, then waiting ones FCFS, chunked prefill, a paged KV
-//     cache of 16-token blocks and recompute preemption of the newest
-//     running request. There is no prefix caching: every prompt is
-//     prefilled in full, even when an earlier one shares its prefix.
-//   - core.go, sim.go: the Core in virtual time and Simulate, which runs a
-//     whole workload through it without sleeping.
+//     cache of 16-token blocks, recompute preemption of the newest
+//     running request, and automatic prefix caching (below).
+//   - core.go, sim.go: the Core in virtual time; Simulator and Simulate,
+//     which run a whole workload through it without sleeping.
 //   - loop.go: the real-time layer, sleeping on a timer until each step's
 //     end (never spinning) and blocking on a channel when idle. Steps are
 //     chained in virtual time, so the host's own latency (timer wake-up,
 //     token delivery) is absorbed instead of accumulating, as long as the
 //     host keeps up on average; BenchmarkRealtimeLoop measures the error.
 //     Its Clock is injectable; the Core needs none.
-//   - server.go, api.go, sse.go: the HTTP API in vLLM's shapes.
+//   - server.go, api.go, generate.go: the HTTP API (generate.go holds the completions and chat handler with its SSE streaming) in vLLM's shapes.
 //   - tokenizer.go: a deterministic tokenizer approximation.
 //   - metrics.go: /metrics with vLLM's metric names, labels and buckets.
 //   - kernels.go, trace.go: /start_profile and /stop_profile writing a
@@ -46,6 +45,37 @@
 // grows linearly with its tokens. Time is virtual; Config.Speed divides
 // every step's wall duration, and Config.Jitter adds seeded log-normal
 // noise to it.
+//
+// # Prefix caching
+//
+// On by default, as in vLLM V1; Config.NoPrefixCaching (hypobench serve
+// --no-enable-prefix-caching, vLLM's flag) turns it off. A prompt's token
+// ids (TokenIDs: the same text always gives the same ids) are cut into
+// 16-token blocks; each full block's hash chains the hash of the block
+// before it (BlockHashes), so a block is shared only by prompts equal up
+// to its end. When a waiting request is admitted, its leading blocks found
+// in the cache are taken as computed — at most (prompt − 1) / 16 blocks,
+// because vLLM always recomputes the last token to get its logits — and
+// only the rest is prefilled, attending to the cached context. Blocks are
+// registered in the cache when scheduled; a finished or preempted request
+// frees its blocks, last block first, to the tail of a free queue, and
+// allocation takes from its head: a free block keeps its content, and can
+// be hit, until it is evicted (LRU among free blocks, as vLLM's
+// BlockPool). Unlike vLLM, blocks of generated tokens are not hashed, so
+// only prompt prefixes are shared. The per-request nonce of the suites
+// puts a unique first block in front of every prompt, so nothing hits, as
+// on a real vLLM.
+//
+// /metrics adds vLLM V1's counters vllm:prefix_cache_queries_total and
+// vllm:prefix_cache_hits_total (vllm/v1/metrics/loggers.py registers
+// "vllm:prefix_cache_queries" and "vllm:prefix_cache_hits", counted in
+// tokens: KVCacheManager adds each admitted request's num_tokens to
+// queries and its cached tokens to hits). With
+// Config.EnablePromptTokensDetails (vLLM's --enable-prompt-tokens-details,
+// off by default) the usage object carries
+// "prompt_tokens_details": {"cached_tokens": N}, and, as vLLM's serving
+// code ("if self.enable_prompt_tokens_details and num_cached_tokens"),
+// only when N > 0.
 //
 // # Knobs for negative controls
 //

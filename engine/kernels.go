@@ -36,8 +36,9 @@ func stepKernels(m CostModel, res stepResult, uniform bool) []kernel {
 		return nil
 	}
 	md := m.Model
-	peak := m.GPU.Peak(md.DType) * MFU
-	bw := m.GPU.BandwidthGBs * 1e9 * MBU
+	eff := m.GPU.Efficiency()
+	peak := m.GPU.Peak(md.DType) * eff.MFU
+	bw := m.GPU.BandwidthGBs * 1e9 * eff.MBU
 	dt := md.DTypeBytes()
 	T := float64(res.Cost.Tokens)
 	S := float64(max(res.Cost.Sampled, 1))

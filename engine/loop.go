@@ -25,6 +25,7 @@ type delivered struct {
 	index    int
 	finished bool
 	reason   string
+	cached   int // prompt tokens found in the prefix cache (first token only)
 }
 
 // stream is one request's mailbox between the loop and its HTTP handler:
@@ -245,7 +246,7 @@ func (l *loop) run(ctx context.Context) {
 		l.prof.record(res, end)
 		for _, ev := range res.Events {
 			if st, ok := ev.s.tag.(*stream); ok {
-				st.push(delivered{index: ev.index, finished: ev.finished, reason: ev.reason})
+				st.push(delivered{index: ev.index, finished: ev.finished, reason: ev.reason, cached: ev.s.cachedTokens})
 			}
 		}
 		if l.onStep != nil {

@@ -30,6 +30,7 @@ type metrics struct {
 	running, waiting, kvUsage prometheus.Gauge
 	promptTokens, genTokens   prometheus.Counter
 	preemptions               prometheus.Counter
+	cacheQueries, cacheHits   prometheus.Counter
 	success                   *prometheus.CounterVec
 	ttft, itl, e2e            prometheus.Histogram
 	queue, prefill, decode    prometheus.Histogram
@@ -62,6 +63,10 @@ func newMetrics(model string, speed float64) *metrics {
 	m.promptTokens = counter("vllm:prompt_tokens_total", "Number of prefill tokens processed.")
 	m.genTokens = counter("vllm:generation_tokens_total", "Number of generation tokens processed.")
 	m.preemptions = counter("vllm:num_preemptions_total", "Cumulative number of preemption from the engine.")
+	// vLLM V1's counters vllm:prefix_cache_queries and vllm:prefix_cache_hits
+	// (prometheus_client adds _total), in tokens.
+	m.cacheQueries = counter("vllm:prefix_cache_queries_total", "Prefix cache queries, in terms of number of queried tokens.")
+	m.cacheHits = counter("vllm:prefix_cache_hits_total", "Prefix cache hits, in terms of number of cached tokens.")
 	m.success = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "vllm:request_success_total",
 		Help: "Count of successfully processed requests.", ConstLabels: labels}, []string{"finished_reason"})
 	reg.MustRegister(m.success)
@@ -93,6 +98,8 @@ func (m *metrics) observeStep(res stepResult) {
 	m.waiting.Set(float64(res.Waiting))
 	m.kvUsage.Set(res.KVUsage)
 	m.preemptions.Add(float64(res.Preempted))
+	m.cacheQueries.Add(float64(res.CacheQueries))
+	m.cacheHits.Add(float64(res.CacheHits))
 	if len(res.Work) == 0 {
 		return
 	}

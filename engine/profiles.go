@@ -7,6 +7,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"time"
 )
 
 // GPU describes the accelerator the engine pretends to be: what the
@@ -21,6 +22,9 @@ type GPU struct {
 	// PeakTFLOPs maps a dtype ("fp16", "bf16", "fp32") to dense tensor
 	// throughput in TFLOP/s (10^12 FLOP/s), without sparsity.
 	PeakTFLOPs map[string]float64 `json:"peak_tflops"`
+	// Eff, when set, replaces DefaultEfficiency for this GPU (a profile
+	// calibrated against published vLLM runs; see CALIBRATION.md).
+	Eff *Efficiency `json:"efficiency,omitempty"`
 }
 
 // Peak returns the dense FLOP/s for dtype, falling back to fp16 when the
@@ -101,8 +105,10 @@ var GPUs = map[string]GPU{
 	"rtx4090": {Name: "rtx4090", MemoryGiB: 23.99, BandwidthGBs: 1008,
 		PeakTFLOPs: map[string]float64{"fp16": 165.2, "bf16": 165.2, "fp32": 82.6}},
 	// A100 80GB SXM datasheet: 312 TFLOP/s FP16/BF16 dense, 2039 GB/s HBM2e.
+	// Efficiencies calibrated against published vLLM 0.10.1.1 runs
+	// (CALIBRATION.md).
 	"a100-80g": {Name: "a100-80g", MemoryGiB: 79.15, BandwidthGBs: 2039,
-		PeakTFLOPs: map[string]float64{"fp16": 312, "bf16": 312, "fp32": 19.5}},
+		PeakTFLOPs: map[string]float64{"fp16": 312, "bf16": 312, "fp32": 19.5}, Eff: &A100Efficiency},
 	// H100 SXM5 datasheet: 989.4 TFLOP/s FP16/BF16 dense, 3.35 TB/s HBM3, 80 GB.
 	"h100-sxm": {Name: "h100-sxm", MemoryGiB: 79.18, BandwidthGBs: 3350,
 		PeakTFLOPs: map[string]float64{"fp16": 989.4, "bf16": 989.4, "fp32": 67}},
@@ -110,6 +116,13 @@ var GPUs = map[string]GPU{
 	"h200": {Name: "h200", MemoryGiB: 139.8, BandwidthGBs: 4800,
 		PeakTFLOPs: map[string]float64{"fp16": 989.4, "bf16": 989.4, "fp32": 67}},
 }
+
+// A100Efficiency is the A100 80GB's roofline parameters, fixed on the
+// fitting runs of CALIBRATION.md (vLLM 0.10.1.1, V1): MFU and MBU as the
+// engine-wide guesses, and the host's costs that vLLM V1 pays in its
+// engine-core process, 2.5 ms per step plus 50 µs per sequence in it.
+var A100Efficiency = Efficiency{MFU: 0.5, MBU: 0.8, StepOverhead: 2500 * time.Microsecond,
+	PerSeqOverhead: 50 * time.Microsecond}
 
 // Models are the built-in model profiles, copied from each model's
 // config.json on the Hugging Face Hub.
@@ -304,8 +317,11 @@ func ParseModelConfig(file string, data []byte) (Model, error) {
 // ParseGPUFile reads a GPU profile from JSON, e.g.
 //
 //	{"name": "l40s", "memory_gib": 44.5, "memory_bandwidth_gb_s": 864,
-//	 "peak_tflops": {"fp16": 362, "bf16": 362}}
+//	 "peak_tflops": {"fp16": 362, "bf16": 362},
+//	 "efficiency": {"mfu": 0.5, "mbu": 0.8, "step_overhead": 2500000, "per_seq_overhead": 50000}}
 //
+// "efficiency" is optional (DefaultEfficiency); its overheads are in
+// nanoseconds.
 // A missing or non-positive field is a *ConfigError naming it.
 func ParseGPUFile(file string, data []byte) (GPU, error) {
 	var g GPU
@@ -319,6 +335,16 @@ func ParseGPUFile(file string, data []byte) (GPU, error) {
 		return GPU{}, &ConfigError{File: file, Field: "memory_bandwidth_gb_s", Msg: "missing or not positive"}
 	case g.PeakTFLOPs["fp16"] <= 0:
 		return GPU{}, &ConfigError{File: file, Field: "peak_tflops", Msg: `needs a positive "fp16" entry`}
+	}
+	if e := g.Eff; e != nil {
+		switch {
+		case e.MFU <= 0 || e.MFU > 1:
+			return GPU{}, &ConfigError{File: file, Field: "efficiency.mfu", Msg: fmt.Sprintf("must be in (0, 1], got %g", e.MFU)}
+		case e.MBU <= 0 || e.MBU > 1:
+			return GPU{}, &ConfigError{File: file, Field: "efficiency.mbu", Msg: fmt.Sprintf("must be in (0, 1], got %g", e.MBU)}
+		case e.StepOverhead < 0 || e.PerSeqOverhead < 0:
+			return GPU{}, &ConfigError{File: file, Field: "efficiency", Msg: "overheads must not be negative"}
+		}
 	}
 	if g.Name == "" {
 		g.Name = file

@@ -30,9 +30,20 @@ type seq struct {
 	state       seqState
 	computed    int
 	output      int
-	blocks      int
 	preemptions int
 	reason      string
+
+	// hashes are the prefix-cache hashes of the prompt's full blocks
+	// (BlockHashes); nil for a prompt that shares no prefix.
+	hashes []uint64
+	// blocks are the KV blocks s holds, in token order; the first
+	// hashedBlocks of them are registered in the prefix cache.
+	blocks       []*kvBlock
+	hashedBlocks int
+	// cachedTokens is the prefix-cache hit of s's first admission (vLLM's
+	// num_cached_tokens); admitted is set by that admission.
+	cachedTokens int
+	admitted     bool
 
 	arrival    time.Duration // added to the engine
 	scheduled  time.Duration // first scheduled, valid when wasSched
@@ -53,8 +64,8 @@ type planned struct {
 	prefill bool
 }
 
-// scheduler is vLLM V1's scheduling policy without prefix caching,
-// speculative decoding or priorities: every step has a budget of
+// scheduler is vLLM V1's scheduling policy without speculative decoding
+// or priorities: every step has a budget of
 // maxBatched tokens; running sequences are served first in the order they
 // were admitted (a decode costs 1 token, an unfinished prefill continues
 // with a chunk as large as the budget allows); then waiting sequences
@@ -62,7 +73,9 @@ type planned struct {
 // a running sequence cannot get KV blocks, the newest running sequence is
 // preempted (its blocks freed, its progress discarded, put back at the
 // head of the waiting queue) until it can; no new sequence is admitted in
-// a step that preempted.
+// a step that preempted. A waiting sequence is admitted with whatever
+// leading blocks of its prompt the prefix cache holds already computed
+// (when caching is on); only the rest is prefilled.
 type scheduler struct {
 	maxSeqs     int
 	maxBatched  int
@@ -71,6 +84,10 @@ type scheduler struct {
 	waiting     []*seq
 	running     []*seq
 	plan        []planned // reused by every step
+	// cacheQueries and cacheHits count, since the last step, the tokens
+	// of admitted sequences looked up in the prefix cache and those found
+	// (vLLM's PrefixCacheStats: queries += num_tokens, hits += cached).
+	cacheQueries, cacheHits int
 }
 
 // schedule plans one step; it allocates the KV blocks the plan needs.
@@ -108,9 +125,19 @@ func (sc *scheduler) schedule() (plan []planned, preempted int) {
 	}
 	for len(sc.waiting) > 0 && budget > 0 && len(sc.running) < sc.maxSeqs {
 		s := sc.waiting[0]
-		n := min(s.numTokens()-s.computed, budget)
-		if !sc.kv.allocate(s, s.computed+n) {
+		hits := sc.kv.lookup(s)
+		computed := hits * BlockSize
+		n := min(s.numTokens()-computed, budget)
+		if !sc.kv.admit(s, hits, computed+n) {
 			break
+		}
+		s.computed = computed
+		if sc.kv.caching {
+			sc.cacheQueries += s.numTokens()
+			sc.cacheHits += computed
+		}
+		if !s.admitted {
+			s.admitted, s.cachedTokens = true, computed
 		}
 		sc.waiting = sc.waiting[1:]
 		s.state = stateRunning

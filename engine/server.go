@@ -138,18 +138,11 @@ func (s *Server) tokenize(w http.ResponseWriter, r *http.Request) {
 			Message: fmt.Sprintf("The model `%s` does not exist.", req.Model)})
 		return
 	}
-	var text string
-	var aerr *apiError
-	if req.Messages != nil {
-		text, _, aerr = chatPrompt(req.Messages)
-	} else {
-		text, _, aerr = promptText(req.Prompt)
-	}
+	_, ids, aerr := s.promptIDs(&req, req.Messages != nil)
 	if aerr != nil {
 		writeError(w, aerr)
 		return
 	}
-	ids := tokenIDs(text, s.info.Model.Vocab)
 	writeJSON(w, http.StatusOK, map[string]any{"count": len(ids), "max_model_len": s.info.MaxModelLen,
 		"tokens": ids, "token_strs": nil})
 }

@@ -113,8 +113,11 @@ func isPunct(c byte) bool {
 // CountTokens returns how many tokens the engine's tokenizer makes of text.
 func CountTokens(text string) int { return len(tokenPieces(text)) }
 
-// tokenIDs returns deterministic ids for text's pieces, below vocab.
-func tokenIDs(text string, vocab int) []int {
+// TokenIDs returns deterministic ids for text's pieces, below vocab: the
+// same text always gives the same ids, so identical prompts share their
+// prefix-cache blocks (see BlockHashes). The ids are a hash of each piece
+// and mean nothing.
+func TokenIDs(text string, vocab int) []int {
 	pieces := tokenPieces(text)
 	ids := make([]int, len(pieces))
 	for i, p := range pieces {
@@ -131,9 +134,10 @@ type ChatMessage struct {
 	Content string
 }
 
-// renderChat renders messages with the ChatML template Qwen uses (without
-// Qwen's default system prompt), ending with the assistant's turn opener.
-func renderChat(msgs []ChatMessage) string {
+// RenderChat returns the prompt text the engine tokenises for a chat
+// request: messages in the ChatML template Qwen uses (without Qwen's
+// default system prompt), ending with the assistant's turn opener.
+func RenderChat(msgs []ChatMessage) string {
 	var b strings.Builder
 	for _, m := range msgs {
 		b.WriteString(imStart + m.Role + "\n" + m.Content + imEnd + "\n")
@@ -156,6 +160,11 @@ var outputWords = []string{
 func outputText(key uint64, index int) string {
 	return outputWords[(key+uint64(index)*7)%uint64(len(outputWords))]
 }
+
+// RequestKey returns the key the server gives a request with this prompt
+// text (rendered, for chat): it seeds the request's end-of-sequence draws
+// and output text. SimRequest.Key takes it to mirror the server.
+func RequestKey(prompt string) uint64 { return hashKey(prompt) }
 
 // hashKey returns a 64-bit FNV-1a hash, the default request key.
 func hashKey(s string) uint64 {

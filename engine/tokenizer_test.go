@@ -62,7 +62,7 @@ func TestOutputTextRetokenises(t *testing.T) {
 
 func TestChatTemplateCount(t *testing.T) {
 	t.Parallel()
-	text := renderChat([]ChatMessage{{Role: "user", Content: "hi hi hi"}})
+	text := RenderChat([]ChatMessage{{Role: "user", Content: "hi hi hi"}})
 	// <|im_start|> user \n hi ␣hi ␣hi <|im_end|> \n <|im_start|> assistant \n
 	if got := CountTokens(text); got != 11 {
 		t.Errorf("chat prompt %q: %d tokens %q, want 11", text, got, tokenPieces(text))

@@ -37,6 +37,8 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&cfg.MaxNumBatchedTokens, "max-num-batched-tokens", 0, "token budget per step (0: vLLM's default for the GPU)")
 	fs.Float64Var(&cfg.GPUMemoryUtilization, "gpu-memory-utilization", d.GPUMemoryUtilization, "share of GPU memory for weights, activations and KV cache")
 	fs.IntVar(&cfg.NumGPUBlocksOverride, "num-gpu-blocks-override", 0, "KV-cache blocks (0: derived from memory)")
+	fs.BoolVar(&cfg.NoPrefixCaching, "no-enable-prefix-caching", false, "turn automatic prefix caching off (vLLM's flag; on by default as in vLLM V1)")
+	fs.BoolVar(&cfg.EnablePromptTokensDetails, "enable-prompt-tokens-details", false, "report usage.prompt_tokens_details.cached_tokens on prefix-cache hits (vLLM's flag)")
 	fs.BoolVar(&cfg.FlatPrefill, "flat-prefill", false, "knob: prefill costs one token whatever the prompt (TTFT flat in prompt length; breaks H1)")
 	fs.BoolVar(&cfg.ComputeBoundDecode, "compute-bound-decode", false, "knob: decode cost proportional to batch size (breaks H2/H3)")
 	fs.BoolVar(&cfg.FreeDecode, "free-decode", false, "knob: decode costs nothing, all tokens follow prefill at once (breaks H2)")
@@ -70,8 +72,8 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("serve: %w", err)
 	}
 	info := srv.Info()
-	fmt.Fprintf(stdout, "hypobench engine: %s on %s (%d KV blocks of %d tokens, max_num_seqs %d, max_num_batched_tokens %d, speed %g)\n",
-		info.Model.Name, info.GPU.Name, info.NumGPUBlocks, info.BlockSize, info.MaxNumSeqs, info.MaxNumBatchedTokens, info.Speed)
+	fmt.Fprintf(stdout, "hypobench engine: %s on %s (%d KV blocks of %d tokens, max_num_seqs %d, max_num_batched_tokens %d, prefix caching %v, speed %g)\n",
+		info.Model.Name, info.GPU.Name, info.NumGPUBlocks, info.BlockSize, info.MaxNumSeqs, info.MaxNumBatchedTokens, info.PrefixCaching, info.Speed)
 	fmt.Fprintf(stdout, "serving model %q at %s/v1\n", srv.ModelName(), srv.URL())
 	<-ctx.Done()
 	return srv.Close()

@@ -11,9 +11,16 @@ import (
 
 // usage is OpenAI's token usage object.
 type usage struct {
-	PromptTokens     int `json:"prompt_tokens"`
-	TotalTokens      int `json:"total_tokens"`
-	CompletionTokens int `json:"completion_tokens"`
+	PromptTokens        int                  `json:"prompt_tokens"`
+	TotalTokens         int                  `json:"total_tokens"`
+	CompletionTokens    int                  `json:"completion_tokens"`
+	PromptTokensDetails *promptTokensDetails `json:"prompt_tokens_details,omitempty"`
+}
+
+// promptTokensDetails is vLLM's PromptTokenUsageInfo: how many prompt
+// tokens came from the prefix cache.
+type promptTokensDetails struct {
+	CachedTokens int `json:"cached_tokens"`
 }
 
 type completionChoice struct {
@@ -94,7 +101,7 @@ func (s *Server) generate(chat bool) http.HandlerFunc {
 		}
 		key := hashKey(a.prompt)
 		st := newStream(coreRequest{PromptTokens: a.promptTokens, MaxTokens: a.maxTokens, MinTokens: a.minTokens,
-			IgnoreEOS: a.ignoreEOS, Key: key})
+			IgnoreEOS: a.ignoreEOS, Key: key, Hashes: a.hashes})
 		ctx := r.Context()
 		if err := s.loop.submit(ctx, st); err != nil {
 			writeError(w, &apiError{Status: http.StatusServiceUnavailable, Type: "ServiceUnavailable", Message: err.Error()})
@@ -120,7 +127,7 @@ func (s *Server) generate(chat bool) http.HandlerFunc {
 		}
 		var text strings.Builder
 		var reason string
-		out := 0
+		out, cached := 0, 0
 		for !finished {
 			select {
 			case <-st.notify:
@@ -133,6 +140,9 @@ func (s *Server) generate(chat bool) http.HandlerFunc {
 			for _, d := range st.take() {
 				tok := outputText(key, d.index)
 				out = d.index
+				if d.index == 1 {
+					cached = d.cached
+				}
 				if d.finished {
 					finished, reason = true, d.reason
 				}
@@ -169,6 +179,10 @@ func (s *Server) generate(chat bool) http.HandlerFunc {
 			}
 		}
 		u := &usage{PromptTokens: a.promptTokens, CompletionTokens: out, TotalTokens: a.promptTokens + out}
+		if s.info.PromptTokensDetails && cached > 0 {
+			// vLLM: "if self.enable_prompt_tokens_details and num_cached_tokens".
+			u.PromptTokensDetails = &promptTokensDetails{CachedTokens: cached}
+		}
 		if a.stream {
 			var buf []byte
 			if a.includeUsage {

@@ -1,0 +1,191 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hypobench/hypobench/engine"
+	"github.com/hypobench/hypobench/openai"
+	"github.com/hypobench/hypobench/record"
+	hrun "github.com/hypobench/hypobench/run"
+	"github.com/hypobench/hypobench/stats"
+	"github.com/hypobench/hypobench/workload"
+)
+
+// bothWaysSuite is small enough for a live run at speed 2 in about ten
+// seconds: three of the seed's profile shapes at concurrency 1 and 4.
+const bothWaysSuite = `{
+  "name": "both-ways",
+  "base_text": "hi ",
+  "ignore_eos": true,
+  "profiles": [
+    {"name": "short_short", "prompt_rep": 40, "max_tokens": 8},
+    {"name": "short_long", "prompt_rep": 40, "max_tokens": 24},
+    {"name": "long_short", "prompt_rep": 400, "max_tokens": 8}
+  ],
+  "concurrency": [1, 4],
+  "requests": 20,
+  "warmup": 2,
+  "seed": 11
+}`
+
+// groupKey is a record's profile and concurrency.
+type groupKey struct {
+	profile string
+	c       int
+}
+
+// groupSamples returns, per group, TTFT and per-request output throughput
+// (output tokens / total_s), both in model seconds: scale multiplies the
+// records' durations (a live run's speed).
+func groupSamples(t *testing.T, path string, scale float64) map[groupKey][2][]float64 {
+	t.Helper()
+	recs, bad, err := record.ReadRecords(path)
+	if err != nil || len(bad) > 0 {
+		t.Fatalf("reading %s: %v %v", path, err, bad)
+	}
+	out := map[groupKey][2][]float64{}
+	for _, r := range recs {
+		if !r.OK() || r.TTFT == nil || r.OutputTokens == nil {
+			t.Fatalf("%s: record %s failed: %s %s", path, r.ID, r.ErrorClass, r.Error)
+		}
+		k := groupKey{r.Profile, r.Concurrency}
+		s := out[k]
+		s[0] = append(s[0], *r.TTFT*scale)
+		s[1] = append(s[1], float64(*r.OutputTokens)/(r.Total*scale))
+		out[k] = s
+	}
+	return out
+}
+
+// clientTurnaround returns the median gap between one request's end and
+// the next one's start in the concurrency-1 phases of a run.
+func clientTurnaround(t *testing.T, path string) time.Duration {
+	t.Helper()
+	recs, _, err := record.ReadRecords(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gaps []float64
+	for i := 1; i < len(recs); i++ {
+		if recs[i].Concurrency == 1 && recs[i].Phase == recs[i-1].Phase {
+			gaps = append(gaps, float64(recs[i].StartUnixNs-recs[i-1].EndUnixNs))
+		}
+	}
+	if len(gaps) == 0 {
+		t.Fatal("no concurrency-1 gaps")
+	}
+	return time.Duration(stats.Median(gaps))
+}
+
+// TestPredictMatchesLiveRun runs one small suite both ways — `hypobench
+// predict` and a live run against the embedded engine at speed 2, with the
+// same engine, seed and 30% step jitter — and checks that in every
+// profile × concurrency group the prediction's median TTFT and median
+// per-request output throughput (output tokens / total_s) lie inside the
+// live run's simultaneous 95% order-statistic intervals of the median
+// (Bonferroni over the 12 comparisons; live figures × speed, in the
+// modelled GPU's time). The embedded engine's HTTP layer is Go, not
+// vLLM's Python API server, so the prediction's front-end costs only
+// 0.2 ms of model time per request (0.1 ms of wall time at speed 2, the
+// order of the Go handler's JSON decoding and tokenising; an assumption)
+// and nothing per token, and it is told the live client's turnaround,
+// measured from the live records. Both matter at concurrency 4: requests
+// re-sent together reach the engine one after the other, the first starts
+// a step and the rest miss it, and that is what sets their TTFT.
+func TestPredictMatchesLiveRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a live run of about ten seconds")
+	}
+	const speed = 2
+	tmp := t.TempDir()
+	suiteFile := filepath.Join(tmp, "both-ways.json")
+	if err := os.WriteFile(suiteFile, []byte(bothWaysSuite), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	suite, err := workload.LoadSuite(suiteFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ecfg := engine.Config{Speed: speed, Jitter: 0.3, Seed: 11}
+
+	// Live.
+	ctx := context.Background()
+	srv, err := engine.Start(ctx, ecfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	client, err := openai.New(openai.Config{BaseURL: srv.URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	liveDir := filepath.Join(tmp, "live")
+	if _, err := hrun.Execute(ctx, hrun.Config{Client: client, Model: srv.ModelName(), Suite: suite, Dir: liveDir, Seed: suite.Seed}); err != nil {
+		t.Fatal(err)
+	}
+
+	// Predicted, through the command, with the live client's turnaround
+	// (from a request's end to the next one's start at concurrency 1,
+	// median, in model time): a condition of the live run, not of the
+	// engine.
+	turn := clientTurnaround(t, filepath.Join(liveDir, "requests.jsonl")) * speed
+	t.Logf("live client turnaround: %v model time", turn)
+	var stdout, stderr bytes.Buffer
+	predOut := filepath.Join(tmp, "pred")
+	if err := run(ctx, []string{"predict", "--suite", suiteFile, "--jitter", "0.3", "--seed", "11", "--out", predOut,
+		"--client-turnaround", turn.String(),
+		"--front-end-request", "200us", "--front-end-prompt-token", "0", "--front-end-output-token", "0"}, &stdout, &stderr); err != nil {
+		t.Fatalf("hypobench predict: %v\n%s", err, stderr.String())
+	}
+	dirs, _ := filepath.Glob(filepath.Join(predOut, "*-both-ways-predict-*"))
+	if len(dirs) != 1 {
+		t.Fatalf("prediction directories %v", dirs)
+	}
+	for _, f := range []string{"summary.md", "index.html", "config.json"} {
+		if _, err := os.Stat(filepath.Join(dirs[0], f)); err != nil {
+			t.Errorf("prediction lacks %s: %v", f, err)
+		}
+	}
+	if !strings.Contains(stdout.String(), "simulated time") {
+		t.Errorf("predict's output does not say its figures are simulated:\n%s", stdout.String())
+	}
+
+	live := groupSamples(t, filepath.Join(liveDir, "requests.jsonl"), speed)
+	pred := groupSamples(t, filepath.Join(dirs[0], "requests.jsonl"), 1)
+	keys := make([]groupKey, 0, len(live))
+	for k := range live {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		return keys[i].profile < keys[j].profile || keys[i].profile == keys[j].profile && keys[i].c < keys[j].c
+	})
+	if len(keys) != 6 || len(pred) != 6 {
+		t.Fatalf("groups: live %d, predicted %d, want 6", len(keys), len(pred))
+	}
+	// Simultaneous 95% intervals over the 12 comparisons (Bonferroni):
+	// each interval at 1 − 0.05/12.
+	level := 1 - 0.05/float64(2*len(keys))
+	for _, k := range keys {
+		for m, name := range []string{"TTFT (s)", "output tok/s per request"} {
+			ci, ok := stats.QuantileCI(live[k][m], 0.5, level)
+			if !ok {
+				t.Fatalf("%v: no 95%% interval with n=%d", k, len(live[k][m]))
+			}
+			p := stats.Median(pred[k][m])
+			in := p >= ci.Lo && p <= ci.Hi
+			t.Logf("%-11s c=%d %-24s live median %.4g [%.4g, %.4g], predicted %.4g %s", k.profile, k.c, name,
+				stats.Median(live[k][m]), ci.Lo, ci.Hi, p, map[bool]string{true: "inside", false: "OUTSIDE"}[in])
+			if !in {
+				t.Errorf("%s c=%d: predicted median %s %.4g outside the live run's 95%% interval [%.4g, %.4g]",
+					k.profile, k.c, name, p, ci.Lo, ci.Hi)
+			}
+		}
+	}
+}

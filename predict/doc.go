@@ -1,0 +1,39 @@
+// Package predict answers "what would this suite do on that GPU and
+// model?" without a server: it runs a workload's plan on the embedded
+// engine's virtual-time core (engine.Simulator) and returns the records
+// and phases a live run would write (package record), in simulated time —
+// the modelled GPU's seconds, with no client overhead and no time
+// compression. Write lays them out as a normal run directory
+// (requests.jsonl, phases.jsonl, config.json), so the report package
+// builds summaries, plots and index.html from it as from a live run.
+//
+// # What a prediction reproduces
+//
+// Everything the live runner decides: the phase order of
+// workload.Suite.Plan, warm-up requests first and unrecorded, the same
+// request ids (req_000001, ...), the same prompts with the same nonces
+// (so the prefix cache hits exactly where a live server's would), the
+// closed loop (Concurrency requests at once, the next one issued when one
+// ends) or, with Options.Rate, Poisson arrivals. Every record carries the
+// seed's fields (id, profile, ttft_s, total_s, concurrency) and TTFT, E2E,
+// TPOT, ITL gaps, prompt and output tokens from the engine's own usage.
+// The engine's state (its prefix cache) carries over from phase to phase.
+// Jitter comes from the engine's Config.Jitter and Seed; a prediction is
+// deterministic for a seed.
+//
+// # How a prediction is marked
+//
+// Records have no field for it (the record format is the live run's), so
+// the run directory's config.json says it: "prediction": true at the top,
+// meta.target "prediction" (a live run has "embedded" or the server's URL),
+// meta.prediction with the time base, and meta.engine.speed 1 (records are
+// already in the modelled GPU's time). The CLI's run ids end in
+// "-predict-".
+//
+// # What it leaves out
+//
+// Client overhead (a live run's TTFT includes the client's ~0.3 ms and a
+// time-compressed embedded run multiplies it by its speed), failed
+// requests (a prompt over max_model_len is refused up front: a prediction
+// cannot time a 400) and interruptions.
+package predict
