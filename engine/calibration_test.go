@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hypobench/hypobench/internal/testutil"
 )
 
 // publishedRun is one published vLLM serving benchmark: a
@@ -210,7 +212,7 @@ func TestCalibrationA100(t *testing.T) {
 		t.Fatalf("CALIBRATION.md lacks the %q … %q markers", tableBegin, tableEnd)
 	}
 	current := string(doc[i+len(tableBegin) : j])
-	if *update {
+	if testutil.Update() {
 		doc = append(append(append([]byte{}, doc[:i+len(tableBegin)]...), table...), doc[j:]...)
 		if err := os.WriteFile("CALIBRATION.md", doc, 0o644); err != nil {
 			t.Fatal(err)

@@ -15,24 +15,6 @@ import (
 // directory, where a live run has "embedded" or the server's URL.
 const Target = "prediction"
 
-// config is a prediction's config.json: the live run's shape (run_id,
-// status, started, ended, model, seed, suite, records, errors, meta) with
-// "prediction": true at the top, meta.target "prediction" and meta.engine
-// the simulated engine (its speed 1: records are in simulated time).
-type config struct {
-	RunID      string         `json:"run_id"`
-	Prediction bool           `json:"prediction"`
-	Status     string         `json:"status"`
-	Started    time.Time      `json:"started"`
-	Ended      time.Time      `json:"ended"`
-	Model      string         `json:"model"`
-	Seed       uint64         `json:"seed"`
-	Suite      any            `json:"suite"`
-	Records    int            `json:"records"`
-	Errors     int            `json:"errors"`
-	Meta       map[string]any `json:"meta"`
-}
-
 // Write writes a prediction as a run directory, the files a live run
 // leaves and the report package reads: requests.jsonl, phases.jsonl and
 // config.json, marked as a prediction there (see config). meta is merged
@@ -42,7 +24,7 @@ func Write(dir string, opts Options, res *Result, meta map[string]any) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("writing prediction: %w", err)
 	}
-	reqs, err := record.Create(filepath.Join(dir, "requests.jsonl"))
+	reqs, err := record.OpenAppend(filepath.Join(dir, record.RequestsFile))
 	if err != nil {
 		return fmt.Errorf("writing prediction: %w", err)
 	}
@@ -52,7 +34,7 @@ func Write(dir string, opts Options, res *Result, meta map[string]any) error {
 			return fmt.Errorf("writing prediction: %w", err)
 		}
 	}
-	phases, err := record.Create(filepath.Join(dir, "phases.jsonl"))
+	phases, err := record.OpenAppend(filepath.Join(dir, record.PhasesFile))
 	if err != nil {
 		reqs.Close()
 		return fmt.Errorf("writing prediction: %w", err)
@@ -65,20 +47,31 @@ func Write(dir string, opts Options, res *Result, meta map[string]any) error {
 	if err := errors.Join(reqs.Close(), phases.Close()); err != nil {
 		return fmt.Errorf("writing prediction: %w", err)
 	}
-	m := map[string]any{}
-	for k, v := range meta {
-		m[k] = v
+	m := map[string]json.RawMessage{}
+	set := func(k string, v any) error {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return fmt.Errorf("writing prediction: encoding meta.%s: %w", k, err)
+		}
+		m[k] = b
+		return nil
 	}
-	m["target"] = Target
-	m["engine"] = res.Engine
-	m["model"] = res.Engine.ServedModelName
+	for k, v := range meta {
+		if err := set(k, v); err != nil {
+			return err
+		}
+	}
 	sim := map[string]any{"time": "simulated (the modelled GPU's seconds; no client overhead)",
 		"duration_s": res.Duration.Seconds(), "closed_loop": opts.Rate == 0,
 		"client_turnaround_s": opts.ClientTurnaround.Seconds()}
 	if opts.Rate > 0 {
 		sim["rate_per_s"] = opts.Rate
 	}
-	m["prediction"] = sim
+	for k, v := range map[string]any{"target": Target, "engine": res.Engine, "model": res.Engine.ServedModelName, "prediction": sim} {
+		if err := set(k, v); err != nil {
+			return err
+		}
+	}
 	start := opts.Start
 	if start.IsZero() {
 		start = time.Unix(0, 0)
@@ -91,14 +84,14 @@ func Write(dir string, opts Options, res *Result, meta map[string]any) error {
 	if runID == "" {
 		runID = "prediction"
 	}
-	c := config{RunID: runID, Prediction: true, Status: "complete", Started: start.UTC(),
-		Ended: start.Add(res.Duration).UTC(), Model: model, Seed: opts.Seed, Suite: opts.Suite,
-		Records: len(res.Records), Meta: m}
-	b, err := json.MarshalIndent(c, "", "  ")
+	suite, err := json.Marshal(opts.Suite)
 	if err != nil {
-		return fmt.Errorf("writing prediction: encoding config.json: %w", err)
+		return fmt.Errorf("writing prediction: encoding the suite: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "config.json"), append(b, '\n'), 0o644); err != nil {
+	ended := start.Add(res.Duration).UTC()
+	c := &record.RunConfig{RunID: runID, Prediction: true, Status: record.StatusComplete, Started: start.UTC(),
+		Ended: &ended, Model: model, Seed: opts.Seed, Suite: suite, Records: len(res.Records), Meta: m}
+	if err := record.WriteConfig(dir, c); err != nil {
 		return fmt.Errorf("writing prediction: %w", err)
 	}
 	return nil

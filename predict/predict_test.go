@@ -229,7 +229,7 @@ func TestWriteBuildsReports(t *testing.T) {
 	if b.Summary.Records != len(res.Records) || len(b.Summary.Groups) != 8 {
 		t.Errorf("report: %d records, %d groups; want %d and 8", b.Summary.Records, len(b.Summary.Groups), len(res.Records))
 	}
-	rows, err := report.ReadConfig(filepath.Join(dir, "config.json"))
+	rows, err := report.ConfigRows(filepath.Join(dir, record.ConfigFile))
 	if err != nil {
 		t.Fatal(err)
 	}

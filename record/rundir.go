@@ -56,8 +56,11 @@ type Identity struct {
 // with StatusRunning when the run starts and rewrites it with the final
 // status, counts and warnings when the run ends.
 type RunConfig struct {
-	RunID   string     `json:"run_id"`
-	Status  Status     `json:"status"`
+	RunID string `json:"run_id"`
+	// Prediction marks a run directory written by package predict from the
+	// engine's virtual-time core: no server was measured.
+	Prediction bool       `json:"prediction,omitempty"`
+	Status     Status     `json:"status"`
 	Started time.Time  `json:"started"`
 	Ended   *time.Time `json:"ended,omitempty"`
 	Model   string     `json:"model"`

@@ -135,7 +135,7 @@ func TestPredictMatchesLiveRun(t *testing.T) {
 	// (from a request's end to the next one's start at concurrency 1,
 	// median, in model time): a condition of the live run, not of the
 	// engine.
-	turn := clientTurnaround(t, filepath.Join(liveDir, "requests.jsonl")) * speed
+	turn := clientTurnaround(t, filepath.Join(liveDir, record.RequestsFile)) * speed
 	t.Logf("live client turnaround: %v model time", turn)
 	var stdout, stderr bytes.Buffer
 	predOut := filepath.Join(tmp, "pred")
@@ -157,8 +157,8 @@ func TestPredictMatchesLiveRun(t *testing.T) {
 		t.Errorf("predict's output does not say its figures are simulated:\n%s", stdout.String())
 	}
 
-	live := groupSamples(t, filepath.Join(liveDir, "requests.jsonl"), speed)
-	pred := groupSamples(t, filepath.Join(dirs[0], "requests.jsonl"), 1)
+	live := groupSamples(t, filepath.Join(liveDir, record.RequestsFile), speed)
+	pred := groupSamples(t, filepath.Join(dirs[0], record.RequestsFile), 1)
 	keys := make([]groupKey, 0, len(live))
 	for k := range live {
 		keys = append(keys, k)
