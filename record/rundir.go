@@ -61,10 +61,10 @@ type RunConfig struct {
 	// engine's virtual-time core: no server was measured.
 	Prediction bool       `json:"prediction,omitempty"`
 	Status     Status     `json:"status"`
-	Started time.Time  `json:"started"`
-	Ended   *time.Time `json:"ended,omitempty"`
-	Model   string     `json:"model"`
-	Seed    uint64     `json:"seed"`
+	Started    time.Time  `json:"started"`
+	Ended      *time.Time `json:"ended,omitempty"`
+	Model      string     `json:"model"`
+	Seed       uint64     `json:"seed"`
 	// Suite is the workload suite as run (an object with a "name"), or
 	// its name alone.
 	Suite    json.RawMessage `json:"suite"`
