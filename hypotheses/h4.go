@@ -150,7 +150,8 @@ type H4Result struct {
 	Seed uint64 `json:"seed"`
 	// LongShare: long-kernel share of kernel time, prefill − decode.
 	LongShare Estimate `json:"long_share"`
-	// ShortDensity: short kernels per ms of wall time, decode − prefill.
+	// ShortDensity: short kernels per ms of kernel (GPU) time, decode −
+	// prefill.
 	ShortDensity Estimate                 `json:"short_density"`
 	Phases       []kerneltrace.PhaseStats `json:"phases"`
 	Warnings     verdict.Warnings         `json:"warnings,omitempty"`
@@ -160,19 +161,21 @@ type H4Result struct {
 type window struct {
 	kt, long float64 // kernel time, long-kernel time (ns)
 	short    float64 // short kernels
-	wallMs   float64
 }
 
 // H4Trace tests that the long-kernel share of kernel time is larger in the
 // prefill-heavy phases (profile prefill, by default long_short) than in the
 // decode-heavy ones (decode, by default short_long), and that short kernels
-// are denser (per ms of wall time) in the decode-heavy ones.
+// are denser (per ms of kernel time, i.e. of GPU time) in the decode-heavy
+// ones. Density is taken over GPU time rather than wall time so that idle
+// gaps between steps — a host that launches late, a loaded client machine —
+// do not dilute it: the claim is about the kernel stream, not the host.
 //
 // Every phase of each profile is cut into windows of length win (or, when
 // win is 0, into H4DefaultWindows equal windows); each window keeps its kernel
-// time, long-kernel time, short-kernel count and wall time. A statistic over
-// a set of windows is a ratio of sums (long time / kernel time, short count
-// / wall ms), so the point estimate equals the pooled phase value. The
+// time, long-kernel time and short-kernel count. A statistic over a set of
+// windows is a ratio of sums (long time / kernel time, short count / kernel
+// ms), so the point estimate equals the pooled phase value. The
 // bootstrap resamples windows with replacement, separately on each side, B
 // times; the intervals are percentile intervals at level 1 − alpha
 // (two-sided), so a claim decided by the interval's lower bound is a
@@ -229,7 +232,7 @@ func H4Trace(rng *rand.Rand, a kerneltrace.Analysis, prefill, decode string, win
 		var n, ms float64
 		for _, i := range idx {
 			n += ws[i].short
-			ms += ws[i].wallMs
+			ms += ws[i].kt / float64(time.Millisecond)
 		}
 		if ms == 0 {
 			return math.NaN()
@@ -326,11 +329,6 @@ func phaseWindows(p kerneltrace.PhaseStats, win time.Duration, thr time.Duration
 		step = float64(win)
 	}
 	ws := make([]window, n)
-	for i := range ws {
-		lo := float64(i) * step
-		hi := math.Min(float64(i+1)*step, float64(wall))
-		ws[i].wallMs = (hi - lo) / float64(time.Millisecond)
-	}
 	for _, e := range p.Events {
 		i := int(float64(e.Start-p.Start) / step)
 		i = min(max(i, 0), n-1)

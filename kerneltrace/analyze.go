@@ -101,8 +101,10 @@ type NameStat struct {
 // Kernel time is the sum of kernel durations; Busy is the union of kernel
 // intervals (all devices and streams), clipped to the window, so overlapping
 // kernels count once. LongShare is long-kernel time over kernel time, the
-// quantity H4 compares; ShortDensity is short kernels per millisecond of the
-// window's wall time. Percentiles are of kernel durations, linear
+// quantity H4 compares; ShortDensity is short kernels per millisecond of
+// kernel time (GPU time, not wall time: a host that launches late leaves
+// the GPU idle between steps, which says nothing about the kernel stream,
+// and would make the density depend on the client machine's load). Percentiles are of kernel durations, linear
 // interpolation between order statistics (Hyndman–Fan type 7).
 type PhaseStats struct {
 	Window
@@ -209,9 +211,9 @@ func phaseStats(w Window, es []Event, thr time.Duration, topN int) PhaseStats {
 	ps.Busy = unionBusy(es, w)
 	if ps.Wall > 0 {
 		ps.Utilization = float64(ps.Busy) / float64(ps.Wall)
-		ps.ShortDensity = float64(ps.Short) / (float64(ps.Wall) / float64(time.Millisecond))
 	}
 	if ps.KernelTime > 0 {
+		ps.ShortDensity = float64(ps.Short) / (float64(ps.KernelTime) / float64(time.Millisecond))
 		ps.LongShare = float64(ps.LongTime) / float64(ps.KernelTime)
 	}
 	slices.Sort(durs)

@@ -177,7 +177,7 @@ func TestAnalyzeCounts(t *testing.T) {
 	if a.Outside != 2 || p.Kernels != 3 || p.Long != 2 || p.Short != 1 || p.KernelTime != 610 || p.Busy != 100+10+1 {
 		t.Errorf("outside %d, phase 0 %+v", a.Outside, p)
 	}
-	if p.LongShare != 600.0/610 || p.ShortDensity != 1/(1000.0/1e6) || p.P50 != 100 || p.Top[0].Name != "gemm" || p.ClassTime[ClassGEMM] != 600 {
+	if p.LongShare != 600.0/610 || p.ShortDensity != 1/(610.0/1e6) || p.P50 != 100 || p.Top[0].Name != "gemm" || p.ClassTime[ClassGEMM] != 600 {
 		t.Errorf("phase 0 stats %+v", p)
 	}
 	if a.Threshold != (Threshold{Method: "stated", Value: 100}) {
