@@ -18,6 +18,7 @@ type fields struct {
 	contentBytes int    // decoded bytes of every choice's text, delta content and reasoning
 	finish       []byte // the last non-empty "finish_reason" among the choices
 	usage        bool   // "usage" is an object (not absent or null)
+	timings      timings
 	prompt       int    // usage.prompt_tokens
 	completion   int    // usage.completion_tokens
 	sentNs       int64  // "hb_sent_ns"
@@ -43,6 +44,9 @@ func decodeChunk(data []byte) (fields, error) {
 	if ch.Usage != nil {
 		f.usage = true
 		f.prompt, f.completion = ch.Usage.PromptTokens, ch.Usage.CompletionTokens
+	}
+	if ch.Timings != nil {
+		f.timings = timings{present: true, predicted: ch.Timings.PredictedN}
 	}
 	f.choices = len(ch.Choices)
 	for i := range ch.Choices {
@@ -73,7 +77,11 @@ func scanChunk(data []byte) (f fields, ok bool) {
 		return f, false
 	}
 	var seen uint8
+	var dseen dialectSeen
 	ok = s.object(func(key []byte) bool {
+		if handled, ok := s.dialectField(key, &f, &dseen); handled {
+			return ok
+		}
 		var bit uint8
 		switch string(key) {
 		case "id":
