@@ -2,6 +2,7 @@ package openai_test
 
 import (
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"path/filepath"
 	"slices"
@@ -91,5 +92,98 @@ func TestDialectFixtures(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.file, func(t *testing.T) { run(t, tc) })
+	}
+}
+
+// TestFakeDialects runs the client against the fake server speaking each
+// dialect and checks what the dialect implies: the opening role event (TTFT
+// before the first text), finish_reason on its own event, usage when asked,
+// the request id (TGI's events carry none: X-Request-Id stands in), and
+// tokens per chunk when the server reports them (continuous usage stats,
+// llama.cpp's timings_per_token) with several tokens per event.
+func TestFakeDialects(t *testing.T) {
+	type testCase struct {
+		dialect    openaitest.Dialect
+		endpoint   string
+		perChunk   int
+		reasoning  int
+		extra      map[string]any
+		open       bool // an opening role event precedes the first token
+		finishOwn  bool // finish_reason comes on an event of its own
+		wantChunks bool // per-chunk counts reported
+	}
+	continuous := map[string]any{"stream_options": map[string]any{"include_usage": true, "continuous_usage_stats": true}}
+	perToken := map[string]any{"timings_per_token": true}
+	cases := []testCase{
+		{dialect: openaitest.VLLM, endpoint: "chat", reasoning: 2, open: true},
+		{dialect: openaitest.VLLM, endpoint: "completions", perChunk: 3, extra: continuous, wantChunks: true},
+		{dialect: openaitest.VLLM, endpoint: "chat", perChunk: 2, reasoning: 3, extra: continuous, open: true, wantChunks: true},
+		{dialect: openaitest.VLLMReasoningContent, endpoint: "chat", reasoning: 4, open: true},
+		{dialect: openaitest.SGLang, endpoint: "chat", reasoning: 2, open: true, finishOwn: true},
+		{dialect: openaitest.SGLang, endpoint: "chat", perChunk: 4, extra: continuous, open: true, finishOwn: true, wantChunks: true},
+		{dialect: openaitest.TGI, endpoint: "chat"},
+		{dialect: openaitest.TGI, endpoint: "chat", extra: continuous}, // TGI ignores continuous_usage_stats
+		{dialect: openaitest.LlamaCpp, endpoint: "chat", open: true, finishOwn: true},
+		{dialect: openaitest.LlamaCpp, endpoint: "chat", perChunk: 2, reasoning: 2, extra: perToken, open: true, finishOwn: true, wantChunks: true},
+		{dialect: openaitest.LlamaCpp, endpoint: "completions", extra: perToken, finishOwn: true, wantChunks: true},
+		{dialect: openaitest.Ollama, endpoint: "completions", perChunk: 2, extra: continuous, finishOwn: true}, // zeroed usage is no count
+	}
+	const n = 7
+	run := func(t *testing.T, tc testCase) {
+		srv := openaitest.NewServer(openaitest.Config{Dialect: tc.dialect, ChunkTokens: tc.perChunk, Reasoning: tc.reasoning, TokenDelay: time.Millisecond})
+		defer srv.Close()
+		c := newClient(t, openai.Config{BaseURL: srv.URL})
+		res := c.Do(context.Background(), openai.Request{Endpoint: tc.endpoint, Prompt: "a b c", MaxTokens: n, IncludeUsage: true, Extra: tc.extra})
+		if !res.OK() {
+			t.Fatalf("%s: %s", res.ErrorClass, res.Error)
+		}
+		per := max(tc.perChunk, 1)
+		events := (n + per - 1) / per
+		wantChoices := events
+		if tc.open {
+			wantChoices++
+		}
+		if tc.finishOwn {
+			wantChoices++
+		}
+		if len(res.Content) != events || res.ChoiceEvents != wantChoices {
+			t.Errorf("content events %d, choice events %d; want %d, %d", len(res.Content), res.ChoiceEvents, events, wantChoices)
+		}
+		if !res.HasUsage || res.CompletionTokens != n || res.PromptTokens != 4 || res.FinishReason != "length" {
+			t.Errorf("usage %t %d/%d, finish %q; want 4/%d, length", res.HasUsage, res.PromptTokens, res.CompletionTokens, res.FinishReason, n)
+		}
+		tr, ok := srv.Trace(res.RequestID)
+		if !ok {
+			t.Fatalf("request id %q names no trace", res.RequestID)
+		}
+		// The client's c_1 is the server's first event with choices; with an
+		// opening role event that event carries no text.
+		if first := tr.Events[0]; !first.Choice || first.Content == tc.open {
+			t.Errorf("first event sent: choice %t, content %t; want an opening event without text: %t", first.Choice, first.Content, tc.open)
+		}
+		var rec record.Record
+		res.Fill(&rec)
+		if !tc.wantChunks {
+			if rec.Chunking != record.ChunkingUnknown || rec.ChunkTokens != nil {
+				t.Errorf("chunking %q %v, want unknown", rec.Chunking, rec.ChunkTokens)
+			}
+			return
+		}
+		want := make([]int, events)
+		for k := range want {
+			want[k] = min(n, (k+1)*per) - k*per
+		}
+		if rec.Chunking != record.ChunkingReported || !slices.Equal(rec.ChunkTokens, want) {
+			t.Fatalf("chunking %q %v, want reported %v", rec.Chunking, rec.ChunkTokens, want)
+		}
+		for i, g := range rec.ITL {
+			if rec.ITLToken[i] != g/float64(want[i+1]) {
+				t.Errorf("per-token gap %d = %v, want %v / %d", i, rec.ITLToken[i], g, want[i+1])
+			}
+		}
+	}
+	for _, tc := range cases {
+		name := fmt.Sprintf("%s/%s/per=%d/reasoning=%d/%v", tc.dialect, tc.endpoint, tc.perChunk, tc.reasoning, tc.extra != nil)
+		t.Run(name, func(t *testing.T) { run(t, tc) })
 	}
 }
