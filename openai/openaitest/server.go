@@ -268,9 +268,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s := &stream{
 		h: h, w: w, rc: http.NewResponseController(w), tr: tr, chat: chat, id: id,
 		model: req.Model, n: n, promptTokens: len(strings.Fields(prompt)) + 1,
-		usage:      req.StreamOptions.IncludeUsage && h.cfg.Dialect != NoUsage,
-		continuous: req.StreamOptions.ContinuousUsageStats && h.cfg.Dialect.continuousUsage(),
-		timings:    req.TimingsPerToken && h.cfg.Dialect == LlamaCpp,
+		usage: req.StreamOptions.IncludeUsage && h.cfg.Dialect != NoUsage,
+		continuous: req.StreamOptions.ContinuousUsageStats && h.cfg.Dialect.continuousUsage() &&
+			(req.StreamOptions.IncludeUsage || h.cfg.Dialect == SGLang), // vLLM needs both
+		timings: req.TimingsPerToken && h.cfg.Dialect == LlamaCpp,
 	}
 	if s.model == "" {
 		s.model = "fake"

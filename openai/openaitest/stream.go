@@ -77,7 +77,7 @@ func (s *stream) run(r *http.Request, received time.Time, fault Fault) {
 		}
 		s.event(s.finishChunk(delta), true, false)
 	}
-	if s.usage {
+	if s.usage && !(d == LlamaCpp && !s.chat) { // llama.cpp's completions finish event carried it
 		s.event(s.usageChunk(), false, false)
 	}
 	if fault == NoDone {
@@ -224,11 +224,19 @@ func (s *stream) tokenChunk(lo, hi int, finish string) []byte {
 }
 
 // finishChunk returns the event that carries only the finish_reason, for
-// the dialects that send it on its own; llama.cpp's carries the timings
-// when no usage event follows.
+// the dialects that send it on its own. llama.cpp's carries the timings
+// when no usage event follows; on completions it always carries the usage
+// too (its final completions event has both, include_usage or not).
 func (s *stream) finishChunk(delta string) []byte {
 	b := s.chunk(delta, "length", false)
-	if s.h.cfg.Dialect == LlamaCpp && !s.usage {
+	if s.h.cfg.Dialect != LlamaCpp {
+		return b
+	}
+	if !s.chat {
+		b = s.appendUsage(b, s.n)
+		return s.appendTimings(b)
+	}
+	if !s.usage {
 		b = s.appendTimings(b)
 	}
 	return b
