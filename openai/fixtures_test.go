@@ -111,12 +111,13 @@ func TestFakeDialects(t *testing.T) {
 		open       bool // an opening role event precedes the first token
 		finishOwn  bool // finish_reason comes on an event of its own
 		wantChunks bool // per-chunk counts reported
+		continuous bool // Request.ContinuousUsage
 	}
 	continuous := map[string]any{"stream_options": map[string]any{"include_usage": true, "continuous_usage_stats": true}}
 	perToken := map[string]any{"timings_per_token": true}
 	cases := []testCase{
 		{dialect: openaitest.VLLM, endpoint: "chat", reasoning: 2, open: true},
-		{dialect: openaitest.VLLM, endpoint: "completions", perChunk: 3, extra: continuous, wantChunks: true},
+		{dialect: openaitest.VLLM, endpoint: "completions", perChunk: 3, continuous: true, wantChunks: true},
 		{dialect: openaitest.VLLM, endpoint: "chat", perChunk: 2, reasoning: 3, extra: continuous, open: true, wantChunks: true},
 		{dialect: openaitest.VLLMReasoningContent, endpoint: "chat", reasoning: 4, open: true},
 		{dialect: openaitest.SGLang, endpoint: "chat", reasoning: 2, open: true, finishOwn: true},
@@ -133,7 +134,7 @@ func TestFakeDialects(t *testing.T) {
 		srv := openaitest.NewServer(openaitest.Config{Dialect: tc.dialect, ChunkTokens: tc.perChunk, Reasoning: tc.reasoning, TokenDelay: time.Millisecond})
 		defer srv.Close()
 		c := newClient(t, openai.Config{BaseURL: srv.URL})
-		res := c.Do(context.Background(), openai.Request{Endpoint: tc.endpoint, Prompt: "a b c", MaxTokens: n, IncludeUsage: true, Extra: tc.extra})
+		res := c.Do(context.Background(), openai.Request{Endpoint: tc.endpoint, Prompt: "a b c", MaxTokens: n, IncludeUsage: true, ContinuousUsage: tc.continuous, Extra: tc.extra})
 		if !res.OK() {
 			t.Fatalf("%s: %s", res.ErrorClass, res.Error)
 		}
@@ -183,7 +184,7 @@ func TestFakeDialects(t *testing.T) {
 		}
 	}
 	for _, tc := range cases {
-		name := fmt.Sprintf("%s/%s/per=%d/reasoning=%d/%v", tc.dialect, tc.endpoint, tc.perChunk, tc.reasoning, tc.extra != nil)
+		name := fmt.Sprintf("%s/%s/per=%d/reasoning=%d/%v", tc.dialect, tc.endpoint, tc.perChunk, tc.reasoning, tc.extra != nil || tc.continuous)
 		t.Run(name, func(t *testing.T) { run(t, tc) })
 	}
 }
