@@ -1,6 +1,9 @@
 package openai
 
-import "bytes"
+import (
+	"bytes"
+	"encoding/json"
+)
 
 // This file holds the scanner's reading of fields that only some servers'
 // dialects send (fixtures/sse/README.md cites the source of each). They are
@@ -13,6 +16,23 @@ import "bytes"
 type timings struct {
 	present   bool // "timings" is an object (not absent or null)
 	predicted int  // timings.predicted_n
+}
+
+// decodeTimings is encoding/json's reading of "timings": absent or null
+// gives no timings, and so does a value that is not an object with an
+// integer predicted_n (another server's "timings" must not fail the event).
+// scanChunk declines every such value, so the two agree.
+func decodeTimings(raw json.RawMessage) timings {
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return timings{}
+	}
+	var t struct {
+		PredictedN int `json:"predicted_n"`
+	}
+	if json.Unmarshal(raw, &t) != nil {
+		return timings{}
+	}
+	return timings{present: true, predicted: t.PredictedN}
 }
 
 // dialectSeen records which dialect fields an object already had (a

@@ -19,3 +19,20 @@ func TestScanChunkDialectsNoAlloc(t *testing.T) {
 		}
 	}
 }
+
+// TestOddTimingsIgnored checks that a "timings" value that is not
+// llama.cpp's (a float count, an array, a string) neither fails the event
+// nor counts as per-chunk timings.
+func TestOddTimingsIgnored(t *testing.T) {
+	t.Parallel()
+	for _, in := range []string{
+		`{"choices":[{"text":"a"}],"timings":{"predicted_n":1.5}}`,
+		`{"choices":[{"text":"a"}],"timings":[1,2]}`,
+		`{"choices":[{"text":"a"}],"timings":"fast"}`,
+	} {
+		f, err := decodeChunk([]byte(in))
+		if err != nil || f.timings.present || f.contentBytes != 1 {
+			t.Errorf("%s: %+v, %v; want the text and no timings", in, f, err)
+		}
+	}
+}

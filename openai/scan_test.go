@@ -72,6 +72,7 @@ func TestScanChunk(t *testing.T) {
 		{"control char", "{\"choices\":[{\"text\":\"a\x01\"}]}", false},
 		{"unterminated", `{"choices":[{"text":"a"}`, false},
 		{"message number", `{"message":5}`, false},
+		{"odd timings ignored", `{"choices":[{"text":"a"}],"timings":{"predicted_n":1.5}}`, false},
 		{"duplicate timings", `{"timings":{"predicted_n":1},"timings":{"predicted_n":2}}`, false},
 		{"case-folded timings", `{"Timings":{"predicted_n":1}}`, false},
 		{"case-folded predicted_n", `{"timings":{"Predicted_N":1}}`, false},

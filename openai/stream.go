@@ -33,12 +33,12 @@ type chunk struct {
 		PromptTokens     int `json:"prompt_tokens"`
 		CompletionTokens int `json:"completion_tokens"`
 	} `json:"usage"`
-	// Timings is llama.cpp's per-chunk "timings" object (see scan_dialect.go).
-	Timings *struct {
-		PredictedN int `json:"predicted_n"`
-	} `json:"timings"`
-	Error  json.RawMessage `json:"error"`
-	SentNs int64           `json:"hb_sent_ns"`
+	// Timings is llama.cpp's per-chunk "timings" object (see scan_dialect.go),
+	// decoded on its own so that another server's differently shaped
+	// "timings" is ignored rather than failing the event.
+	Timings json.RawMessage `json:"timings"`
+	Error   json.RawMessage `json:"error"`
+	SentNs  int64           `json:"hb_sent_ns"`
 }
 
 var doneData = []byte("[DONE]")
