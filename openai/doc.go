@@ -52,6 +52,20 @@
 // Result.Fill maps these onto record.Record exactly as record's package doc
 // defines TTFT, TTFTText, E2E, Total, TPOT and ITL.
 //
+// # Tokens per chunk
+//
+// A content event may carry several tokens (vLLM's stream interval,
+// speculative decoding, SGLang sending all text generated since its last
+// event). When every content event carries the server's cumulative count of
+// generated tokens, Result.ChunkTokens holds each event's share: llama.cpp's
+// timings.predicted_n (the request sets "timings_per_token": true; pass it
+// in Request.Extra) or usage.completion_tokens on the event itself (vLLM
+// and SGLang with stream_options.continuous_usage_stats). Otherwise
+// ChunkTokens is nil and Fill records the chunking as unknown. TokenITL
+// divides each ITL gap by the tokens of the event that ends it. The scan of
+// these dialect fields lives in scan_dialect.go; fixtures/sse/README.md
+// cites each server's source for them.
+//
 // # Errors
 //
 // Do never returns nil and never panics; every failure is an ErrorClass from

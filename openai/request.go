@@ -32,6 +32,10 @@ type Request struct {
 	// IncludeUsage asks for stream_options.include_usage, so the server
 	// reports token counts in a final usage event.
 	IncludeUsage bool
+	// ContinuousUsage asks for stream_options.continuous_usage_stats (and
+	// include_usage), so vLLM and SGLang put the usage so far on every event
+	// and the client learns how many tokens each event carried.
+	ContinuousUsage bool
 	// Extra fields are added to the JSON body last, overriding the fields
 	// above of the same name, except "stream", which is always true.
 	Extra map[string]any
@@ -75,7 +79,10 @@ func (r *Request) Body() ([]byte, error) {
 	if r.Temperature != nil {
 		m["temperature"] = *r.Temperature
 	}
-	if r.IncludeUsage {
+	switch {
+	case r.ContinuousUsage:
+		m["stream_options"] = map[string]any{"include_usage": true, "continuous_usage_stats": true}
+	case r.IncludeUsage:
 		m["stream_options"] = map[string]any{"include_usage": true}
 	}
 	for k, v := range r.Extra {

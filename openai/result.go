@@ -49,6 +49,12 @@ type Result struct {
 	// order as Content, when the server stamped its events (the calibration
 	// server in openaitest does); nil otherwise.
 	SentNs []int64
+	// ChunkTokens holds, in the same order as Content, how many tokens each
+	// content event carried, when the server reported per-chunk counts
+	// (llama.cpp's timings.predicted_n with timings_per_token, or usage on
+	// every chunk with continuous_usage_stats: see countChunk); nil when the
+	// chunking is unknown.
+	ChunkTokens []int
 	// OutputBytes counts the bytes of generated text.
 	OutputBytes int
 
@@ -96,8 +102,9 @@ func (r *Result) ITL() []time.Duration {
 func secs(d time.Duration) float64 { return d.Seconds() }
 
 // Fill writes the measured fields into rec, following the definitions in
-// record's package doc: TTFT, TTFTText, E2E, Total, TPOT, ITL, token counts
-// and their source, wall-clock start and end, HTTP status, finish reason,
+// record's package doc: TTFT, TTFTText, E2E, Total, TPOT, ITL, the tokens
+// per chunk and the per-token ITL when the server reported them (Chunking
+// says whether it did), token counts and their source, wall-clock start and end, HTTP status, finish reason,
 // server request id and error. Endpoint and Model are set only when rec
 // leaves them empty. Identity fields (ID, Profile, Concurrency, Queue, ...)
 // are the caller's.
@@ -141,6 +148,14 @@ func (r *Result) Fill(rec *record.Record) {
 		for i, g := range itl {
 			rec.ITL[i] = secs(g)
 		}
+	}
+
+	rec.ChunkTokens, rec.ITLToken = nil, nil
+	rec.Chunking = record.ChunkingUnknown
+	if len(r.Content) > 0 && len(r.ChunkTokens) == len(r.Content) {
+		rec.Chunking = record.ChunkingReported
+		rec.ChunkTokens = append([]int(nil), r.ChunkTokens...)
+		rec.ITLToken = r.TokenITL()
 	}
 
 	rec.HTTPStatus = r.Status

@@ -13,16 +13,17 @@ import (
 // encoding/json fallback. Byte slices alias the event's data and are valid
 // until the parser's next event.
 type fields struct {
-	id           []byte // "id"; nil when absent, null or ""
-	choices      int    // len("choices")
-	contentBytes int    // decoded bytes of every choice's text, delta content and reasoning
-	finish       []byte // the last non-empty "finish_reason" among the choices
-	usage        bool   // "usage" is an object (not absent or null)
-	prompt       int    // usage.prompt_tokens
-	completion   int    // usage.completion_tokens
-	sentNs       int64  // "hb_sent_ns"
-	errMsg       string // the stream error's message (decodeChunk only)
-	isError      bool   // the chunk is an error object (decodeChunk only)
+	id           []byte  // "id"; nil when absent, null or ""
+	choices      int     // len("choices")
+	contentBytes int     // decoded bytes of every choice's text, delta content and reasoning
+	finish       []byte  // the last non-empty "finish_reason" among the choices
+	usage        bool    // "usage" is an object (not absent or null)
+	timings      timings // llama.cpp's "timings" (scan_dialect.go)
+	prompt       int     // usage.prompt_tokens
+	completion   int     // usage.completion_tokens
+	sentNs       int64   // "hb_sent_ns"
+	errMsg       string  // the stream error's message (decodeChunk only)
+	isError      bool    // the chunk is an error object (decodeChunk only)
 }
 
 // decodeChunk decodes data with encoding/json: the reference behaviour
@@ -44,6 +45,7 @@ func decodeChunk(data []byte) (fields, error) {
 		f.usage = true
 		f.prompt, f.completion = ch.Usage.PromptTokens, ch.Usage.CompletionTokens
 	}
+	f.timings = decodeTimings(ch.Timings)
 	f.choices = len(ch.Choices)
 	for i := range ch.Choices {
 		x := &ch.Choices[i]
@@ -73,7 +75,11 @@ func scanChunk(data []byte) (f fields, ok bool) {
 		return f, false
 	}
 	var seen uint8
+	var dseen dialectSeen
 	ok = s.object(func(key []byte) bool {
+		if handled, ok := s.dialectField(key, &f, &dseen); handled {
+			return ok
+		}
 		var bit uint8
 		switch string(key) {
 		case "id":

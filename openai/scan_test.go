@@ -11,7 +11,7 @@ import (
 
 // sameFields compares two fields values, treating nil and empty slices alike.
 func sameFields(a, b fields) string {
-	return cmp.Diff(a, b, cmp.AllowUnexported(fields{}), cmp.Comparer(func(x, y []byte) bool { return bytes.Equal(x, y) }))
+	return cmp.Diff(a, b, cmp.AllowUnexported(fields{}, timings{}), cmp.Comparer(func(x, y []byte) bool { return bytes.Equal(x, y) }))
 }
 
 // TestScanChunk checks, on the shapes servers send and on the corners of
@@ -42,6 +42,10 @@ func TestScanChunk(t *testing.T) {
 		{"negative tokens", `{"usage":{"prompt_tokens":-3,"completion_tokens":-0}}`, true},
 		{"nested unknowns", ` {"x":[1,-2.5e+3,0.1,true,false,null,{"a":[[]]},"s\u0020"],"choices":[{"logprobs":{"tokens":["a"],"top":[{"a":-0.1}]},"text":"t"}]} `, true},
 		{"ollama zero usage", `{"id":"cmpl-6","object":"text_completion","created":1,"model":"m","system_fingerprint":"fp_ollama","choices":[{"text":"Hi","index":0,"finish_reason":null}],"usage":{"prompt_tokens":0,"completion_tokens":0,"total_tokens":0}}`, true},
+		{"llama.cpp timings", `{"choices":[{"delta":{"content":" w"},"finish_reason":null,"index":0}],"created":1,"id":"chatcmpl-x","model":"m","object":"chat.completion.chunk","system_fingerprint":"b1-abc","timings":{"cache_n":0,"predicted_ms":10.5,"predicted_n":3,"predicted_per_second":285.7,"predicted_per_token_ms":3.5,"prompt_ms":4.1,"prompt_n":7,"prompt_per_second":1707.3,"prompt_per_token_ms":0.58}}`, true},
+		{"null timings", `{"choices":[],"timings":null}`, true},
+		{"timings without predicted_n", `{"choices":[],"timings":{"prompt_n":3,"draft_n":2}}`, true},
+		{"vllm continuous usage", `{"id":"cmpl-1","object":"text_completion","created":1,"model":"m","choices":[{"index":0,"text":" a b","logprobs":null,"finish_reason":null,"stop_reason":null}],"usage":{"prompt_tokens":7,"total_tokens":10,"completion_tokens":3}}`, true},
 		{"multiple choices", `{"choices":[{"text":"ab","finish_reason":"stop"},{"text":"c","finish_reason":null},{"text":"","finish_reason":"length"}]}`, true},
 
 		{"error object", `{"error":{"message":"boom","type":"BadRequest"}}`, false},
@@ -68,6 +72,13 @@ func TestScanChunk(t *testing.T) {
 		{"control char", "{\"choices\":[{\"text\":\"a\x01\"}]}", false},
 		{"unterminated", `{"choices":[{"text":"a"}`, false},
 		{"message number", `{"message":5}`, false},
+		{"odd timings ignored", `{"choices":[{"text":"a"}],"timings":{"predicted_n":1.5}}`, false},
+		{"duplicate timings", `{"timings":{"predicted_n":1},"timings":{"predicted_n":2}}`, false},
+		{"case-folded timings", `{"Timings":{"predicted_n":1}}`, false},
+		{"case-folded predicted_n", `{"timings":{"Predicted_N":1}}`, false},
+		{"duplicate predicted_n", `{"timings":{"predicted_n":1,"predicted_n":2}}`, false},
+		{"float predicted_n", `{"timings":{"predicted_n":1.5}}`, false},
+		{"timings not an object", `{"timings":[1]}`, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fast, ok := scanChunk([]byte(tc.in))
@@ -108,6 +119,7 @@ func FuzzScanChunk(f *testing.F) {
 	f.Add([]byte(`{"choices":[{"delta":{"role":"assistant","content":"\ud83d\ude00","reasoning_content":null}}],"hb_sent_ns":-1}`))
 	f.Add([]byte(`{"x":[1,-2.5e+3,{"a":[[]]},"s\u0020"],"choices":[null]}`))
 	f.Add([]byte(`{"error":null,"message":"m","object":"x"}`))
+	f.Add([]byte(`{"choices":[{"delta":{"content":"a"},"index":0}],"timings":{"predicted_n":2,"prompt_n":-1,"x":[{}]},"usage":{"completion_tokens":2}}`))
 	files, _ := filepath.Glob("../fixtures/sse/*/*.txt")
 	for _, fn := range files {
 		b, err := os.ReadFile(fn)

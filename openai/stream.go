@@ -33,8 +33,12 @@ type chunk struct {
 		PromptTokens     int `json:"prompt_tokens"`
 		CompletionTokens int `json:"completion_tokens"`
 	} `json:"usage"`
-	Error  json.RawMessage `json:"error"`
-	SentNs int64           `json:"hb_sent_ns"`
+	// Timings is llama.cpp's per-chunk "timings" object (see scan_dialect.go),
+	// decoded on its own so that another server's differently shaped
+	// "timings" is ignored rather than failing the event.
+	Timings json.RawMessage `json:"timings"`
+	Error   json.RawMessage `json:"error"`
+	SentNs  int64           `json:"hb_sent_ns"`
 }
 
 var doneData = []byte("[DONE]")
@@ -55,6 +59,7 @@ func (c *Client) readStream(ctx context.Context, res *Result, body io.Reader, hi
 	}
 	var sent []int64
 	stamped, idSeen := false, false
+	lastCount, chunkUnknown := 0, false // per-chunk token counts (countChunk)
 	defer func() {
 		if stamped {
 			res.SentNs = sent
@@ -114,6 +119,7 @@ func (c *Client) readStream(ctx context.Context, res *Result, body io.Reader, hi
 		}
 		if f.contentBytes > 0 {
 			res.Content = append(res.Content, at)
+			res.countChunk(f, &lastCount, &chunkUnknown)
 			if sent == nil && f.sentNs != 0 {
 				// First stamp: back-fill the unstamped content events so far.
 				sent = make([]int64, len(res.Content)-1, max(cap(res.Content), len(res.Content)))

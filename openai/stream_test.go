@@ -18,9 +18,9 @@ import (
 // (SSE parsing, JSON decoding, bookkeeping) and checks that it never panics,
 // always ends with a known class or success, and keeps its invariants.
 func FuzzStream(f *testing.F) {
-	files, _ := filepath.Glob("../fixtures/sse/ollama-v0.17.4/*.txt")
-	if len(files) == 0 {
-		f.Fatal("committed fixtures missing: no ../fixtures/sse/ollama-v0.17.4/*.txt")
+	files, _ := filepath.Glob("../fixtures/sse/*/*.txt")
+	if len(files) < 10 {
+		f.Fatalf("committed fixtures missing: %d ../fixtures/sse/*/*.txt", len(files))
 	}
 	for _, fn := range files {
 		f.Add(testutil.Fixture(f, fn))
@@ -53,6 +53,9 @@ func FuzzStream(f *testing.F) {
 		}
 		if res.SentNs != nil && len(res.SentNs) != len(res.Content) {
 			t.Fatalf("%d stamps for %d content events", len(res.SentNs), len(res.Content))
+		}
+		if res.ChunkTokens != nil && (len(res.ChunkTokens) != len(res.Content) || slices.Min(res.ChunkTokens) <= 0) {
+			t.Fatalf("chunk tokens %v for %d content events", res.ChunkTokens, len(res.Content))
 		}
 		if !slices.IsSorted(res.Events) || !slices.IsSorted(res.Content) || len(res.Content) > res.ChoiceEvents {
 			t.Fatalf("arrivals out of order or more content than choice events: %+v", res)

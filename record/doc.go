@@ -26,6 +26,18 @@
 //     is the server's usage.completion_tokens, falling back to the counted
 //     content chunks (TokenSource says which; a disagreement is recorded).
 //   - ITL (itl_s) = gaps between consecutive content events.
+//   - Chunking (chunking): "reported" when the server said how many tokens
+//     each content event carried, "unknown" otherwise. Servers that batch
+//     output (vLLM's stream interval) or decode speculatively send several
+//     tokens in one event, and a gap then spans several tokens. The counts
+//     come from the event's cumulative count of generated tokens:
+//     llama.cpp's timings.predicted_n (request "timings_per_token": true) or
+//     usage.completion_tokens on every event (vLLM's and SGLang's
+//     stream_options.continuous_usage_stats). ChunkTokens (chunk_tokens) =
+//     each content event's count minus the previous content event's (the
+//     first minus 0); ITLToken (itl_token_s) = ITL[i] / ChunkTokens[i+1],
+//     one entry per gap, to be weighted by ChunkTokens[i+1] in a per-token
+//     summary. TTFT and TTFTText are unchanged by it.
 //   - Queue (queue_s) = t0 − the instant the request was due (closed loop: the
 //     instant its worker became free).
 package record

@@ -31,6 +31,12 @@ const (
 	TokensFromChunks = "chunks" // counted content events (no usage reported)
 )
 
+// Chunking values carried by Record.Chunking.
+const (
+	ChunkingReported = "reported" // the server reported each content event's token count
+	ChunkingUnknown  = "unknown"  // it did not: an event may carry any number of tokens
+)
+
 // Record is one request's outcome: one JSON object, one line of
 // requests.jsonl. The first five fields keep the seed's names verbatim.
 //
@@ -70,6 +76,20 @@ type Record struct {
 	E2E         *float64  `json:"e2e_s"`         // last content event − t0
 	TPOT        *float64  `json:"tpot_s"`        // (E2E − TTFT)/(N − 1), N ≥ 2
 	ITL         []float64 `json:"itl_s"`         // gaps between content events
+
+	// Chunking is ChunkingReported when the server reported how many tokens
+	// each content event carried (ChunkTokens, ITLToken are then set), and
+	// ChunkingUnknown when it did not; empty in records written before the
+	// field existed.
+	Chunking string `json:"chunking,omitempty"`
+	// ChunkTokens holds the tokens each content event carried, in order
+	// (len = OutputChunks), when Chunking is ChunkingReported.
+	ChunkTokens []int `json:"chunk_tokens,omitempty"`
+	// ITLToken holds the per-token ITL: ITL[i] / ChunkTokens[i+1], when
+	// Chunking is ChunkingReported. A gap that spans k tokens stands for k
+	// inter-token intervals, so a per-token summary weights entry i by
+	// ChunkTokens[i+1].
+	ITLToken []float64 `json:"itl_token_s,omitempty"`
 
 	FinishReason    string     `json:"finish_reason,omitempty"`
 	HTTPStatus      int        `json:"http_status"`

@@ -30,7 +30,9 @@ func fakeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	faults := fs.String("faults", "", fmt.Sprintf("comma-separated fault rules NAME[:EVERY[+OFFSET]]; names: %v", openaitest.AllFaults))
 	ttft := fs.Duration("ttft", 20*time.Millisecond, "delay before the first token")
 	itl := fs.Duration("itl", 10*time.Millisecond, "delay between tokens")
-	dialect := fs.String("dialect", "vllm", "SSE dialect: vllm, ollama or no_usage")
+	dialect := fs.String("dialect", "vllm", fmt.Sprintf("SSE dialect, one of %v", openaitest.Dialects))
+	chunk := fs.Int("chunk-tokens", 1, "tokens per event (a server that batches output or decodes speculatively)")
+	reasoning := fs.Int("reasoning", 0, "how many of a chat response's first tokens are reasoning")
 	stall := fs.Duration("stall", 0, "how long the stall fault stalls (default 10m)")
 	if err := fs.Parse(args); err != nil {
 		return &ExitError{Code: 2}
@@ -39,15 +41,23 @@ func fakeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return &ExitError{Code: 2, Msg: err.Error()}
 	}
+	d, err := openaitest.ParseDialect(*dialect)
+	if err != nil {
+		return &ExitError{Code: 2, Msg: err.Error()}
+	}
+	if *chunk < 1 || *reasoning < 0 {
+		return &ExitError{Code: 2, Msg: fmt.Sprintf("-chunk-tokens %d must be ≥ 1 and -reasoning %d ≥ 0", *chunk, *reasoning)}
+	}
 	h := openaitest.NewHandler(openaitest.Config{
-		Dialect: openaitest.Dialect(*dialect), TTFT: *ttft, TokenDelay: *itl, Faults: rules, StallFor: *stall, NoLog: true,
+		Dialect: d, TTFT: *ttft, TokenDelay: *itl, Faults: rules, StallFor: *stall, NoLog: true,
+		ChunkTokens: *chunk, Reasoning: *reasoning,
 	})
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return &ExitError{Code: 2, Msg: fmt.Sprintf("listening on %s: %v", *addr, err)}
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(stdout, "fake OpenAI server on http://%s (dialect %s, faults %q)\n", ln.Addr(), *dialect, *faults)
+	fmt.Fprintf(stdout, "fake OpenAI server on http://%s (dialect %s, faults %q)\n", ln.Addr(), d, *faults)
 	go func() {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)

@@ -1,7 +1,10 @@
 // Package openaitest is a fake OpenAI-compatible streaming server for tests,
 // benchmarks and `hypobench serve --faults`: controllable time to first token
-// and per-token delays, server dialects (vLLM completions and chat deltas,
-// usage last or absent, Ollama's quirks), a record of when each event was
+// and per-token delays, server dialects (Dialect: vLLM completions and chat
+// deltas with reasoning and continuous usage stats, SGLang, TGI's chat
+// route, llama.cpp's server with its timings object, Ollama's quirks, usage
+// last or absent; fixtures/sse/README.md cites each server's source),
+// several tokens per event (Config.ChunkTokens), a record of when each event was
 // sent, optional send-time stamps inside the events ("hb_sent_ns"), and
 // fault injection selectable per request.
 //

@@ -102,3 +102,52 @@ func TestHandlerRoutesAndAuth(t *testing.T) {
 		}
 	}
 }
+
+// TestDialectFields checks the fields that tell the dialects apart in the
+// raw stream, and that ParseDialect refuses unknown names.
+func TestDialectFields(t *testing.T) {
+	type testCase struct {
+		dialect   Dialect
+		path      string
+		body      string
+		want, not []string
+	}
+	chat := `{"messages":[{"role":"user","content":"x"}],"max_tokens":4,"stream_options":{"include_usage":true}}`
+	cases := []testCase{
+		{VLLM, "/v1/chat/completions", chat, []string{`"reasoning":" w0`, `"delta":{"role":"assistant","content":""}`, `"content":" w2"},"logprobs":null,"finish_reason":null`}, []string{`reasoning_content`}},
+		{VLLMReasoningContent, "/v1/chat/completions", chat, []string{`"reasoning_content":" w0`}, []string{`"reasoning":`}},
+		{SGLang, "/v1/chat/completions", chat, []string{`"reasoning_content":" w0`, `"matched_stop":null`, `"delta":{},"finish_reason":"length"`}, nil},
+		{TGI, "/v1/chat/completions", chat, []string{`{"id":"","object"`, `"delta":{"role":"assistant","content":" w0"}`, `"usage":null`}, []string{`reasoning`}},
+		{LlamaCpp, "/v1/chat/completions", chat, []string{`"delta":{"role":"assistant","content":null}`, `"reasoning_content":" w0`, `"predicted_n":4`}, []string{`"predicted_n":1`}},
+		{LlamaCpp, "/v1/chat/completions", `{"messages":[{"content":"x"}],"max_tokens":4,"timings_per_token":true}`, []string{`"predicted_n":1`, `"predicted_n":4`}, []string{`"usage"`}},
+		{VLLM, "/v1/completions", `{"prompt":"x","max_tokens":4,"stream_options":{"include_usage":true,"continuous_usage_stats":true}}`, []string{`"completion_tokens":2,`, `"text":" w2 w3"`}, nil},
+	}
+	for _, tc := range cases {
+		t.Run(string(tc.dialect)+tc.path, func(t *testing.T) {
+			srv := NewServer(Config{Dialect: tc.dialect, Reasoning: 2, ChunkTokens: map[bool]int{true: 2}[strings.Contains(tc.body, "continuous")]})
+			defer srv.Close()
+			resp, err := srv.Client().Post(srv.URL+tc.path, "application/json", strings.NewReader(tc.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			for _, w := range tc.want {
+				if !strings.Contains(string(b), w) {
+					t.Errorf("stream lacks %s:\n%s", w, b)
+				}
+			}
+			for _, w := range tc.not {
+				if strings.Contains(string(b), w) {
+					t.Errorf("stream has %s:\n%s", w, b)
+				}
+			}
+		})
+	}
+	if _, err := ParseDialect("vllm2"); err == nil {
+		t.Error("ParseDialect accepted an unknown name")
+	}
+	if d, err := ParseDialect(""); d != VLLM || err != nil {
+		t.Errorf("ParseDialect(\"\") = %q, %v", d, err)
+	}
+}

@@ -16,25 +16,6 @@ import (
 	"time"
 )
 
-// Dialect is the streaming shape the fake server speaks.
-type Dialect string
-
-// Dialects. The endpoint decides completions versus chat; the dialect decides
-// the quirks.
-const (
-	// VLLM: finish_reason on the last token's event; chat opens with a role
-	// delta whose content is ""; with include_usage the last event before
-	// [DONE] has choices: [] and the usage.
-	VLLM Dialect = "vllm"
-	// Ollama (v0.17.4, as captured in fixtures/sse): with include_usage every
-	// completions chunk carries a zeroed usage; chat deltas repeat the role;
-	// finish_reason comes on its own chunk with empty text; the real usage on
-	// a final chunk with choices: [].
-	Ollama Dialect = "ollama"
-	// NoUsage: the vLLM shape, never any usage even when asked.
-	NoUsage Dialect = "no_usage"
-)
-
 // Config configures a Handler. Zero fields get the defaults named on each.
 type Config struct {
 	Dialect Dialect // default VLLM
@@ -65,6 +46,14 @@ type Config struct {
 	LineEnding string
 	// Comments sends a ": keep-alive" comment line before every event.
 	Comments bool
+	// ChunkTokens is how many tokens each event carries (a server that
+	// batches its output, or decodes speculatively); 1 when 0. Event k
+	// (from 0) carries tokens k·ChunkTokens onwards and is due at arrival +
+	// TTFT + k·TokenDelay.
+	ChunkTokens int
+	// Reasoning is how many of a chat response's first tokens are sent as
+	// reasoning (the dialect's reasoning field) rather than content.
+	Reasoning int
 }
 
 // Sent is one event as the server wrote it.
@@ -128,6 +117,9 @@ func NewHandler(cfg Config) *Handler {
 	}
 	if cfg.LongLine <= 0 {
 		cfg.LongLine = 1<<20 + 1<<10
+	}
+	if cfg.ChunkTokens <= 0 {
+		cfg.ChunkTokens = 1
 	}
 	if cfg.LineEnding == "" {
 		cfg.LineEnding = "\n"
@@ -203,8 +195,10 @@ type request struct {
 	MaxTokens     int                        `json:"max_tokens"`
 	Stream        bool                       `json:"stream"`
 	StreamOptions struct {
-		IncludeUsage bool `json:"include_usage"`
+		IncludeUsage         bool `json:"include_usage"`
+		ContinuousUsageStats bool `json:"continuous_usage_stats"`
 	} `json:"stream_options"`
+	TimingsPerToken bool `json:"timings_per_token"` // llama.cpp
 }
 
 // ServeHTTP answers one request, streaming or injecting its fault.
@@ -275,6 +269,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h: h, w: w, rc: http.NewResponseController(w), tr: tr, chat: chat, id: id,
 		model: req.Model, n: n, promptTokens: len(strings.Fields(prompt)) + 1,
 		usage: req.StreamOptions.IncludeUsage && h.cfg.Dialect != NoUsage,
+		continuous: req.StreamOptions.ContinuousUsageStats && h.cfg.Dialect.continuousUsage() &&
+			(req.StreamOptions.IncludeUsage || h.cfg.Dialect == SGLang), // vLLM needs both
+		timings: req.TimingsPerToken && h.cfg.Dialect == LlamaCpp,
 	}
 	if s.model == "" {
 		s.model = "fake"
