@@ -18,22 +18,28 @@ import (
 	"github.com/hypobench/hypobench/workload"
 )
 
-// bothWaysSuite is small enough for a live run at speed 2 in about ten
-// seconds: three of the seed's profile shapes at concurrency 1 and 4.
+// bothWaysSuite is small enough for a live run in about fifteen seconds:
+// three of the seed's profile shapes at concurrency 1 and 4.
 const bothWaysSuite = `{
   "name": "both-ways",
   "base_text": "hi ",
   "ignore_eos": true,
   "profiles": [
     {"name": "short_short", "prompt_rep": 40, "max_tokens": 8},
-    {"name": "short_long", "prompt_rep": 40, "max_tokens": 24},
+    {"name": "short_long", "prompt_rep": 40, "max_tokens": 16},
     {"name": "long_short", "prompt_rep": 400, "max_tokens": 8}
   ],
   "concurrency": [1, 4],
-  "requests": 20,
+  "requests": 16,
   "warmup": 2,
   "seed": 11
 }`
+
+// slowGPU is a GPU profile slow enough that a decode step of Qwen2.5-7B
+// lasts 127 ms of model time, 25 ms of wall time at speed 5: long beside
+// the few milliseconds a loaded two-core host can stall the client, which
+// the model cannot know about.
+const slowGPU = `{"name": "slow", "memory_gib": 24, "memory_bandwidth_gb_s": 150, "peak_tflops": {"fp16": 30}}`
 
 // groupKey is a record's profile and concurrency.
 type groupKey struct {
@@ -85,15 +91,16 @@ func clientTurnaround(t *testing.T, path string) time.Duration {
 }
 
 // TestPredictMatchesLiveRun runs one small suite both ways — `hypobench
-// predict` and a live run against the embedded engine at speed 2, with the
-// same engine, seed and 30% step jitter — and checks that in every
+// predict` and a live run against the embedded engine at speed 5, with the
+// same engine (a slow GPU from a JSON file, see slowGPU), seed and 30% step
+// jitter — and checks that in every
 // profile × concurrency group the prediction's median TTFT and median
 // per-request output throughput (output tokens / total_s) lie inside the
 // live run's simultaneous 95% order-statistic intervals of the median
 // (Bonferroni over the 12 comparisons; live figures × speed, in the
 // modelled GPU's time). The embedded engine's HTTP layer is Go, not
 // vLLM's Python API server, so the prediction's front-end costs only
-// 0.2 ms of model time per request (0.1 ms of wall time at speed 2, the
+// 0.2 ms of model time per request (40 µs of wall time at speed 5, the
 // order of the Go handler's JSON decoding and tokenising; an assumption)
 // and nothing per token, and it is told the live client's turnaround,
 // measured from the live records. Both matter at concurrency 4: requests
@@ -101,19 +108,27 @@ func clientTurnaround(t *testing.T, path string) time.Duration {
 // a step and the rest miss it, and that is what sets their TTFT.
 func TestPredictMatchesLiveRun(t *testing.T) {
 	if testing.Short() {
-		t.Skip("a live run of about ten seconds")
+		t.Skip("a live run of about twenty seconds")
 	}
-	const speed = 2
+	const speed = 5
 	tmp := t.TempDir()
 	suiteFile := filepath.Join(tmp, "both-ways.json")
+	gpuFile := filepath.Join(tmp, "slow-gpu.json")
 	if err := os.WriteFile(suiteFile, []byte(bothWaysSuite), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(gpuFile, []byte(slowGPU), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gpu, err := engine.LoadGPUFile(gpuFile)
+	if err != nil {
 		t.Fatal(err)
 	}
 	suite, err := workload.LoadSuite(suiteFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ecfg := engine.Config{Speed: speed, Jitter: 0.3, Seed: 11}
+	ecfg := engine.Config{GPU: &gpu, Speed: speed, Jitter: 0.3, Seed: 11}
 
 	// Live.
 	ctx := context.Background()
@@ -139,7 +154,7 @@ func TestPredictMatchesLiveRun(t *testing.T) {
 	t.Logf("live client turnaround: %v model time", turn)
 	var stdout, stderr bytes.Buffer
 	predOut := filepath.Join(tmp, "pred")
-	if err := run(ctx, []string{"predict", "--suite", suiteFile, "--jitter", "0.3", "--seed", "11", "--out", predOut,
+	if err := run(ctx, []string{"predict", "--suite", suiteFile, "--gpu", gpuFile, "--jitter", "0.3", "--seed", "11", "--out", predOut,
 		"--client-turnaround", turn.String(),
 		"--front-end-request", "200us", "--front-end-prompt-token", "0", "--front-end-output-token", "0"}, &stdout, &stderr); err != nil {
 		t.Fatalf("hypobench predict: %v\n%s", err, stderr.String())
