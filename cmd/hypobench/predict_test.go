@@ -18,8 +18,13 @@ import (
 	"github.com/hypobench/hypobench/workload"
 )
 
-// bothWaysSuite is small enough for a live run in about fifteen seconds:
-// three of the seed's profile shapes at concurrency 1 and 4.
+// bothWaysSuite is small enough for a live run in about twenty seconds:
+// three of the seed's profile shapes at concurrency 1 and 4, mixed within
+// each level in a seeded order. Mixing matters at concurrency 4: a phase
+// of one short-output profile runs in lock-step, all its requests ending
+// in the same step and re-sent together, so which of them make the next
+// step is decided by sub-millisecond races on the host (goroutine wake-ups)
+// that no model can know; mixed lengths spread the re-sends out.
 const bothWaysSuite = `{
   "name": "both-ways",
   "base_text": "hi ",
@@ -31,6 +36,7 @@ const bothWaysSuite = `{
   ],
   "concurrency": [1, 4],
   "requests": 16,
+  "mix": true,
   "warmup": 2,
   "seed": 11
 }`
