@@ -28,7 +28,8 @@
 //     end (never spinning) and blocking on a channel when idle. Steps are
 //     chained in virtual time, so the host's own latency (timer wake-up,
 //     token delivery) is absorbed instead of accumulating, as long as the
-//     host keeps up on average; BenchmarkRealtimeLoop measures the error.
+//     host keeps up on average; BenchmarkRealtimeLoop measures the error,
+//     and Server.HostStalls reports the virtual time lost when it did not.
 //     Its Clock is injectable; the Core needs none.
 //   - server.go, api.go, generate.go: the HTTP API (generate.go holds the completions and chat handler with its SSE streaming) in vLLM's shapes.
 //   - tokenizer.go: a deterministic tokenizer approximation.

@@ -121,7 +121,8 @@ func (l *loop) stepStart() time.Duration {
 	if !l.chained {
 		return now
 	}
-	if late := now - max(l.lastEnd, l.lastArrival); late > time.Duration(float64(maxCatchUp)*l.speed) {
+	if late := now - l.lastEnd; late > time.Duration(float64(maxCatchUp)*l.speed) {
+		// Work was waiting since lastEnd: the host kept the loop away.
 		l.stalled.Add(int64(late))
 		return now
 	}
