@@ -29,7 +29,8 @@
 //     chained in virtual time, so the host's own latency (timer wake-up,
 //     token delivery) is absorbed instead of accumulating, as long as the
 //     host keeps up on average; BenchmarkRealtimeLoop measures the error,
-//     and Server.HostStalls reports the virtual time lost when it did not.
+//     and Server.HostStalls (and /metrics' hypobench:engine_host_stall_seconds_total)
+//     reports the time lost when it did not.
 //     Its Clock is injectable; the Core needs none.
 //   - server.go, api.go, generate.go: the HTTP API (generate.go holds the completions and chat handler with its SSE streaming) in vLLM's shapes.
 //   - tokenizer.go: a deterministic tokenizer approximation.

@@ -124,6 +124,7 @@ func (l *loop) stepStart() time.Duration {
 	if late := now - l.lastEnd; late > time.Duration(float64(maxCatchUp)*l.speed) {
 		// Work was waiting since lastEnd: the host kept the loop away.
 		l.stalled.Add(int64(late))
+		l.metrics.observeStall(late)
 		return now
 	}
 	return max(l.lastEnd, l.lastArrival)
