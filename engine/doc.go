@@ -29,12 +29,16 @@
 //     chained in virtual time, so the host's own latency (timer wake-up,
 //     token delivery) is absorbed instead of accumulating, as long as the
 //     host keeps up on average; BenchmarkRealtimeLoop measures the error,
-//     and Server.HostStalls (and /metrics' hypobench:engine_host_stall_seconds_total)
-//     reports the time lost when it did not.
+//     and Server.HostStalls (and /metrics'
+//     hypobench:engine_host_stall_seconds_total) reports the time lost
+//     when it did not.
 //     Its Clock is injectable; the Core needs none.
-//   - server.go, api.go, generate.go: the HTTP API (generate.go holds the completions and chat handler with its SSE streaming) in vLLM's shapes.
+//   - server.go, api.go, generate.go: the HTTP API in vLLM's shapes;
+//     generate.go holds the completions and chat handler and its SSE
+//     streaming.
 //   - tokenizer.go: a deterministic tokenizer approximation.
-//   - metrics.go: /metrics with vLLM's metric names, labels and buckets.
+//   - metrics.go: /metrics with vLLM's metric names, labels and buckets,
+//     prefix-cache counters included.
 //   - kernels.go, trace.go: /start_profile and /stop_profile writing a
 //     kineto-style Chrome trace of the kernels each step would launch.
 //
