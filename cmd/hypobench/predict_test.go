@@ -77,9 +77,10 @@ func groupSamples(t *testing.T, path string, scale float64) map[groupKey][2][]fl
 }
 
 // maxStallShare is the share of a live run's virtual time lost to host
-// stalls (engine.Server.HostStalls) above which the run no longer follows
-// the model.
-const maxStallShare = 0.02
+// stalls (engine.Server.HostStalls) above which the run is not taken as
+// the model's: runs losing 0.1–3.4% all matched the prediction on a
+// machine at load 15–20, and one that took 33 s instead of 20 did not.
+const maxStallShare = 0.03
 
 // clientTurnaround returns the median gap between one request's end and
 // the next one's start in the concurrency-1 phases of a run.
