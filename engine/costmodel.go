@@ -176,6 +176,13 @@ type Efficiency struct {
 // per-sequence overhead.
 var DefaultEfficiency = Efficiency{MFU: MFU, MBU: MBU, StepOverhead: StepOverhead}
 
+// A100Efficiency is the A100 80GB's roofline parameters, fixed on the
+// fitting runs of CALIBRATION.md (vLLM 0.10.1.1, V1): MFU and MBU as the
+// engine-wide guesses, and the host's costs that vLLM V1 pays in its
+// engine-core process, 2.5 ms per step plus 50 µs per sequence in it.
+var A100Efficiency = Efficiency{MFU: 0.5, MBU: 0.8, StepOverhead: 2500 * time.Microsecond,
+	PerSeqOverhead: 50 * time.Microsecond}
+
 // Efficiency returns the GPU profile's own efficiencies, or
 // DefaultEfficiency.
 func (g GPU) Efficiency() Efficiency {

@@ -5,46 +5,85 @@
 // target whenever HYPOBENCH_TARGET is unset.
 //
 // The engine is a server under test: it imports nothing of the benchmark
-// side (client, runner, record, hypotheses) and does not know what it is
-// expected to prove.
+// side (client, runner, record, hypotheses, predict) and does not know
+// what it is expected to prove.
 //
 // # Layers
 //
 //   - profiles.go: GPU and model profiles (RTX 4090, A100-80G, H100 SXM,
 //     H200; Qwen2.5-7B, Llama-3.1-8B, Qwen2.5-0.5B), the "gpu:model" spec,
 //     and the loaders for a GPU JSON file and a Hugging Face config.json.
-//   - costmodel.go: the roofline step cost and the efficiencies (MFU, MBU,
-//     StepOverhead) as named constants; Knobs that break it on purpose.
+//   - costmodel.go, frontend.go: the roofline step cost, the efficiencies
+//     and the front-end's costs in one place; Knobs that break the cost
+//     model on purpose.
 //   - kvcache.go, scheduler.go: vLLM V1's scheduling policy — continuous
 //     batching under max_num_batched_tokens and max_num_seqs, running
 //     requests first, then waiting ones FCFS, chunked prefill, a paged KV
 //     cache of 16-token blocks, recompute preemption of the newest
 //     running request, and automatic prefix caching (below).
 //   - core.go, sim.go: the Core in virtual time; Simulator and Simulate,
-//     which run a whole workload through it without sleeping.
+//     which run a whole workload through it, front-end included, without
+//     sleeping.
 //   - loop.go: the real-time layer, sleeping on a timer until each step's
 //     end (never spinning) and blocking on a channel when idle. Steps are
 //     chained in virtual time, so the host's own latency (timer wake-up,
 //     token delivery) is absorbed instead of accumulating, as long as the
-//     host keeps up on average; BenchmarkRealtimeLoop measures the error.
+//     host keeps up on average; BenchmarkRealtimeLoop measures the error,
+//     and Server.HostStalls (and /metrics'
+//     hypobench:engine_host_stall_seconds_total) reports the time lost
+//     when it did not.
 //     Its Clock is injectable; the Core needs none.
-//   - server.go, api.go, generate.go: the HTTP API (generate.go holds the completions and chat handler with its SSE streaming) in vLLM's shapes.
+//   - server.go, api.go, generate.go: the HTTP API in vLLM's shapes;
+//     generate.go holds the completions and chat handler and its SSE
+//     streaming.
 //   - tokenizer.go: a deterministic tokenizer approximation.
-//   - metrics.go: /metrics with vLLM's metric names, labels and buckets.
+//   - metrics.go: /metrics with vLLM's metric names, labels and buckets,
+//     prefix-cache counters included.
 //   - kernels.go, trace.go: /start_profile and /stop_profile writing a
 //     kineto-style Chrome trace of the kernels each step would launch.
 //
 // # Cost model
 //
 // A step's time is max(FLOPs / (peak × MFU), bytes / (bandwidth × MBU)) +
-// StepOverhead, where FLOPs = 2 × layer parameters × step tokens + 2 ×
-// hidden × vocab per sampled sequence + causal attention FLOPs, and bytes
-// = all weights + the KV cache read by attention + the KV written. A
-// decode step at small batch is thus memory-bound, ≈ weights / (bandwidth
-// × MBU); a prefill chunk of a few hundred tokens is compute-bound and
-// grows linearly with its tokens. Time is virtual; Config.Speed divides
-// every step's wall duration, and Config.Jitter adds seeded log-normal
-// noise to it.
+// StepOverhead + PerSeqOverhead × sequences in the step, where FLOPs = 2
+// × layer parameters × step tokens + 2 × hidden × vocab per sampled
+// sequence + causal attention FLOPs, and bytes = all weights + the KV
+// cache read by attention + the KV written. A decode step at small batch
+// is thus memory-bound, ≈ weights / (bandwidth × MBU); a prefill chunk of
+// a few hundred tokens is compute-bound and grows linearly with its
+// tokens. Time is virtual; Config.Speed divides every step's wall
+// duration, and Config.Jitter adds seeded log-normal noise to it.
+//
+// The roofline's parameters sit in costmodel.go and profiles.go, beside
+// the front-end's: DefaultEfficiency (MFU 0.5, MBU 0.8, 1.5 ms per step,
+// stated guesses) for GPUs without their own, and A100Efficiency (2.5 ms
+// per step and 50 µs per sequence, MFU and MBU unchanged), fixed against
+// published vLLM 0.10.1.1 runs; CALIBRATION.md tabulates published
+// against predicted for 18 runs and TestCalibrationA100 keeps that true.
+// A GPU JSON may carry its own "efficiency".
+//
+// # Front-end
+//
+// vLLM's API server (one Python process) tokenises every prompt and
+// detokenises and serialises every streamed token; under heavy streaming
+// its queue delays new requests' first tokens. The virtual-time core
+// models it as a single-server FIFO queue (FrontEnd, frontend.go): a
+// request reaches the engine core PerRequest + PerPromptToken × prompt
+// tokens after the server is free, and each token reaches the client
+// PerOutputToken after the jobs before it. DefaultFrontEnd's parameters
+// and their sources are in costmodel.go; Config.FrontEnd replaces them,
+// &FrontEnd{} turns the model off. The live server does not add these
+// costs: its own HTTP layer is real.
+//
+// # Virtual time
+//
+// Simulator runs workloads through one engine without sleeping; its clock
+// and KV cache carry over from Run to Run, as a live server's do between
+// the phases of a run. Closed-loop runs re-send a request the moment the
+// client has the last token of the one before (plus
+// Simulator.ClientTurnaround); open-loop runs send at given times.
+// SimRequest.BlockHashes carries a prompt's identity for the prefix
+// cache. Package predict builds whole run directories on it.
 //
 // # Prefix caching
 //

@@ -99,6 +99,10 @@ type loop struct {
 	lastEnd     time.Duration // virtual end of the previous step
 	lastArrival time.Duration // virtual arrival of the newest request
 	chained     bool          // the previous step ran and nothing idled since
+	// stalled is the virtual time lost to host stalls: steps that started
+	// more than maxCatchUp late were placed at the wall clock, not after
+	// the previous step.
+	stalled atomic.Int64
 }
 
 // maxCatchUp is how late, in wall time, a step may start and still be
@@ -114,7 +118,13 @@ const maxCatchUp = 20 * time.Millisecond
 // newest arrival, otherwise now.
 func (l *loop) stepStart() time.Duration {
 	now := l.vnow()
-	if !l.chained || now-l.lastEnd > time.Duration(float64(maxCatchUp)*l.speed) {
+	if !l.chained {
+		return now
+	}
+	if late := now - l.lastEnd; late > time.Duration(float64(maxCatchUp)*l.speed) {
+		// Work was waiting since lastEnd: the host kept the loop away.
+		l.stalled.Add(int64(late))
+		l.metrics.observeStall(late)
 		return now
 	}
 	return max(l.lastEnd, l.lastArrival)

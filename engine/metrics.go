@@ -31,6 +31,7 @@ type metrics struct {
 	promptTokens, genTokens   prometheus.Counter
 	preemptions               prometheus.Counter
 	cacheQueries, cacheHits   prometheus.Counter
+	hostStalls                prometheus.Counter
 	success                   *prometheus.CounterVec
 	ttft, itl, e2e            prometheus.Histogram
 	queue, prefill, decode    prometheus.Histogram
@@ -67,6 +68,9 @@ func newMetrics(model string, speed float64) *metrics {
 	// (prometheus_client adds _total), in tokens.
 	m.cacheQueries = counter("vllm:prefix_cache_queries_total", "Prefix cache queries, in terms of number of queried tokens.")
 	m.cacheHits = counter("vllm:prefix_cache_hits_total", "Prefix cache hits, in terms of number of cached tokens.")
+	// Not vLLM's: the embedded engine's own health (see Server.HostStalls).
+	m.hostStalls = counter("hypobench:engine_host_stall_seconds_total",
+		"Wall seconds the embedded engine's loop started steps later than it can absorb (a starved host); its timings are the model's only while this stays small.")
 	m.success = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "vllm:request_success_total",
 		Help: "Count of successfully processed requests.", ConstLabels: labels}, []string{"finished_reason"})
 	reg.MustRegister(m.success)
@@ -131,6 +135,13 @@ func (m *metrics) observeAbort(running, waiting int, kv float64) {
 	m.running.Set(float64(running))
 	m.waiting.Set(float64(waiting))
 	m.kvUsage.Set(kv)
+}
+
+// observeStall counts a host stall of virtual duration d.
+func (m *metrics) observeStall(d time.Duration) {
+	if m != nil {
+		m.hostStalls.Add(m.wall(d))
+	}
 }
 
 func (m *metrics) handler() http.Handler {

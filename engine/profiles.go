@@ -7,7 +7,6 @@ import (
 	"os"
 	"sort"
 	"strings"
-	"time"
 )
 
 // GPU describes the accelerator the engine pretends to be: what the
@@ -116,13 +115,6 @@ var GPUs = map[string]GPU{
 	"h200": {Name: "h200", MemoryGiB: 139.8, BandwidthGBs: 4800,
 		PeakTFLOPs: map[string]float64{"fp16": 989.4, "bf16": 989.4, "fp32": 67}},
 }
-
-// A100Efficiency is the A100 80GB's roofline parameters, fixed on the
-// fitting runs of CALIBRATION.md (vLLM 0.10.1.1, V1): MFU and MBU as the
-// engine-wide guesses, and the host's costs that vLLM V1 pays in its
-// engine-core process, 2.5 ms per step plus 50 µs per sequence in it.
-var A100Efficiency = Efficiency{MFU: 0.5, MBU: 0.8, StepOverhead: 2500 * time.Microsecond,
-	PerSeqOverhead: 50 * time.Microsecond}
 
 // Models are the built-in model profiles, copied from each model's
 // config.json on the Hugging Face Hub.

@@ -77,6 +77,12 @@ func (s *Server) Info() Info { return s.info }
 // run's config.json; it is Info.
 func (s *Server) Describe() Info { return s.info }
 
+// HostStalls returns how much virtual time the engine has lost to its host
+// so far: the time by which steps started late beyond what the loop
+// absorbs (a starved CPU, a suspended process). Timings of a live run are
+// the model's only while this stays a small share of the run.
+func (s *Server) HostStalls() time.Duration { return time.Duration(s.loop.stalled.Load()) }
+
 // Close stops serving and the step loop; in-flight requests are cut.
 func (s *Server) Close() error {
 	var err error
