@@ -163,7 +163,7 @@ func TestGateCalibration(t *testing.T) {
 	}
 	// The figures compare shows beside its verdicts are these.
 	got := compare.Calibrated[compare.Interleaved]
-	want := compare.Operating{Design: compare.Interleaved, Setup: got.Setup, Sessions: zero.rates.N,
+	want := compare.Operating{Design: compare.Interleaved, Setup: got.Setup, Sessions: zero.rates.N, Rounds: 16,
 		PassAtBoundary: round4(edge.rates.PassRate()), PassAtBoundaryHi: round4(UpperBound(edge.rates.Pass, edge.rates.N, 0.95)),
 		FailAtTwice: round4(twice.rates.FailRate()), PassAtZero: round4(zero.rates.PassRate()), FailAtZero: round4(zero.rates.FailRate()),
 		Coverage: round4(edge.rates.Coverage())}

@@ -338,6 +338,7 @@ func Compare(base, cand []record.Record, opts Options) Report {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d group(s) only in the new run, not compared: %s", len(rep.OnlyNew), joinGroups(rep.OnlyNew)))
 	}
 	rep.combine()
+	rep.Operating = OperatingFor(rep.Checks)
 	return rep
 }
 
@@ -385,10 +386,11 @@ func check(g Group, m Metric, q float64, base, cand sample, o Options) Check {
 	rs := newRoundStats(base, cand, q)
 	c.Design = rs.design
 	var ratio float64
-	var ci stats.CI
+	var ci, req stats.CI
 	if rs.design == SingleRound {
 		rng := rand.New(rand.NewPCG(o.Seed, streamOf(c.Name())))
-		ratio, ci = requestInterval(rng, base, cand, q, o.B, o.Level)
+		ratio, req = requestInterval(rng, base, cand, q, o.B, o.Level)
+		ci = req
 		c.Ratio, c.CI = verdict.Float(ratio), ci
 		if o.RunToRun <= 0 {
 			c.Detail = "one run per side: the interval sees only the variation among its requests, not between runs, so it can neither show a regression nor rule one out; interleave rounds (hypobench abab) or give the run-to-run variation (--run-to-run)"
@@ -412,10 +414,13 @@ func check(g Group, m Metric, q float64, base, cand sample, o Options) Check {
 		// useful: more requests do not shrink the between-run part) at
 		// which its half-width would shrink to the estimate's distance
 		// from the margin.
+		dist := math.Abs(math.Log(margin) - math.Log(ratio))
 		if rs.design != SingleRound {
-			if need := rs.neededRounds(o.Level, math.Abs(math.Log(margin)-math.Log(ratio))); need > 0 {
+			if need := rs.neededRounds(o.Level, dist); need > 0 {
 				c.NeededRounds = need
 			}
+		} else if c.NeededN = neededRequests(ratio, req, o, dist, min(base.n(), cand.n())); c.NeededN == 0 {
+			c.NeededRounds = 2 // the run-to-run part alone is wider than dist: only rounds help
 		}
 		c.Detail = fmt.Sprintf("the CI straddles the margin %.3g", margin)
 	}
@@ -433,6 +438,23 @@ func widen(ratio float64, ci stats.CI, sigma float64) stats.CI {
 	se := max(math.Log(ci.Hi/ratio), math.Log(ratio/ci.Lo)) / z
 	h := z * math.Sqrt(se*se+2*sigma*sigma)
 	return stats.CI{Lo: ratio * math.Exp(-h), Hi: ratio * math.Exp(h), Level: ci.Level}
+}
+
+// neededRequests estimates, for one run per side with a given run-to-run
+// variation, the requests per side at which the request-level part of the
+// interval would leave room for the run-to-run part within dist (log
+// scale); 0 when the run-to-run part alone is wider than dist.
+func neededRequests(ratio float64, req stats.CI, o Options, dist float64, n int) int {
+	if !req.Valid() || !(ratio > 0) {
+		return 0
+	}
+	z := distuv.UnitNormal.Quantile((1 + o.Level) / 2)
+	room := dist*dist - 2*z*z*o.RunToRun*o.RunToRun
+	if room <= 0 {
+		return 0
+	}
+	arm := max(math.Log(req.Hi/ratio), math.Log(ratio/req.Lo))
+	return max(0, stats.NeededN(n, arm, math.Sqrt(room)))
 }
 
 // field names the record field a metric is read from.

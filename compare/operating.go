@@ -12,8 +12,10 @@ type Operating struct {
 	Design Design `json:"design"`
 	// Setup says which workload, rounds, noise and budget were measured.
 	Setup string `json:"setup"`
-	// Sessions is the number of simulated gate sessions per figure.
+	// Sessions is the number of simulated gate sessions per figure, and
+	// Rounds the rounds per side of each.
 	Sessions int `json:"sessions"`
+	Rounds   int `json:"rounds"`
 	// PassAtBoundary is the pass rate at a true change equal to the
 	// budget; PassAtBoundaryHi its exact 95% upper bound.
 	PassAtBoundary   float64 `json:"pass_at_boundary"`
@@ -36,7 +38,7 @@ var Calibrated = map[Design]Operating{
 		Setup: "TTFT p50 at +0, +5% (the budget) and +10% true change, tuned on the embedded engine's virtual-time core " +
 			"(rtx4090:qwen2.5-7b, tiny suite short_short, c=8, 32 requests per run), 16 interleaved ABBA rounds per side; " +
 			"noise: 7% step jitter, per-round level log-sd 0.2, 1% run-to-run, 0.5% drift per run, 3% per request",
-		Sessions: 4000, PassAtBoundary: 0.0435, PassAtBoundaryHi: 0.0492, FailAtTwice: 0.9823,
+		Sessions: 4000, Rounds: 16, PassAtBoundary: 0.0435, PassAtBoundaryHi: 0.0492, FailAtTwice: 0.9823,
 		PassAtZero: 0.9905, FailAtZero: 0, Coverage: 0.9165,
 	},
 }
