@@ -170,6 +170,9 @@ func groupRecords(cfg engine.Config, s *workload.Suite, grp compare.Group) ([]re
 func (g *GateSim) Session(rng *rand.Rand) (base, cand []record.Record) {
 	d := g.design
 	nz := d.Noise
+	per := len(g.pools[0][0])
+	base = make([]record.Record, 0, d.Rounds*per)
+	cand = make([]record.Record, 0, d.Rounds*per)
 	levels := make([]float64, d.Rounds)
 	for r := range levels {
 		levels[r] = nz.RoundLevel * rng.NormFloat64()

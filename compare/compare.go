@@ -468,7 +468,14 @@ func streamOf(name string) uint64 {
 }
 
 func byGroup(rs []record.Record) map[Group][]record.Record {
-	m := map[Group][]record.Record{}
+	count := map[Group]int{}
+	for i := range rs {
+		count[Group{Profile: rs[i].Profile, Concurrency: rs[i].Concurrency}]++
+	}
+	m := make(map[Group][]record.Record, len(count))
+	for g, n := range count {
+		m[g] = make([]record.Record, 0, n)
+	}
 	for _, r := range rs {
 		g := Group{Profile: r.Profile, Concurrency: r.Concurrency}
 		m[g] = append(m[g], r)
