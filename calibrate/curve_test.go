@@ -12,7 +12,8 @@ import (
 
 // TestGateDetectionCurve measures, on request, the gate's fail rate
 // against the true TTFT p50 change for several numbers of interleaved
-// rounds (the calibration's design and noise otherwise), and so the
+// rounds, interleaved ABBA and sequential (the calibration's design and
+// noise otherwise), and so the
 // smallest regression it detects reliably (fail rate ≥ 0.9) with the
 // default 5% budget and 90% interval. HYPOBENCH_CALIB_CURVE=1 runs it;
 // HYPOBENCH_CALIB_SESSIONS sets the sessions per point (1000).
@@ -27,7 +28,12 @@ func TestGateDetectionCurve(t *testing.T) {
 		n = v
 	}
 	changes := []float64{0, 0.05, 0.075, 0.10, 0.15, 0.20, 0.30}
-	rounds := []int{2, 4, 8, 16}
+	// ABBA interleaving at several round counts, and sequential
+	// (unpaired) rounds, where each run draws its own level.
+	layoutRounds := []struct {
+		layout Layout
+		rounds int
+	}{{ABBA, 2}, {ABBA, 4}, {ABBA, 8}, {ABBA, 16}, {Sequential, 4}, {Sequential, 16}}
 	d := gateDesign(t, 16)
 	type pt struct{ k, truth float64 }
 	var pts []pt
@@ -43,15 +49,16 @@ func TestGateDetectionCurve(t *testing.T) {
 		pts = append(pts, pt{k, truth})
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "fail rate (pass rate) of %d sessions per cell\n%-10s", n, "rounds")
+	fmt.Fprintf(&b, "fail rate (pass rate) of %d sessions per cell; coverage of the truth in the last column\n%-10s", n, "rounds")
 	for _, p := range pts {
 		fmt.Fprintf(&b, " %14s", fmt.Sprintf("+%.1f%%", (p.truth-1)*100))
 	}
 	b.WriteString("\n")
-	for _, r := range rounds {
-		d.Rounds = r
-		fmt.Fprintf(&b, "%-10d", r)
-		smallest := "none"
+	for _, lr := range layoutRounds {
+		d.Layout, d.Rounds = lr.layout, lr.rounds
+		r := lr.rounds
+		fmt.Fprintf(&b, "%-10s", fmt.Sprintf("%d %s", r, lr.layout))
+		smallest, cover := "none", ""
 		for i, p := range pts {
 			sim, err := NewGateSim(d, p.k)
 			if err != nil {
@@ -62,11 +69,12 @@ func TestGateDetectionCurve(t *testing.T) {
 				t.Fatal(err)
 			}
 			fmt.Fprintf(&b, " %14s", fmt.Sprintf("%.3f (%.3f)", rt.FailRate(), rt.PassRate()))
+			cover += fmt.Sprintf(" %.3f", rt.Coverage())
 			if smallest == "none" && rt.FailRate() >= 0.9 {
 				smallest = fmt.Sprintf("+%.1f%%", (p.truth-1)*100)
 			}
 		}
-		fmt.Fprintf(&b, "   smallest reliably detected: %s\n", smallest)
+		fmt.Fprintf(&b, "   smallest reliably detected: %s; coverage%s\n", smallest, cover)
 	}
 	t.Log("\n" + b.String())
 }

@@ -107,7 +107,7 @@ func compareCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: hypobench compare [flags] BASE NEW\n\nBASE and NEW are run directories (or their requests.jsonl, or a directory of\ninterleaved rounds). Exit status 0 pass, 1 fail, 2 inconclusive or unusable input.\n\nflags:")
+		fmt.Fprintln(stderr, "usage: hypobench compare [flags] BASE NEW\n\nBASE and NEW are run directories (or their requests.jsonl, or a directory of\ninterleaved rounds). Rounds are what the interval is built from: interleaved\nrounds (hypobench abab) are gated as pairs; one run per side shows its\nrequest-level interval but cannot decide unless --run-to-run states how much\nruns vary. Exit status 0 pass, 1 fail, 2 inconclusive or unusable input.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	g := addGateFlags(fs, "where to write compare.json (default: NEW's run directory; - for none)")
