@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 
+	"gonum.org/v1/gonum/stat/distuv"
+
 	"github.com/hypobench/hypobench/record"
 	"github.com/hypobench/hypobench/stats"
 	"github.com/hypobench/hypobench/verdict"
@@ -32,8 +34,10 @@ const (
 var AllMetrics = []Metric{TTFT, TPOT, E2E}
 
 // value returns the metric of r, or false when r failed or the metric is
-// undefined for it.
-func (m Metric) value(r *record.Record) (float64, bool) {
+// undefined for it. With total, E2E is read from total_s (end of the
+// response body − t0), for records in the seed's format, which have no
+// e2e_s.
+func (m Metric) value(r *record.Record, total bool) (float64, bool) {
 	if !r.OK() {
 		return 0, false
 	}
@@ -45,6 +49,9 @@ func (m Metric) value(r *record.Record) (float64, bool) {
 		p = r.TPOT
 	case E2E:
 		p = r.E2E
+		if total && r.Total > 0 {
+			p = &r.Total
+		}
 	}
 	if p == nil || math.IsNaN(*p) || math.IsInf(*p, 0) {
 		return 0, false
@@ -104,6 +111,16 @@ type Options struct {
 	// from a handful of requests gives intervals far too narrow
 	// (DefaultMinN).
 	MinN int `json:"min_n"`
+	// Metrics restricts the compared metrics (AllMetrics when empty).
+	Metrics []Metric `json:"metrics,omitempty"`
+	// RunToRun is the run-to-run variation, as a log-scale standard
+	// deviation of a run's quantile (0.1 ≈ 10%), assumed for checks with
+	// a single run on both sides (design SingleRound). Zero, the default,
+	// means unknown: such checks show the request-level interval but stay
+	// inconclusive, since nothing in one run per side can tell a change
+	// from the variation between runs. Measure it with an A/A session
+	// (`hypobench abab X X`) on the same machine and target.
+	RunToRun float64 `json:"run_to_run,omitempty"`
 }
 
 // withDefaults returns o with its zero fields filled.
@@ -126,6 +143,12 @@ func (o Options) withDefaults() Options {
 	o.SeedSet = true
 	if o.MinN < 2 {
 		o.MinN = DefaultMinN
+	}
+	if len(o.Metrics) == 0 {
+		o.Metrics = AllMetrics
+	}
+	if !(o.RunToRun > 0) || math.IsInf(o.RunToRun, 0) {
+		o.RunToRun = 0
 	}
 	return o
 }
@@ -165,9 +188,14 @@ type Check struct {
 	NBase int `json:"n_base"`
 	NNew  int `json:"n_new"`
 	// RoundsBase and RoundsNew count the runs (distinct run ids) pooled on
-	// each side; with more than one, the bootstrap resamples rounds too.
-	RoundsBase int `json:"rounds_base"`
-	RoundsNew  int `json:"rounds_new"`
+	// each side; Design says how they were laid out, which decides the
+	// interval (see Compare).
+	RoundsBase int    `json:"rounds_base"`
+	RoundsNew  int    `json:"rounds_new"`
+	Design     Design `json:"design"`
+	// FromTotal marks an E2E check read from total_s because neither
+	// side's records have e2e_s (the seed's format).
+	FromTotal bool `json:"from_total_s,omitempty"`
 	// Base and New are the quantile in seconds on each side.
 	Base verdict.Float `json:"base_s"`
 	New  verdict.Float `json:"new_s"`
@@ -214,6 +242,19 @@ type Report struct {
 	// NeededN and NeededRounds are the largest of the inconclusive checks.
 	NeededN      int `json:"needed_n,omitempty"`
 	NeededRounds int `json:"needed_rounds,omitempty"`
+	// NotCompared lists metrics no record on either side carries (TPOT in
+	// the seed's format), per group: reported, not counted as checks.
+	NotCompared []NotCompared `json:"not_compared,omitempty"`
+	// Operating is what the calibration measured for the gate in the
+	// design of its checks (see OperatingFor); nil when not calibrated.
+	Operating *Operating `json:"operating_characteristics,omitempty"`
+}
+
+// NotCompared is a metric of a group that neither side measured.
+type NotCompared struct {
+	Group
+	Metric Metric `json:"metric"`
+	Reason string `json:"reason"`
 }
 
 // GroupErrors counts a group's requests and failures on both sides.
@@ -265,10 +306,28 @@ func Compare(base, cand []record.Record, opts Options) Report {
 					g, ge.NewErrors, ge.NewN, ge.BaseErrors, ge.BaseN))
 			}
 		}
-		for _, m := range AllMetrics {
-			bx, cx := values(b, m), values(c, m)
+		for _, m := range o.Metrics {
+			bx, cx := values(b, m, false), values(c, m, false)
+			total := false
+			if bx.n() == 0 && cx.n() == 0 {
+				if m == E2E {
+					bx, cx, total = values(b, m, true), values(c, m, true), true
+				}
+				if bx.n() == 0 && cx.n() == 0 {
+					if ge.BaseN > ge.BaseErrors && ge.NewN > ge.NewErrors {
+						rep.NotCompared = append(rep.NotCompared, NotCompared{Group: g, Metric: m,
+							Reason: fmt.Sprintf("no successful request on either side has %s", m.field())})
+					}
+					continue
+				}
+			}
 			for _, q := range o.Quantiles {
-				rep.Checks = append(rep.Checks, check(g, m, q, bx, cx, o))
+				ck := check(g, m, q, bx, cx, o)
+				if total {
+					ck.FromTotal = true
+					ck.Detail = strings.TrimPrefix(ck.Detail+"; e2e read from total_s (the records have no e2e_s)", "; ")
+				}
+				rep.Checks = append(rep.Checks, ck)
 			}
 		}
 	}
@@ -279,6 +338,7 @@ func Compare(base, cand []record.Record, opts Options) Report {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d group(s) only in the new run, not compared: %s", len(rep.OnlyNew), joinGroups(rep.OnlyNew)))
 	}
 	rep.combine()
+	rep.Operating = OperatingFor(rep.Checks)
 	return rep
 }
 
@@ -300,7 +360,8 @@ func (r *Report) combine() {
 	r.Outcome = verdict.Combine(outs...)
 }
 
-// check runs one non-inferiority test.
+// check runs one non-inferiority test on the design its rounds allow (see
+// Design and roundStats.interval).
 func check(g Group, m Metric, q float64, base, cand sample, o Options) Check {
 	c := Check{Group: g, Metric: m, Quantile: q, Budget: o.BudgetFor(m), NBase: base.n(), NNew: cand.n(),
 		RoundsBase: len(base.rounds), RoundsNew: len(cand.rounds)}
@@ -312,38 +373,92 @@ func check(g Group, m Metric, q float64, base, cand sample, o Options) Check {
 	margin := 1 + c.Budget
 	if n := min(base.n(), cand.n()); n < o.MinN {
 		c.NeededN = o.MinN
-		c.Detail = fmt.Sprintf("too few requests (%d base, %d new; at least %d per side)", base.n(), cand.n(), o.MinN)
+		switch {
+		case base.n() == 0:
+			c.Detail = fmt.Sprintf("the baseline has no %s values (%d in the new run)", m.field(), cand.n())
+		case cand.n() == 0:
+			c.Detail = fmt.Sprintf("the new run has no %s values (%d in the baseline)", m.field(), base.n())
+		default:
+			c.Detail = fmt.Sprintf("too few requests (%d base, %d new; at least %d per side)", base.n(), cand.n(), o.MinN)
+		}
 		return c
 	}
-	rng := rand.New(rand.NewPCG(o.Seed, streamOf(c.Name())))
-	ratio, ci := bootstrapRatio(rng, base, cand, q, o.B, o.Level)
+	rs := newRoundStats(base, cand, q)
+	c.Design = rs.design
+	var ratio float64
+	var ci, req stats.CI
+	if rs.design == SingleRound {
+		rng := rand.New(rand.NewPCG(o.Seed, streamOf(c.Name())))
+		ratio, req = requestInterval(rng, base, cand, q, o.B, o.Level)
+		ci = req
+		c.Ratio, c.CI = verdict.Float(ratio), ci
+		if o.RunToRun <= 0 {
+			c.Detail = "one run per side: the interval sees only the variation among its requests, not between runs, so it can neither show a regression nor rule one out; interleave rounds (hypobench abab) or give the run-to-run variation (--run-to-run)"
+			return c
+		}
+		ci = widen(ratio, ci, o.RunToRun)
+	} else {
+		ratio, ci, _, _ = rs.interval(o.Level)
+	}
 	c.Ratio, c.CI = verdict.Float(ratio), ci
 	switch {
 	case !ci.Valid():
-		c.Detail = "bootstrap interval undefined (a zero baseline?)"
+		c.Detail = "interval undefined (a zero baseline?)"
 	case ci.Hi <= margin:
 		c.Outcome = verdict.Pass
 	case ci.Lo > margin:
 		c.Outcome = verdict.Fail
 	default:
-		// The interval straddles the margin: estimate the n at which the
-		// interval's arm facing the margin (percentile intervals are not
-		// symmetric) would shrink to the estimate's distance from it.
-		arm := ci.Hi - ratio
-		if ratio > margin {
-			arm = ratio - ci.Lo
-		}
-		if k := min(c.RoundsBase, c.RoundsNew); max(c.RoundsBase, c.RoundsNew) > 1 {
-			if need := stats.NeededN(k, arm, math.Abs(margin-ratio)); need > 0 {
+		// The interval straddles the margin: estimate the rounds (or,
+		// with one run per side and a given run-to-run variation, nothing
+		// useful: more requests do not shrink the between-run part) at
+		// which its half-width would shrink to the estimate's distance
+		// from the margin.
+		dist := math.Abs(math.Log(margin) - math.Log(ratio))
+		if rs.design != SingleRound {
+			if need := rs.neededRounds(o.Level, dist); need > 0 {
 				c.NeededRounds = need
 			}
-		} else if need := stats.NeededN(min(base.n(), cand.n()), arm, math.Abs(margin-ratio)); need > 0 {
-			c.NeededN = need
+		} else if c.NeededN = neededRequests(ratio, req, o, dist, min(base.n(), cand.n())); c.NeededN == 0 {
+			c.NeededRounds = 2 // the run-to-run part alone is wider than dist: only rounds help
 		}
 		c.Detail = fmt.Sprintf("the CI straddles the margin %.3g", margin)
 	}
 	return c
 }
+
+// widen adds a run-to-run variation of log-sd sigma on each side to a
+// request-level interval: on the log scale the half-width becomes
+// z·√(se² + 2σ²), se the request-level interval's wider arm over z.
+func widen(ratio float64, ci stats.CI, sigma float64) stats.CI {
+	if !ci.Valid() || !(ratio > 0) {
+		return ci
+	}
+	z := distuv.UnitNormal.Quantile((1 + ci.Level) / 2)
+	se := max(math.Log(ci.Hi/ratio), math.Log(ratio/ci.Lo)) / z
+	h := z * math.Sqrt(se*se+2*sigma*sigma)
+	return stats.CI{Lo: ratio * math.Exp(-h), Hi: ratio * math.Exp(h), Level: ci.Level}
+}
+
+// neededRequests estimates, for one run per side with a given run-to-run
+// variation, the requests per side at which the request-level part of the
+// interval would leave room for the run-to-run part within dist (log
+// scale); 0 when the run-to-run part alone is wider than dist.
+func neededRequests(ratio float64, req stats.CI, o Options, dist float64, n int) int {
+	if !req.Valid() || !(ratio > 0) {
+		return 0
+	}
+	z := distuv.UnitNormal.Quantile((1 + o.Level) / 2)
+	room := dist*dist - 2*z*z*o.RunToRun*o.RunToRun
+	if room <= 0 {
+		return 0
+	}
+	arm := max(math.Log(req.Hi/ratio), math.Log(ratio/req.Lo))
+	return max(0, stats.NeededN(n, arm, math.Sqrt(room)))
+}
+
+// field names the record field a metric is read from.
+func (m Metric) field() string { return string(m) + "_s" }
 
 // streamOf derives a PCG stream from a check's name.
 func streamOf(name string) uint64 {
@@ -353,7 +468,14 @@ func streamOf(name string) uint64 {
 }
 
 func byGroup(rs []record.Record) map[Group][]record.Record {
-	m := map[Group][]record.Record{}
+	count := map[Group]int{}
+	for i := range rs {
+		count[Group{Profile: rs[i].Profile, Concurrency: rs[i].Concurrency}]++
+	}
+	m := make(map[Group][]record.Record, len(count))
+	for g, n := range count {
+		m[g] = make([]record.Record, 0, n)
+	}
 	for _, r := range rs {
 		g := Group{Profile: r.Profile, Concurrency: r.Concurrency}
 		m[g] = append(m[g], r)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/hypobench/hypobench/internal/fakerun"
@@ -25,7 +26,11 @@ func TestCompareOutcomes(t *testing.T) {
 	run := func(t *testing.T, tc testCase) {
 		base := fakerun.Records(1, tc.n, 1, tc.sigma)
 		cand := fakerun.Records(2, tc.n, tc.scale, tc.sigma)
-		rep := Compare(base, cand, tc.opts)
+		// One run per side decides only with a stated run-to-run
+		// variation: a tiny one here, so the request-level part decides.
+		o := tc.opts
+		o.RunToRun = 0.001
+		rep := Compare(base, cand, o)
 		if rep.Outcome != tc.want {
 			t.Errorf("outcome %s, want %s", rep.Outcome, tc.want)
 		}
@@ -168,7 +173,7 @@ func TestParseMetric(t *testing.T) {
 }
 
 func TestVerdict(t *testing.T) {
-	rep := Compare(fakerun.Records(1, 200, 1, 0.1), fakerun.Records(2, 200, 1.2, 0.1), Options{})
+	rep := Compare(fakerun.Records(1, 200, 1, 0.1), fakerun.Records(2, 200, 1.2, 0.1), Options{RunToRun: 0.001})
 	v := rep.Verdict()
 	if v.Outcome != verdict.Fail {
 		t.Errorf("verdict %s, want fail", v.Outcome)
@@ -236,18 +241,121 @@ func TestCompareRounds(t *testing.T) {
 			if tc.roundSigma < 0.1 {
 				return
 			}
-			// The same data with the rounds hidden: the request-level
-			// bootstrap is overconfident and decides — the reason rounds
-			// are resampled.
+			// The same data with the rounds hidden: one run per side,
+			// whose request-level interval is far narrower than the
+			// rounds' — overconfident — so the gate must not decide.
 			for i := range base {
 				base[i].RunID = "A"
 			}
 			for i := range cand {
 				cand[i].RunID = "B"
 			}
-			if iid := Compare(base, cand, Options{}); iid.Outcome == verdict.Inconclusive {
-				t.Errorf("rounds hidden: outcome %s; the test data no longer show the request-level bootstrap's overconfidence", iid.Outcome)
+			iid := Compare(base, cand, Options{})
+			if iid.Outcome != verdict.Inconclusive || iid.Checks[0].Design != SingleRound || !strings.Contains(iid.Checks[0].Detail, "one run per side") {
+				t.Errorf("rounds hidden: outcome %s, design %s, detail %q; want inconclusive because of one run per side", iid.Outcome, iid.Checks[0].Design, iid.Checks[0].Detail)
+			}
+			wr, wi := c.CI.Hi/c.CI.Lo, iid.Checks[0].CI.Hi/iid.Checks[0].CI.Lo
+			if wi >= wr {
+				t.Errorf("request-level interval ×%.3f wide, rounds' ×%.3f: the test data no longer show the overconfidence", wi, wr)
 			}
 		})
+	}
+}
+
+// interleave builds an interleaved session: rounds pairs of runs, the
+// pair's runs sharing a log-normal level factor (σ = level, the machine's
+// state during the round), run in the order A B, B A, A B, …
+func interleave(seed uint64, rounds, n int, scale, sigma, level float64) (base, cand []record.Record) {
+	rng := rand.New(rand.NewPCG(seed, 0xabba))
+	for k := range rounds {
+		f := math.Exp(level * rng.NormFloat64())
+		for side, out := range []*[]record.Record{&base, &cand} {
+			s := f
+			if side == 1 {
+				s *= scale
+			}
+			run := fakerun.Records(seed*100+uint64(2*k+side), n, s, sigma)
+			slot := 2*k + side
+			if k%2 == 1 {
+				slot = 2*k + 1 - side
+			}
+			for i := range run {
+				run[i].RunID = fmt.Sprintf("%c-r%02d", 'A'+side, k+1)
+				run[i].StartUnixNs = int64(slot+1)*1e12 + int64(i)
+			}
+			*out = append(*out, run...)
+		}
+	}
+	return base, cand
+}
+
+func TestCompareInterleaved(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		scale float64
+		want  verdict.Outcome
+	}{
+		{name: "same speed passes despite 15% round-to-round levels", scale: 1, want: verdict.Pass},
+		{name: "20% slower fails", scale: 1.2, want: verdict.Fail},
+		{name: "at the budget is inconclusive", scale: 1.05, want: verdict.Inconclusive},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			base, cand := interleave(21, 8, 60, tc.scale, 0.1, 0.15)
+			rep := Compare(base, cand, Options{Metrics: []Metric{TTFT}})
+			for _, c := range rep.Checks {
+				if c.Design != Interleaved {
+					t.Fatalf("%s: design %s, want interleaved", c.Name(), c.Design)
+				}
+			}
+			if rep.Outcome != tc.want {
+				for _, c := range rep.Checks {
+					t.Logf("%s %s ratio %.3f CI [%.3f, %.3f]", c.Name(), c.Outcome, c.Ratio, c.CI.Lo, c.CI.Hi)
+				}
+				t.Errorf("outcome %s, want %s", rep.Outcome, tc.want)
+			}
+			if tc.want == verdict.Inconclusive && rep.NeededRounds <= 8 {
+				t.Errorf("NeededRounds %d, want more than the 8 given", rep.NeededRounds)
+			}
+			if op := rep.Operating; op == nil || op.Design != Interleaved {
+				t.Errorf("operating characteristics %+v, want the interleaved calibration", op)
+			}
+			// The same runs, not paired (start times dropped): the
+			// shared levels no longer cancel, and the interval is much
+			// wider.
+			for i := range base {
+				base[i].StartUnixNs = 0
+			}
+			u := Compare(base, cand, Options{Metrics: []Metric{TTFT}})
+			p, q := rep.Checks[0].CI, u.Checks[0].CI
+			if u.Checks[0].Design != Unpaired || math.Log(q.Hi/q.Lo) < 2*math.Log(p.Hi/p.Lo) {
+				t.Errorf("unpaired: design %s CI %v, paired CI %v; want unpaired and at least twice as wide", u.Checks[0].Design, q, p)
+			}
+		})
+	}
+}
+
+func TestSingleRoundCannotDecide(t *testing.T) {
+	// 50% slower in one run against one run: with no stated run-to-run
+	// variation, the gate cannot tell this from two runs' difference.
+	rep := Compare(fakerun.Records(1, 400, 1, 0.1), fakerun.Records(2, 400, 1.5, 0.1), Options{})
+	if rep.Outcome != verdict.Inconclusive || rep.NeededN != 0 {
+		t.Errorf("outcome %s NeededN %d, want inconclusive without a request count", rep.Outcome, rep.NeededN)
+	}
+	for _, c := range rep.Checks {
+		if c.Design != SingleRound || !strings.Contains(c.Detail, "hypobench abab") || !c.CI.Valid() {
+			t.Errorf("%s: design %s, CI %v, detail %q", c.Name(), c.Design, c.CI, c.Detail)
+		}
+	}
+	if rep.Operating != nil {
+		t.Errorf("operating characteristics %+v for an uncalibrated design", rep.Operating)
+	}
+	// Given a run-to-run variation of 5%, 50% slower is a regression.
+	if r := Compare(fakerun.Records(1, 400, 1, 0.1), fakerun.Records(2, 400, 1.5, 0.1), Options{RunToRun: 0.05}); r.Outcome != verdict.Fail {
+		t.Errorf("with --run-to-run 5%%: outcome %s, want fail", r.Outcome)
+	}
+	// A 20% run-to-run variation swallows a 10% change: only rounds help.
+	r := Compare(fakerun.Records(1, 400, 1, 0.1), fakerun.Records(2, 400, 1.1, 0.1), Options{RunToRun: 0.2, Metrics: []Metric{TTFT}})
+	if r.Outcome != verdict.Inconclusive || r.NeededN != 0 || r.NeededRounds == 0 {
+		t.Errorf("with --run-to-run 20%%: outcome %s NeededN %d NeededRounds %d, want inconclusive asking for rounds", r.Outcome, r.NeededN, r.NeededRounds)
 	}
 }

@@ -7,13 +7,10 @@
 //
 // For every group (profile × concurrency) present in both runs, and for
 // the median and the 90th percentile (stats.QuantileDefinition) of TTFT,
-// TPOT and E2E, Compare computes the ratio quantile(new)/quantile(base)
-// and its percentile bootstrap confidence interval (stats.BootstrapRatio:
-// B = 2000 replicates, each resampling the requests of both sides
-// independently and with replacement, from a seeded PCG generator; each
-// check has its own stream derived from the seed and its name). The check
-// is a non-inferiority test with margin 1 + budget (5% by default,
-// configurable per metric):
+// TPOT and E2E, Compare estimates the ratio quantile(new)/quantile(base)
+// with a two-sided confidence interval (90% by default). The check is a
+// non-inferiority test with margin 1 + budget (5% by default, configurable
+// per metric):
 //
 //   - pass when the CI's upper bound ≤ 1 + budget: the new run is at most
 //     budget slower, with 95% one-sided confidence at the default 90%
@@ -21,22 +18,119 @@
 //   - fail when the CI's lower bound > 1 + budget: it is slower by more
 //     than the budget;
 //   - inconclusive otherwise, and when either side has fewer than MinN
-//     requests — with stats.NeededN's estimate of the requests per side
-//     that would likely decide it.
+//     requests — with the rounds per side that would likely decide it.
 //
 // The report's outcome is fail if any check fails, else inconclusive if
 // any check is inconclusive, else pass; `hypobench compare` exits 0, 1 or
 // 2 accordingly. Failed requests are left out of the latencies and counted
 // apart, with a warning when the new run fails more often. Groups present
-// in only one run are listed, not compared.
+// in only one run are listed, not compared. A metric no successful request
+// of either side carries (TPOT in the seed's own record format, which has
+// id, profile, ttft_s, total_s and concurrency only) is listed as not
+// compared; E2E missing from both sides is read from total_s (the end of
+// the response body, a few hundred µs after the last content event), and
+// the check says so.
 //
-// Why a bootstrap of quantile ratios rather than benchstat's Mann–Whitney
-// U test: a U test answers "do the two differ at all", which with enough
-// requests is always yes; a gate needs "is the new one worse by more than
-// the budget", a non-inferiority question about a tail quantile, and a
-// ratio CI answers it in the units the budget is written in. The code is
-// hand-written because no Go library offers a non-inferiority gate over
-// request records; the statistics themselves are package stats'.
+// # Rounds are the unit
+//
+// Requests of one run share its conditions — the machine's load, the
+// batching pattern a closed loop settles into — so they vary less among
+// themselves than two runs do. The reported failure that shaped this
+// package: two `hypobench run --suite tiny --concurrency 1,8 --requests
+// 32` runs of the same embedded engine at the same speed, compared with a
+// request-level bootstrap, gave FAIL (short_short c=8 TTFT p50 +39.6%,
+// 90% CI [+30.9%, +50.1%]). An interval built from one run per side
+// cannot see run-to-run variation at all, however many requests it has.
+// So the interval comes from rounds (runs, told apart by run id), and
+// its form from how the rounds were laid out (Design):
+//
+//   - Interleaved: both sides have the same number R ≥ 2 of rounds and in
+//     time order each base round sits next to one new round (what
+//     `hypobench abab` and TestRegression produce). Round r of each side
+//     forms a pair that shared the machine's state; the interval is a
+//     paired Student t interval over the R per-pair log ratios
+//     log(q(new_r)/q(base_r)), R − 1 degrees of freedom, and the ratio
+//     shown is exp of their mean (a geometric mean of per-round ratios; the
+//     base and new columns show the pooled quantiles). A round's level
+//     cancels within its pair; a steady drift cancels too when the order
+//     alternates (A B, B A, …), as abab's does.
+//   - Unpaired: rounds that were not interleaved, such as a stored
+//     baseline of several runs against new runs: Welch's t interval on the
+//     difference of the sides' mean per-round log quantiles. When one side
+//     is a single run, it is taken to vary from run to run as the other
+//     side's rounds do (standard error sd·√(1/k + 1), k − 1 degrees of
+//     freedom).
+//   - SingleRound: one run on each side. The request-level percentile
+//     bootstrap of the ratio (stats.BootstrapRatio, B = 2000 from a seeded
+//     PCG stream per check) is shown, but the check stays inconclusive and
+//     says why — unless Options.RunToRun gives the run-to-run variation
+//     (a log-sd measured on the same machine and target, e.g. with an A/A
+//     `hypobench abab X X`), which widens the interval to
+//     z·√(se² + 2·RunToRun²) on the log scale.
+//
+// Why t intervals over rounds rather than a two-stage bootstrap (rounds,
+// then requests within them), which this package used before: with the
+// few rounds a session affords (4–16), a percentile bootstrap over rounds
+// understates the spread by (R − 1)/R and uses normal instead of t
+// quantiles, while its second stage counts the within-run noise twice, so
+// its coverage depends on which noise dominates; the t interval on
+// per-round ratios is exact when those are normal, whatever the mix, and
+// costs microseconds, which is what let the calibration below run 4,000
+// sessions per figure in seconds. Its coverage is measured, not assumed.
+// The t and normal quantiles are gonum's (distuv); the rest is hand-written
+// because no Go library offers a non-inferiority gate over request
+// records.
+//
+// Why quantile ratios rather than benchstat's Mann–Whitney U test: a U
+// test answers "do the two differ at all", which with enough requests is
+// always yes; a gate needs "is the new one worse by more than the budget",
+// a non-inferiority question about a quantile, and a ratio CI answers it
+// in the units the budget is written in.
+//
+// # Calibration (measured)
+//
+// Package calibrate generates gate sessions in virtual time from the
+// embedded engine's core (package predict) under a stated noise model (7%
+// step-time jitter inside the engine, a per-round level effect of log-sd
+// 0.2 shared by the pair, 1% unshared run-to-run variation, 0.5% drift per
+// run slot, 3% per-request noise), with the new engine's GPU slowed down
+// until the noise-free TTFT p50 ratio of the group is exactly the target
+// (1.05 = the budget, 1.10 = twice it). Its TestGateCalibration, part of
+// `make test`, asserts and Calibrated records (tiny suite short_short at
+// c = 8, 32 requests per run, 16 interleaved ABBA rounds per side, 4,000
+// sessions per figure, seed 20261201):
+//
+//	true change              pass     fail    90% CI coverage
+//	none                    99.05%    0.00%   89.95%
+//	+5% (the budget)         4.35%    4.00%   91.65%   pass: 95% upper bound 4.92%
+//	+10% (twice the budget)  0.00%   98.23%   90.00%
+//
+// Doubling the budget turns the boundary's pass rate into 99.1%, and 80%
+// intervals cover 81.4%: either would turn the test red. The pass rate at
+// the budget is α whatever the number of rounds; the power is not.
+// TestGateDetectionCurve (on request) measures the fail rate by rounds:
+//
+//	fail rate (pass rate), 1,000 sessions per cell, true TTFT p50 change:
+//	rounds   +0%            +5%            +7.5%          +10%           +15%           +20%           +30%
+//	 2       0.002 (0.210)  0.045 (0.039)  0.107 (0.009)  0.187 (0.005)  0.344 (0.000)  0.474 (0.000)  0.702 (0.000)
+//	 4       0.000 (0.477)  0.044 (0.043)  0.188 (0.006)  0.474 (0.000)  0.892 (0.000)  0.993 (0.000)  1.000 (0.000)
+//	 8       0.000 (0.831)  0.052 (0.052)  0.371 (0.002)  0.822 (0.000)  0.998 (0.000)  1.000 (0.000)  1.000 (0.000)
+//	16       0.000 (0.987)  0.050 (0.054)  0.621 (0.000)  0.988 (0.000)  1.000 (0.000)  1.000 (0.000)  1.000 (0.000)
+//
+// So with the default 5% budget and 90% interval, the smallest TTFT p50
+// regression detected reliably (fail rate ≥ 0.9) in this design is +20%
+// with abab's default 4 rounds, +15% with 8 and +10% (twice the budget)
+// with 16; 2 rounds detect nothing reliably. At every number of rounds the
+// gate passes a change at the budget about α = 5% of the time and never
+// false-alarms at no change. The figures depend on the noise: here the
+// engine's own run-to-run variation of a run's TTFT p50 at c = 8 is 3.3%
+// (log-sd over 256 jittered runs), which dominates a pair's spread.
+//
+// Commands:
+//
+//	go test ./calibrate -run TestGateCalibration -v
+//	HYPOBENCH_CALIB_SESSIONS=20000 go test ./calibrate -run TestGateCalibration -v -timeout 60m
+//	HYPOBENCH_CALIB_CURVE=1 go test ./calibrate -run TestGateDetectionCurve -v -timeout 30m
 //
 // # Identity
 //
@@ -47,15 +141,16 @@
 // or the embedded engine's resolved configuration (GPU profile, model,
 // speed, knobs) differ, or when a run has no config.json.
 //
-// # Drift control: ABAB interleaving
+// # Interleaving
 //
 // Two runs made hours apart on a shared machine differ by drift (thermal
 // state, noisy neighbours, a background job) as well as by the change
 // under test, and nothing in two sequential runs can tell the two apart.
-// When both servers are reachable at once, interleave them instead: run
-// the same suite against A, then B, then A, then B, … in short blocks, so
-// that drift affects both sides alike and averages out of the ratio. With
-// the existing commands:
+// When both servers are reachable at once, interleave them: `hypobench
+// abab A B` (A and B are base URLs, or embedded@SPEED for the embedded
+// engine) runs the suite on A and B in counterbalanced rounds — A B, then
+// B A, then A B, … — into A/round-NN and B/round-NN, and gates the pairs.
+// By hand, with the existing commands (alternate the order each round):
 //
 //	for i in 1 2 3 4; do
 //	  HYPOBENCH_TARGET=$A go run ./cmd/hypobench run --out reports/abab/A --no-report
@@ -65,58 +160,8 @@
 //
 // Load accepts a directory of run directories (every requests.jsonl one
 // level below it is read when the directory has none of its own), so the
-// rounds of each side pool into one sample. `hypobench abab A B` does the
-// same in one command and one process (A and B are base URLs, or
-// embedded@SPEED for the embedded engine). Use several short rounds
-// rather than two long ones; a step change then lands in one round of
-// each side instead of all of one.
-//
-// Pooled rounds change the bootstrap. Requests of one run share its
-// conditions (the machine's load, the batching pattern a closed loop
-// settles into), so they vary less among themselves than two runs do, and
-// a request-level bootstrap of one run against another is overconfident:
-// on a loaded 2-core machine two runs of the same deterministic engine
-// were seen to differ by 20–30% in TTFT at concurrency 4 with bootstrap
-// intervals a few percent wide. When a side holds several rounds (distinct
-// run ids), the bootstrap is two-stage — rounds with replacement, then
-// requests within each drawn round — so the interval includes the
-// round-to-round noise, and an inconclusive check says how many rounds
-// (not requests) would likely decide it. A single pair of runs can only
-// measure the within-run noise; that is the main reason to interleave.
-// Use at least 3 rounds per side: with 2, the round-level resample has
-// too few distinct outcomes for a useful interval.
-//
-// # Sensitivity (measured)
-//
-// TestTTFTDetection runs the tiny suite's short_short and long_short
-// profiles at concurrency 1 and 4 (30 requests per profile and level) on
-// two identical embedded engines at speed 5 back to back, injects a TTFT
-// regression of x into the second run's records, and gates it with the
-// defaults (5% budget, B = 2000). Measured on a shared, loaded 2-core VM
-// (2026-11-28), rate of fail verdicts out of the pairs:
-//
-//	TTFT +x                0%    2%    5%     7.5%   10%    15%    20%
-//	1 round per side     2/20  2/20  12/20  20/20  20/20  20/20  20/20
-//	3 rounds per side    0/10  0/10   0/10  10/10  10/10  10/10  10/10
-//
-// So at the default budget the gate reliably detects a TTFT regression of
-// 7.5% and more; at exactly the budget (5%) it fails about half the time
-// with one round (as a margin test should) and not at all with three; and
-// it never passed an unchanged server at this size (every comparison at
-// 0% was inconclusive apart from the false alarms: about 24 checks on 30
-// requests each leave some interval straddling 1.05 — passing needs a few
-// hundred requests per group). The 2/20 false alarms at 0% with one round
-// per side (a 13% and a 44% TTFT shift between two runs of the same
-// engine) are the run-to-run noise described above; three interleaved
-// rounds removed them. Commands:
-//
-//	HYPOBENCH_DETECT_RUNS=20 go test ./compare -run TestTTFTDetection -v -timeout 60m
-//	HYPOBENCH_DETECT_RUNS=10 HYPOBENCH_DETECT_ROUNDS=3 go test ./compare -run TestTTFTDetection -v -timeout 60m
-//
-// TestDetectionRate slows the whole engine instead (speed S/(1+x)); it
-// failed 10/10 pairs from a 2% slowdown (1/10 false alarms at 0%), but
-// because the engine's short-prompt TTFT jumps by ~25% for a 2% slowdown
-// at speed 5 (4.55 → 5.72 ms at concurrency 1) while long prompts' TTFT
-// barely moves until 10%, that figure says more about the engine than
-// about the gate.
+// rounds of each side pool into one sample whose runs stay apart by run
+// id; their start times show whether they were interleaved. Use several
+// short rounds rather than two long ones: a step change then lands in one
+// pair instead of all of one side.
 package compare

@@ -49,8 +49,9 @@ func WriteText(w io.Writer, rep Report) error {
 	for _, m := range AllMetrics {
 		budgets = append(budgets, fmt.Sprintf("%s +%s", m, pct(o.BudgetFor(m))))
 	}
-	fmt.Fprintf(&b, "gate: pass when the upper bound of the %s bootstrap CI of new/base ≤ 1 + budget (one-sided %s), fail when its lower bound > 1 + budget; B=%d, seed %d, min n %d; budgets %s\n",
-		pct(o.Level), pct(1-(1-o.Level)/2), o.B, o.Seed, o.MinN, strings.Join(budgets, ", "))
+	fmt.Fprintf(&b, "gate: pass when the upper bound of the %s CI of new/base ≤ 1 + budget (one-sided %s), fail when its lower bound > 1 + budget; min n %d; budgets %s\n",
+		pct(o.Level), pct(1-(1-o.Level)/2), o.MinN, strings.Join(budgets, ", "))
+	designNotes(&b, rep)
 	if len(rep.Warnings) > 0 {
 		fmt.Fprintf(&b, "\n%d WARNING(S):\n", len(rep.Warnings))
 		for _, s := range rep.Warnings {
@@ -62,8 +63,14 @@ func WriteText(w io.Writer, rep Report) error {
 	fmt.Fprintf(tw, "group\tmetric\tbase\tnew\tvs base\t%s CI\tbudget\tn base/new\tverdict\n", pct(o.Level))
 	for _, c := range rep.Checks {
 		n := fmt.Sprintf("%d/%d", c.NBase, c.NNew)
-		if c.RoundsBase > 1 || c.RoundsNew > 1 {
-			n += fmt.Sprintf(" in %d/%d rounds", c.RoundsBase, c.RoundsNew)
+		switch c.Design {
+		case Interleaved:
+			n += fmt.Sprintf(" in %d/%d interleaved rounds", c.RoundsBase, c.RoundsNew)
+		case Unpaired:
+			n += fmt.Sprintf(" in %d/%d unpaired rounds", c.RoundsBase, c.RoundsNew)
+		}
+		if c.FromTotal {
+			n += " (e2e = total_s)"
 		}
 		fmt.Fprintf(tw, "%s\t%s %s\t%s\t%s\t%s\t%s\t+%s\t%s\t%s\n",
 			c.Group, c.Metric, QuantileName(c.Quantile), dur(float64(c.Base)), dur(float64(c.New)),
@@ -74,6 +81,22 @@ func WriteText(w io.Writer, rep Report) error {
 		b.WriteString("\nfailed requests (left out of the latencies):\n")
 		for _, e := range rep.Errors {
 			fmt.Fprintf(&b, "  %s: base %d of %d, new %d of %d\n", e.Group, e.BaseErrors, e.BaseN, e.NewErrors, e.NewN)
+		}
+	}
+	if len(rep.NotCompared) > 0 {
+		b.WriteString("\nnot compared (no record on either side has the field):\n")
+		for _, nc := range rep.NotCompared {
+			fmt.Fprintf(&b, "  %s %s: %s\n", nc.Group, nc.Metric, nc.Reason)
+		}
+	}
+	if op := rep.Operating; op != nil {
+		fmt.Fprintf(&b, "\noperating characteristics of this design (measured, %d simulated sessions: %s):\n", op.Sessions, op.Setup)
+		fmt.Fprintf(&b, "  a true change equal to the budget passes %s (95%% upper bound %s); twice the budget fails %s;\n",
+			pct(op.PassAtBoundary), pct(op.PassAtBoundaryHi), pct(op.FailAtTwice))
+		fmt.Fprintf(&b, "  no change passes %s and fails %s; the intervals cover the true ratio %s\n",
+			pct(op.PassAtZero), pct(op.FailAtZero), pct(op.Coverage))
+		if r := minRounds(rep.Checks); r < op.Rounds {
+			fmt.Fprintf(&b, "  measured with %d rounds per side; this comparison has %d: the pass rate at the budget holds for any number of rounds, the power at twice it does not (see compare's doc: fewer rounds detect only larger regressions)\n", op.Rounds, r)
 		}
 	}
 	n := map[verdict.Outcome]int{}
@@ -93,6 +116,31 @@ func WriteText(w io.Writer, rep Report) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// designNotes says how the checks' intervals were formed, and what one
+// run per side cannot see.
+func designNotes(b *strings.Builder, rep Report) {
+	seen := map[Design]bool{}
+	for _, c := range rep.Checks {
+		seen[c.Design] = true
+	}
+	o := rep.Options
+	if seen[Interleaved] {
+		b.WriteString("interleaved rounds: the interval is a paired t interval over the rounds' per-round quantile ratios (a round's machine state cancels)\n")
+	}
+	if seen[Unpaired] {
+		b.WriteString("unpaired rounds: the interval is Welch's t over each side's per-round log quantiles (a single run on one side is taken to vary as the other side's rounds)\n")
+	}
+	if seen[SingleRound] {
+		if o.RunToRun > 0 {
+			fmt.Fprintf(b, "one run per side: request-level bootstrap (B=%d, seed %d) widened by the given run-to-run variation %s per run\n", o.B, o.Seed, pct(o.RunToRun))
+		} else {
+			fmt.Fprintf(b, "ONE RUN PER SIDE: the request-level bootstrap interval (B=%d, seed %d) sees only how one run's requests vary, not how runs vary\n"+
+				"  (two runs of one engine at one speed have differed by 40%% in TTFT p50), so these checks cannot decide: the interval is shown,\n"+
+				"  the verdict stays inconclusive. Interleave rounds (hypobench abab A B), or give the run-to-run variation (--run-to-run).\n", o.B, o.Seed)
+		}
+	}
 }
 
 func outcomeCell(c Check) string {
@@ -171,7 +219,7 @@ func (r Report) Verdict() verdict.Verdict {
 			Name:      c.Name(),
 			Claim:     fmt.Sprintf("%s %s new/base ≤ %.3g", c.Metric, QuantileName(c.Quantile), 1+c.Budget),
 			Outcome:   c.Outcome,
-			Test:      fmt.Sprintf("bootstrap ratio of %s, B=%d, non-inferiority margin %.3g", QuantileName(c.Quantile), r.Options.B, 1+c.Budget),
+			Test:      fmt.Sprintf("%s, non-inferiority margin %.3g", c.testName(r.Options), 1+c.Budget),
 			Statistic: c.Ratio,
 			Alpha:     alpha,
 			Effect:    c.Ratio,
@@ -185,9 +233,41 @@ func (r Report) Verdict() verdict.Verdict {
 			v.N += c.NBase + c.NNew // each group's successful requests, once
 		}
 	}
+	for _, nc := range r.NotCompared {
+		v.Info = append(v.Info, fmt.Sprintf("%s %s not compared: %s", nc.Group, nc.Metric, nc.Reason))
+	}
+	if op := r.Operating; op != nil {
+		v.Info = append(v.Info, fmt.Sprintf("operating characteristics (%s, %d simulated sessions): a true change at the budget passes %s (95%% upper bound %s), twice the budget fails %s, intervals cover %s",
+			op.Design, op.Sessions, pct(op.PassAtBoundary), pct(op.PassAtBoundaryHi), pct(op.FailAtTwice), pct(op.Coverage)))
+	}
 	if r.Base != nil && r.New != nil {
 		v.Info = append(v.Info, fmt.Sprintf("baseline %s (run %s), new %s (run %s)", r.Base.Path, r.Base.RunID, r.New.Path, r.New.RunID))
 	}
 	v.Combine()
 	return v
+}
+
+// testName names the statistical test a check ran.
+func (c Check) testName(o Options) string {
+	q := QuantileName(c.Quantile)
+	switch c.Design {
+	case Interleaved:
+		return fmt.Sprintf("paired t over %d interleaved rounds of the %s ratio", c.RoundsBase, q)
+	case Unpaired:
+		return fmt.Sprintf("Welch t over %d/%d unpaired rounds of log %s", c.RoundsBase, c.RoundsNew, q)
+	}
+	if o.RunToRun > 0 {
+		return fmt.Sprintf("bootstrap ratio of %s, B=%d, widened by run-to-run %s", q, o.B, pct(o.RunToRun))
+	}
+	return fmt.Sprintf("bootstrap ratio of %s, B=%d (one run per side: not decisive)", q, o.B)
+}
+
+func minRounds(cs []Check) int {
+	r := 0
+	for i, c := range cs {
+		if k := min(c.RoundsBase, c.RoundsNew); i == 0 || k < r {
+			r = k
+		}
+	}
+	return r
 }

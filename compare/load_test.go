@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -138,8 +139,8 @@ func TestGolden(t *testing.T) {
 	}
 	bs.Path, cs.Path, bs.Dir, cs.Dir = "reports/baselines/base", "reports/latest", "reports/baselines/base", "reports/latest"
 	rep := Runs(bs, cs, Options{Budgets: map[Metric]float64{TTFT: 0.10}})
-	if rep.Outcome != verdict.Fail {
-		t.Errorf("outcome %s, want fail", rep.Outcome)
+	if rep.Outcome != verdict.Inconclusive || rep.Operating != nil {
+		t.Errorf("outcome %s, operating %v; want inconclusive (one run per side) and no calibration", rep.Outcome, rep.Operating)
 	}
 	var text bytes.Buffer
 	if err := WriteText(&text, rep); err != nil {
@@ -165,6 +166,49 @@ func TestGolden(t *testing.T) {
 	if back.Outcome != rep.Outcome || len(back.Checks) != len(rep.Checks) || back.Checks[0].CI != rep.Checks[0].CI {
 		t.Errorf("compare.json round trip: %+v", back.Checks[0])
 	}
+}
+
+// TestGoldenRounds holds the table and compare.json of an interleaved
+// session (pooled round directories) to files in testdata/: the design,
+// the rounds and the operating characteristics shown beside the verdict.
+func TestGoldenRounds(t *testing.T) {
+	root := t.TempDir()
+	base, cand := interleave(31, 4, 40, 1.3, 0.1, 0.1)
+	for side, recs := range [][]record.Record{base, cand} {
+		for r := range 4 {
+			var run []record.Record
+			id := fmt.Sprintf("%c-r%02d", 'A'+side, r+1)
+			for _, rec := range recs {
+				if rec.RunID == id {
+					run = append(run, rec)
+				}
+			}
+			fakerun.WriteRun(t, filepath.Join(root, string(rune('A'+side)), fmt.Sprintf("round-%02d", r+1)), run, config(id, "10"))
+		}
+	}
+	bs, err := Load(filepath.Join(root, "A"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := Load(filepath.Join(root, "B"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bs.Path, cs.Path, bs.Dir, cs.Dir = "reports/abab/A", "reports/abab/B", "reports/abab/A", "reports/abab/B"
+	rep := Runs(bs, cs, Options{})
+	if rep.Outcome != verdict.Fail || rep.Operating == nil {
+		t.Errorf("outcome %s, operating %v; want fail with the interleaved calibration", rep.Outcome, rep.Operating)
+	}
+	var text bytes.Buffer
+	if err := WriteText(&text, rep); err != nil {
+		t.Fatal(err)
+	}
+	js, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	testutil.Golden(t, "testdata/table_rounds.golden", text.Bytes())
+	testutil.Golden(t, "testdata/compare_rounds.json.golden", append(js, '\n'))
 }
 
 func FuzzParseBudget(f *testing.F) {

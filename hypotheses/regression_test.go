@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -17,24 +18,36 @@ import (
 
 // Variables read by TestRegression besides the harness's HYPOBENCH_*.
 const (
-	baselineEnv = "HYPOBENCH_BASELINE" // a baseline run directory or requests.jsonl
+	baselineEnv = "HYPOBENCH_BASELINE" // a baseline run directory, requests.jsonl, or directory of rounds
 	budgetEnv   = "HYPOBENCH_BUDGET"   // allowed regression, "5%" by default
+	roundsEnv   = "HYPOBENCH_ROUNDS"   // rounds per side, 4 by default
 )
+
+// defaultRegressionRounds is TestRegression's rounds per side.
+const defaultRegressionRounds = 4
 
 // TestRegression is the baseline gate as a test: when HYPOBENCH_BASELINE
 // names a baseline run (see reports/baselines/README.md), it runs the
 // baseline's suite — read from its config.json, HYPOBENCH_SUITE when the
-// config has none; HYPOBENCH_REQUESTS and HYPOBENCH_CONCURRENCY apply —
-// against the current target and gates the result with package compare:
+// config has none; HYPOBENCH_REQUESTS and HYPOBENCH_CONCURRENCY apply — in
+// HYPOBENCH_ROUNDS rounds (4) and gates the result with package compare:
 // per profile × concurrency, median and p90 of TTFT, TPOT and E2E must not
-// be slower than the baseline by more than HYPOBENCH_BUDGET (5%), judged
-// by the bootstrap CI of the ratio new/base. A fail verdict fails the test;
-// inconclusive does too unless HYPOBENCH_ACCEPT_INCONCLUSIVE=1.
+// be slower than the baseline by more than HYPOBENCH_BUDGET (5%). A fail
+// verdict fails the test; inconclusive does too unless
+// HYPOBENCH_ACCEPT_INCONCLUSIVE=1.
 //
-// Without HYPOBENCH_TARGET the current target is the embedded engine; when
-// the baseline ran on the embedded engine too, its GPU:model profile and
-// speed are reused (unless HYPOBENCH_ENGINE or HYPOBENCH_SPEED say
-// otherwise), so the two runs differ only in what changed. Any remaining
+// Rounds are what let the gate see run-to-run variation (one run per side
+// cannot decide: see compare.SingleRound). When the baseline ran on the
+// embedded engine, its engine is started again and the rounds are
+// interleaved, counterbalanced — baseline engine, current target; current
+// target, baseline engine; … — and gated as pairs (compare.Interleaved),
+// so a round's machine state cancels; the stored baseline supplies the
+// suite and the engine. The current target is HYPOBENCH_TARGET, else the
+// embedded engine with the baseline's GPU:model profile and speed unless
+// HYPOBENCH_ENGINE or HYPOBENCH_SPEED say otherwise. When the baseline ran
+// on a server that cannot be started here, the current target runs its
+// rounds and is gated against the stored runs (compare.Unpaired: a single
+// stored run is taken to vary from run to run as the new rounds do). Any
 // difference in machine or target is logged as a WARNING and written into
 // the verdict.
 func TestRegression(t *testing.T) {
@@ -42,11 +55,11 @@ func TestRegression(t *testing.T) {
 	if path == "" {
 		t.Skip("HYPOBENCH_BASELINE is not set: no baseline to compare against")
 	}
-	base, err := compare.Load(abs(path))
+	stored, err := compare.Load(abs(path))
 	if err != nil {
 		t.Fatalf("loading the baseline: %v", err)
 	}
-	suite, err := regressionSuite(base)
+	suite, err := regressionSuite(stored)
 	if err != nil {
 		t.Fatalf("%s: %v", baselineEnv, err)
 	}
@@ -56,25 +69,69 @@ func TestRegression(t *testing.T) {
 			t.Fatalf("%s: %v", budgetEnv, err)
 		}
 	}
-	r := runDesign(t, "regression", suite, regressionEngine(base))
-	cand, err := compare.Load(r.dir)
+	rounds := defaultRegressionRounds
+	if v := os.Getenv(roundsEnv); v != "" {
+		if rounds, err = strconv.Atoi(v); err != nil || rounds < 1 {
+			t.Fatalf("%s=%q: want a positive number of rounds", roundsEnv, v)
+		}
+	}
+	baseEngine := storedEngine(stored)
+	newEngine := regressionEngine(stored)
+	var runs []designRun
+	for r := 1; r <= rounds; r++ {
+		sides := []string{"A", "B"}
+		if r%2 == 0 {
+			sides = []string{"B", "A"}
+		}
+		for _, side := range sides {
+			if side == "A" && baseEngine == nil {
+				continue
+			}
+			ec := newEngine
+			if side == "A" {
+				ec = baseEngine
+			}
+			runs = append(runs, runDesign(t, fmt.Sprintf("regression/%s/%s-r%02d", side, side, r), suite, ec))
+		}
+	}
+	newDir := filepath.Join(sessionDir(t), "regression", "B")
+	base := stored
+	how := fmt.Sprintf("%d rounds of the current target against the stored baseline %s (unpaired: the baseline's server cannot be started here)", rounds, path)
+	if baseEngine != nil {
+		if base, err = compare.Load(filepath.Join(sessionDir(t), "regression", "A")); err != nil {
+			t.Fatalf("reading the baseline engine's rounds back: %v", err)
+		}
+		how = fmt.Sprintf("%d interleaved rounds (A B, B A, …) of the baseline's embedded engine (A) and the current target (B); the stored baseline %s supplies the suite and engine", rounds, path)
+	}
+	cand, err := compare.Load(newDir)
 	if err != nil {
-		t.Fatalf("reading the new run back: %v", err)
+		t.Fatalf("reading the new rounds back: %v", err)
 	}
 	rep := compare.Runs(base, cand, o)
-	if err := compare.WriteJSON(filepath.Join(r.dir, compare.JSONFile), rep); err != nil {
+	if err := compare.WriteJSON(filepath.Join(sessionDir(t), "regression", compare.JSONFile), rep); err != nil {
 		t.Errorf("writing compare.json: %v", err)
 	}
 	var table bytes.Buffer
 	if err := compare.WriteText(&table, rep); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("baseline %s vs %s:\n%s", path, r.dir, table.String())
+	t.Logf("%s:\n%s", how, table.String())
 	for _, w := range rep.Warnings {
 		t.Logf("WARNING: %s", w)
 	}
-	design := fmt.Sprintf("suite %s of baseline %s (%d requests), %v levels, %d requests per profile and level", suite.Name, path, base.Requests, suite.Concurrency, suite.Requests)
-	verdicttest.Report(t, sessionDir(t), finish(t, rep.Verdict(), design, r))
+	design := fmt.Sprintf("suite %s, %v levels, %d requests per profile and level; %s", suite.Name, suite.Concurrency, suite.Requests, how)
+	verdicttest.Report(t, sessionDir(t), finish(t, rep.Verdict(), design, runs[len(runs)-1]))
+}
+
+// storedEngine returns the embedded engine configuration the baseline ran
+// on, exactly as recorded, or nil when it did not run on the embedded
+// engine.
+func storedEngine(base *compare.Source) *engine.Config {
+	c, ok := recordedEngine(base)
+	if !ok {
+		return nil
+	}
+	return &c
 }
 
 // regressionSuite returns the baseline's suite with the environment's
@@ -112,26 +169,16 @@ func regressionSuite(base *compare.Source) (*workload.Suite, error) {
 }
 
 // regressionEngine returns the embedded engine configuration that
-// reproduces the baseline's, or nil for the harness's default target: when
-// HYPOBENCH_TARGET is set, or the baseline did not run on the embedded
-// engine.
+// reproduces the baseline's with the environment's overrides (the current
+// target), or nil for the harness's default target: when HYPOBENCH_TARGET
+// is set, or the baseline did not run on the embedded engine.
 func regressionEngine(base *compare.Source) *engine.Config {
-	if sess.env.Target != "" || base.Config == nil || !strings.Contains(string(base.Config.Meta["target"]), "embedded") {
+	if sess.env.Target != "" {
 		return nil
 	}
-	var info struct {
-		GPU   struct{ Name string } `json:"gpu"`
-		Model struct{ Name string } `json:"model"`
-		Speed float64               `json:"speed"`
-		Seed  uint64                `json:"seed"`
-	}
-	if json.Unmarshal(base.Config.Meta["engine"], &info) != nil {
+	c, ok := recordedEngine(base)
+	if !ok {
 		return nil
-	}
-	c := engine.DefaultConfig
-	c.Seed, c.Speed = info.Seed, info.Speed
-	if info.GPU.Name != "" && info.Model.Name != "" {
-		c.Spec = info.GPU.Name + ":" + info.Model.Name
 	}
 	if sess.env.Engine != "" {
 		c.Spec = sess.env.Engine
@@ -143,4 +190,27 @@ func regressionEngine(base *compare.Source) *engine.Config {
 		c.Seed = sess.env.Seed
 	}
 	return &c
+}
+
+// recordedEngine reads the embedded engine's configuration from the
+// baseline's config.json.
+func recordedEngine(base *compare.Source) (engine.Config, bool) {
+	if base.Config == nil || !strings.Contains(string(base.Config.Meta["target"]), "embedded") {
+		return engine.Config{}, false
+	}
+	var info struct {
+		GPU   struct{ Name string } `json:"gpu"`
+		Model struct{ Name string } `json:"model"`
+		Speed float64               `json:"speed"`
+		Seed  uint64                `json:"seed"`
+	}
+	if json.Unmarshal(base.Config.Meta["engine"], &info) != nil {
+		return engine.Config{}, false
+	}
+	c := engine.DefaultConfig
+	c.Seed, c.Speed = info.Seed, info.Speed
+	if info.GPU.Name != "" && info.Model.Name != "" {
+		c.Spec = info.GPU.Name + ":" + info.Model.Name
+	}
+	return c, true
 }

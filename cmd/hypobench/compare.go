@@ -22,6 +22,10 @@ func init() {
 	register("abab", "run a suite on two targets interleaved A B A B …, then compare B against A", ababCmd)
 }
 
+// defaultRounds is abab's rounds per side (see compare's doc for what
+// each number of rounds detects).
+const defaultRounds = 4
+
 // gateFlags are the flags compare and abab share.
 type gateFlags struct {
 	budget  string
@@ -30,6 +34,7 @@ type gateFlags struct {
 	b       int
 	level   float64
 	minN    int
+	runRun  string
 	out     string
 	verbose bool
 }
@@ -44,6 +49,7 @@ func addGateFlags(fs *flag.FlagSet, outHelp string) *gateFlags {
 	fs.IntVar(&g.b, "B", compare.DefaultB, "bootstrap replicates")
 	fs.Float64Var(&g.level, "level", compare.DefaultLevel, "two-sided level of the CI of new/base (0.90: a one-sided 95% bound)")
 	fs.IntVar(&g.minN, "min-n", compare.DefaultMinN, "fewest requests per side and group for a decision")
+	fs.StringVar(&g.runRun, "run-to-run", "", "run-to-run variation of a run's quantiles, as 10% (a log-sd, measured with an A/A `hypobench abab X X`), so that one run per side can decide; without it one run per side is inconclusive")
 	fs.StringVar(&g.out, "out", "", outHelp)
 	return g
 }
@@ -60,6 +66,11 @@ func (g *gateFlags) options() (compare.Options, error) {
 		}
 		if o.Budgets[m], err = compare.ParseBudget(*s); err != nil {
 			return o, fmt.Errorf("--budget-%s: %w", m, err)
+		}
+	}
+	if g.runRun != "" {
+		if o.RunToRun, err = compare.ParseBudget(g.runRun); err != nil {
+			return o, fmt.Errorf("--run-to-run: %w", err)
 		}
 	}
 	if g.b < 2000 {
@@ -96,7 +107,7 @@ func compareCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: hypobench compare [flags] BASE NEW\n\nBASE and NEW are run directories (or their requests.jsonl, or a directory of\ninterleaved rounds). Exit status 0 pass, 1 fail, 2 inconclusive or unusable input.\n\nflags:")
+		fmt.Fprintln(stderr, "usage: hypobench compare [flags] BASE NEW\n\nBASE and NEW are run directories (or their requests.jsonl, or a directory of\ninterleaved rounds). Rounds are what the interval is built from: interleaved\nrounds (hypobench abab) are gated as pairs; one run per side shows its\nrequest-level interval but cannot decide unless --run-to-run states how much\nruns vary. Exit status 0 pass, 1 fail, 2 inconclusive or unusable input.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	g := addGateFlags(fs, "where to write compare.json (default: NEW's run directory; - for none)")
@@ -149,12 +160,19 @@ func gate(base, cand *compare.Source, opts compare.Options, out string, stdout, 
 	case verdict.Fail:
 		return &ExitError{Code: 1, Msg: "compare: FAIL: the new run regressed beyond the budget"}
 	}
+	for _, c := range rep.Checks {
+		if c.Design == compare.SingleRound && opts.RunToRun == 0 {
+			return &ExitError{Code: 2, Msg: "compare: INCONCLUSIVE: one run per side cannot tell a regression from run-to-run variation; interleave rounds (hypobench abab A B) or give --run-to-run"}
+		}
+	}
 	return &ExitError{Code: 2, Msg: "compare: INCONCLUSIVE: the data cannot tell; see the n column"}
 }
 
-// ababCmd implements `hypobench abab [flags] A B`: the suite runs on A,
-// then B, then A, … for --rounds rounds each, into OUT/<id>/A/round-NN and
-// OUT/<id>/B/round-NN, and B is then gated against A on the pooled rounds.
+// ababCmd implements `hypobench abab [flags] A B`: the suite runs on A and
+// B in counterbalanced rounds — A B, then B A, then A B, … (so a steady
+// drift falls on both sides alike) — for --rounds rounds each, into
+// OUT/<id>/A/round-NN and OUT/<id>/B/round-NN, and B is then gated against
+// A on the paired rounds (compare.Interleaved).
 // A target is a base URL, or "embedded" / "embedded@SPEED" for an embedded
 // engine started for the session (a slower speed on B simulates a
 // regression, which is how the gate's sensitivity is shown).
@@ -169,7 +187,7 @@ func ababCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintln(stderr, "usage: hypobench abab [flags] A B\n\nA and B are base URLs, or embedded[@SPEED]. Exit status as compare.\n\nflags:")
 		fs.PrintDefaults()
 	}
-	rounds := fs.Int("rounds", 4, "rounds per target, alternating A B A B …")
+	rounds := fs.Int("rounds", defaultRounds, "rounds per target, counterbalanced: A B, B A, A B, …")
 	fs.StringVar(&env.Suite, "suite", env.Suite, "suite: tiny, huge, or a suite file")
 	conc := fs.String("concurrency", "", "comma-separated concurrency levels, overriding the suite's")
 	fs.IntVar(&env.Requests, "requests", env.Requests, "requests per profile per level per round, overriding the suite's")
@@ -210,7 +228,12 @@ func ababCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	fmt.Fprintf(stderr, "hypobench abab %s: suite %s, %d rounds, A %s, B %s\n", id, suite.Name, *rounds, tgts[0].URL, tgts[1].URL)
 	for r := 1; r <= *rounds; r++ {
-		for i, side := range []string{"A", "B"} {
+		order := []int{0, 1}
+		if r%2 == 0 {
+			order = []int{1, 0}
+		}
+		for _, i := range order {
+			side := []string{"A", "B"}[i]
 			if ctx.Err() != nil {
 				return &ExitError{Code: 2, Msg: "abab: interrupted; finished rounds are in " + session}
 			}

@@ -54,10 +54,12 @@ func TestCompareCommand(t *testing.T) {
 		code int
 		out  string // substring of stdout
 	}{
-		{name: "pass", args: []string{base, same}, code: 0, out: "hypobench compare: PASS"},
-		{name: "fail", args: []string{base, slow}, code: 1, out: "hypobench compare: FAIL"},
-		{name: "flags after args", args: []string{base, slow, "--budget-ttft", "30%"}, code: 0, out: "ttft +30%"},
-		{name: "requests.jsonl path", args: []string{"--out", "-", filepath.Join(base, record.RequestsFile), filepath.Join(slow, record.RequestsFile)}, code: 1},
+		{name: "one run per side cannot decide", args: []string{base, slow}, code: 2, out: "ONE RUN PER SIDE"},
+		{name: "pass", args: []string{"--run-to-run", "1%", base, same}, code: 0, out: "hypobench compare: PASS"},
+		{name: "fail", args: []string{"--run-to-run", "1%", base, slow}, code: 1, out: "hypobench compare: FAIL"},
+		{name: "flags after args", args: []string{base, slow, "--budget-ttft", "30%", "--run-to-run", "1%"}, code: 0, out: "ttft +30%"},
+		{name: "requests.jsonl path", args: []string{"--out", "-", "--run-to-run", "1%", filepath.Join(base, record.RequestsFile), filepath.Join(slow, record.RequestsFile)}, code: 1},
+		{name: "bad run-to-run", args: []string{"--run-to-run", "-1%", base, same}, code: 2},
 		{name: "inconclusive", args: []string{base, few}, code: 2, out: "INCONCLUSIVE"},
 		{name: "bad budget", args: []string{"--budget", "x", base, same}, code: 2},
 		{name: "too few B", args: []string{"-B", "100", base, same}, code: 2},
@@ -107,7 +109,7 @@ func TestBaselineCommand(t *testing.T) {
 		t.Errorf("--name ../x: %v, want exit 2", err)
 	}
 	// The saved baseline gates like the run itself.
-	if err := compareCmd(context.Background(), []string{"--out", "-", filepath.Join(dest, "main"), run}, &out, &out); err != nil {
+	if err := compareCmd(context.Background(), []string{"--out", "-", "--run-to-run", "1%", filepath.Join(dest, "main"), run}, &out, &out); err != nil {
 		t.Errorf("compare against the saved baseline: %v", err)
 	}
 }
