@@ -67,7 +67,10 @@ type Options struct {
 
 // Result is what Merge wrote and found.
 type Result struct {
-	Dir       string
+	Dir string
+	// Count is how many shards the run had; len(Config.Shards) were
+	// merged.
+	Count     int
 	Config    *record.RunConfig
 	Phases    []record.Phase
 	Records   int
@@ -100,8 +103,8 @@ func Merge(ctx context.Context, dirs []string, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("merge: %w", err)
 	}
 	sort.Slice(shards, func(i, j int) bool { return shards[i].index < shards[j].index })
-	res := &Result{Dir: opts.Out}
 	count := shards[0].cfg.Shard.Count
+	res := &Result{Dir: opts.Out, Count: count}
 	if missing := missingShards(shards, count); len(missing) > 0 {
 		w := &Warning{Shard: -1, Err: ErrMissingShard,
 			Msg: fmt.Sprintf("%d of %d shards given; shards %v are missing", len(shards), count, missing)}
