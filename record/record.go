@@ -97,6 +97,11 @@ type Record struct {
 	Error           string     `json:"error,omitempty"`
 	ServerRequestID string     `json:"server_request_id,omitempty"`
 	Retries         int        `json:"retries,omitempty"`
+
+	// Shard is the index (from 0) of the shard that made this request, set
+	// only in a run directory written by merging the shards of a sharded
+	// run (package merge); absent in a single machine's run.
+	Shard *int `json:"shard,omitempty"`
 }
 
 // OK reports whether the request completed without an error class.

@@ -76,6 +76,73 @@ type RunConfig struct {
 	// "engine" (the embedded engine's resolved configuration), "model",
 	// and whatever else the caller recorded.
 	Meta map[string]json.RawMessage `json:"meta,omitempty"`
+
+	// Shard is set in the run directory of one shard of a sharded run:
+	// which shard, of how many, and its clock against the coordinator.
+	Shard *Shard `json:"shard,omitempty"`
+	// Shards is set in a run directory merged from the shards of a
+	// sharded run (package merge): one entry per shard, in index order.
+	Shards []MergedShard `json:"shards,omitempty"`
+}
+
+// Shard identifies one shard of a sharded run in its config.json.
+type Shard struct {
+	Index int `json:"index"` // from 0, as Kubernetes' JOB_COMPLETION_INDEX
+	Count int `json:"count"` // shards in the run
+	// Coordinator is the URL of the clock coordinator the estimates in
+	// Clock were taken against, or "" when none was given.
+	Coordinator string `json:"coordinator,omitempty"`
+	// Clock holds the clock-offset estimates taken against the
+	// coordinator, in the order they were taken (the runner takes one
+	// when the run starts and one when it ends).
+	Clock []ClockEstimate `json:"clock,omitempty"`
+}
+
+// ClockEstimate is one NTP-style clock-offset estimate of this machine's
+// wall clock against a coordinator's: the kept sample (the one with the
+// smallest round-trip delay) of several exchanges of four timestamps —
+// t0 client send, t1 coordinator receive, t2 coordinator send, t3 client
+// receive — with offset = ((t1−t0)+(t2−t3))/2 and delay =
+// (t3−t0)−(t2−t1). The true offset lies within ±delay/2 of the estimate.
+type ClockEstimate struct {
+	// Label says when the estimate was taken ("start", "end").
+	Label string `json:"label,omitempty"`
+	// AtUnixNs is t0 of the kept sample on this machine's wall clock.
+	AtUnixNs int64 `json:"at_unix_ns"`
+	// OffsetNs is the coordinator's clock minus this machine's: add it to
+	// a wall-clock time written here to get the coordinator's time.
+	OffsetNs int64 `json:"offset_ns"`
+	// DelayNs is the round-trip delay of the kept sample, less the time
+	// the coordinator held the request.
+	DelayNs int64 `json:"delay_ns"`
+	// Samples is how many exchanges completed; the smallest-delay one
+	// was kept.
+	Samples int `json:"samples"`
+}
+
+// MergedShard describes one shard in a merged run's config.json.
+type MergedShard struct {
+	Index int    `json:"index"`
+	Dir   string `json:"dir"` // the shard's run directory as given to the merge
+	RunID string `json:"run_id"`
+	// Status is the shard's own status; StatusRunning means its process
+	// ended without finishing the run (it died mid-run).
+	Status   Status `json:"status"`
+	Hostname string `json:"hostname,omitempty"`
+	Records  int    `json:"records"` // records merged from this shard
+	Errors   int    `json:"errors"`
+	// OffsetStartNs and OffsetEndNs are the clock offsets applied to the
+	// shard's wall-clock times (interpolated linearly between them by
+	// time); both zero with Clock false when the shard had no estimate.
+	OffsetStartNs int64 `json:"offset_start_ns"`
+	OffsetEndNs   int64 `json:"offset_end_ns"`
+	// DelayNs is the largest round-trip delay of the estimates used: the
+	// offsets are known to within ±DelayNs/2.
+	DelayNs int64 `json:"delay_ns"`
+	// Clock reports whether the shard carried a clock estimate.
+	Clock bool `json:"clock"`
+	// SkippedLines counts undecodable lines of the shard's JSONL files.
+	SkippedLines int `json:"skipped_lines,omitempty"`
 }
 
 // SuiteName returns the suite's name from the config, or "".
