@@ -25,6 +25,10 @@ type Options struct {
 	// Trace is a kernel trace file to analyse against the run's phases;
 	// empty looks for one in the run directory (see traceGlobs).
 	Trace string
+	// WallClock shows an embedded engine's run in wall-clock time as
+	// measured, instead of the modelled GPU's simulated time (the
+	// default; see record.TimeBase).
+	WallClock bool
 }
 
 // Built describes what Build wrote.
@@ -101,7 +105,17 @@ func BuildContext(ctx context.Context, dir string, opts Options) (*Built, error)
 		}
 	}
 
-	b.Summary = Summarize(recs, phases, opts.SLO)
+	var runCfg *record.RunConfig
+	if c, err := record.ReadConfig(filepath.Join(dir, record.ConfigFile)); err == nil {
+		runCfg = c
+	}
+	tb := record.TimeBaseOf(runCfg, opts.WallClock)
+	view := tb.View(recs)
+	b.Summary = Summarize(view, phases, opts.SLO)
+	if tb.Simulated && !tb.Prediction {
+		stretch(&b.Summary, recs, view)
+	}
+	b.Summary.Time, b.Summary.Banner = tb, tb.Banner()
 	extra, extraPlots, bad, extraNotes := sections(ctx, dir, opts.Trace, recs, phases)
 	skip(bad)
 	for _, n := range extraNotes {
@@ -122,7 +136,7 @@ func BuildContext(ctx context.Context, dir string, opts Options) (*Built, error)
 	if err := b.write(record.SummaryMDFile, md.Bytes()); err != nil {
 		return nil, err
 	}
-	plots, err := Plots(b.Summary, recs)
+	plots, err := Plots(b.Summary, view)
 	if err != nil {
 		return nil, fmt.Errorf("building the report of %s: %w", dir, err)
 	}

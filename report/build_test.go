@@ -44,6 +44,48 @@ func TestBuildGoldenSummary(t *testing.T) {
 	}
 }
 
+// TestBuildGoldenSummaryWallClock builds the same run in wall-clock time
+// (hypobench report --wall-clock): its figures are the measured ones, and
+// its banner says how far they are from the modelled GPU's.
+func TestBuildGoldenSummaryWallClock(t *testing.T) {
+	dir := copyFixture(t)
+	b := build(t, dir, Options{WallClock: true})
+	md, err := os.ReadFile(filepath.Join(dir, record.SummaryMDFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	testutil.Golden(t, "testdata/summary-wallclock.md.golden", md)
+	if b.Summary.Time.Simulated {
+		t.Error("wall-clock build says it is simulated")
+	}
+}
+
+// TestSimulatedTime checks the simulated view against the fixture's
+// construction: every TTFT is its stamp plus the client's 0.3 ms, not
+// 3 ms, and the rates fall by about the speed.
+func TestSimulatedTime(t *testing.T) {
+	dir := copyFixture(t)
+	sim := build(t, dir, Options{}).Summary
+	wall := build(t, dir, Options{WallClock: true}).Summary
+	if !sim.Time.Simulated || sim.Time.Scale != fixtureSpeed || !strings.HasPrefix(sim.Banner, "simulated time: h200 · qwen2.5-7b · run compressed ×10;") {
+		t.Fatalf("time base %+v, banner %q", sim.Time, sim.Banner)
+	}
+	for i := range sim.Groups {
+		s, w := sim.Groups[i], wall.Groups[i]
+		if s.TTFT.Mean == nil {
+			continue
+		}
+		want := (*w.TTFT.Mean-fixtureOverhead)*fixtureSpeed + fixtureOverhead
+		if d := *s.TTFT.Mean - want; d > 1e-5 || d < -1e-5 {
+			t.Errorf("%s c=%d: simulated TTFT mean %.6f, want %.6f", s.Profile, s.Concurrency, *s.TTFT.Mean, want)
+		}
+		r := *w.OutputTokS / *s.OutputTokS
+		if r < 0.8*fixtureSpeed || r > fixtureSpeed {
+			t.Errorf("%s c=%d: wall/simulated throughput %.2f, want about %d", s.Profile, s.Concurrency, r, fixtureSpeed)
+		}
+	}
+}
+
 func TestBuildGoldenSummarySLO(t *testing.T) {
 	dir := copyFixture(t)
 	build(t, dir, Options{SLO: SLO{TTFT: 80e6, TPOT: 15e6, E2E: 3e9}})

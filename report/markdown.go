@@ -42,7 +42,10 @@ var metrics = []metric{
 func WriteMarkdown(w io.Writer, s Summary, skipped []error, extra []Section) error {
 	var b strings.Builder
 	b.WriteString("# Summary\n\n")
-	fmt.Fprintf(&b, "%d records in %d groups (suite × profile × concurrency). Latencies are in milliseconds.\n\n", s.Records, len(s.Groups))
+	if s.Banner != "" {
+		fmt.Fprintf(&b, "**%s**\n\n", mdEsc(s.Banner))
+	}
+	fmt.Fprintf(&b, "%d records in %d groups (suite × profile × concurrency). %s\n\n", s.Records, len(s.Groups), unitSentence(s.Time))
 	fmt.Fprintf(&b, "- Quantiles: %s.\n", s.QuantileDefinition)
 	fmt.Fprintf(&b, "- Intervals: %s.\n", s.CIMethod)
 	b.WriteString("- Errored records are left out of every latency metric; TPOT is undefined (and left out, counted) for fewer than 2 output tokens.\n")
@@ -232,4 +235,17 @@ func qCell(q Quantile) string {
 func mdEsc(s string) string {
 	s = strings.ReplaceAll(s, "|", `\|`)
 	return strings.ReplaceAll(s, "\n", " ")
+}
+
+// unitSentence says what the figures' milliseconds and seconds are.
+func unitSentence(tb record.TimeBase) string {
+	switch {
+	case tb.Prediction:
+		return "Latencies are in milliseconds of simulated (modelled GPU) time, rates per simulated second."
+	case tb.Simulated:
+		return "Latencies are in milliseconds of simulated (modelled GPU) time: the engine's stamped server time plus the client's measured overhead, unscaled; rates are per simulated second."
+	case tb.Embedded:
+		return "Latencies are in milliseconds of wall-clock time as measured, rates per wall-clock second."
+	}
+	return "Latencies are in milliseconds."
 }

@@ -52,7 +52,11 @@ func (s SLO) json() *SLOJSON {
 // Summary is the per suite × profile × concurrency summary of a run, as
 // written to summary.json. Durations are seconds.
 type Summary struct {
-	QuantileDefinition string   `json:"quantile_definition"`
+	// Time says in whose time the figures are (record.TimeBase), and
+	// Banner says it in words; reports print it above every figure.
+	Time               record.TimeBase `json:"time"`
+	Banner             string          `json:"banner"`
+	QuantileDefinition string          `json:"quantile_definition"`
 	CIMethod           string   `json:"ci_method"`
 	CILevel            float64  `json:"ci_level"`
 	SLO                *SLOJSON `json:"slo"` // null when no threshold was given
@@ -362,4 +366,36 @@ func val(p *float64) float64 {
 		return math.NaN()
 	}
 	return *p
+}
+
+// stretch converts a simulated view's rates: each group's window is
+// multiplied by the ratio of its records' summed total_s as shown (view)
+// to as measured (wall), so the rates divide by the same time the
+// latencies are in — the window's server time scaled, the client's gaps
+// not magnified. A group without a measured total keeps its window.
+func stretch(s *Summary, wall, view []record.Record) {
+	type key struct {
+		suite, profile string
+		conc           int
+	}
+	sumW, sumV := map[key]float64{}, map[key]float64{}
+	for i := range wall {
+		k := key{wall[i].Suite, wall[i].Profile, wall[i].Concurrency}
+		sumW[k] += wall[i].Total
+		sumV[k] += view[i].Total
+	}
+	for i := range s.Groups {
+		g := &s.Groups[i]
+		k := key{g.Suite, g.Profile, g.Concurrency}
+		if sumW[k] <= 0 || g.WindowS <= 0 {
+			continue
+		}
+		f := sumV[k] / sumW[k]
+		g.WindowS *= f
+		g.OutputTokS = fp(float64(g.OutputTokens) / g.WindowS)
+		g.RequestsS = fp(float64(g.OK) / g.WindowS)
+		if g.Goodput != nil {
+			g.Goodput.PerS = fp(float64(g.Goodput.Met) / g.WindowS)
+		}
+	}
 }
