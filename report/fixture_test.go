@@ -137,7 +137,7 @@ func writeFixture(t testing.TB, dir string) {
 		"client": map[string]any{"hostname": "fixture-host", "os": "linux", "arch": "amd64", "cpus": 2, "go": "go1.26"},
 		"meta": map[string]any{"target": "embedded",
 			"engine": map[string]any{"gpu": map[string]any{"name": "h200"}, "model": map[string]any{"name": "qwen2.5-7b"}, "speed": fixtureSpeed},
-			"env": map[string]any{"HYPOBENCH_API_KEY": "sk-must-not-show", "HYPOBENCH_SUITE": "tiny"}},
+			"env":    map[string]any{"HYPOBENCH_API_KEY": "sk-must-not-show", "HYPOBENCH_SUITE": "tiny"}},
 	}
 	b, err := json.MarshalIndent(cfg, "", "  ")
 	if err != nil {

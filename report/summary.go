@@ -57,11 +57,11 @@ type Summary struct {
 	Time               record.TimeBase `json:"time"`
 	Banner             string          `json:"banner"`
 	QuantileDefinition string          `json:"quantile_definition"`
-	CIMethod           string   `json:"ci_method"`
-	CILevel            float64  `json:"ci_level"`
-	SLO                *SLOJSON `json:"slo"` // null when no threshold was given
-	Records            int      `json:"records"`
-	Groups             []Group  `json:"groups"`
+	CIMethod           string          `json:"ci_method"`
+	CILevel            float64         `json:"ci_level"`
+	SLO                *SLOJSON        `json:"slo"` // null when no threshold was given
+	Records            int             `json:"records"`
+	Groups             []Group         `json:"groups"`
 }
 
 // Group summarizes the records of one suite, profile and concurrency.
