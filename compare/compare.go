@@ -104,6 +104,9 @@ type Options struct {
 	// from a handful of requests gives intervals far too narrow
 	// (DefaultMinN).
 	MinN int `json:"min_n"`
+	// WallClock compares embedded engine runs in wall-clock time as
+	// measured instead of simulated time (see Runs).
+	WallClock bool `json:"wall_clock,omitempty"`
 }
 
 // withDefaults returns o with its zero fields filled.
@@ -214,6 +217,9 @@ type Report struct {
 	// NeededN and NeededRounds are the largest of the inconclusive checks.
 	NeededN      int `json:"needed_n,omitempty"`
 	NeededRounds int `json:"needed_rounds,omitempty"`
+	// Time names the time the figures are in (set by Runs): simulated
+	// time for two embedded engine runs with stamps, else wall clock.
+	Time string `json:"time,omitempty"`
 }
 
 // GroupErrors counts a group's requests and failures on both sides.

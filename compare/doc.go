@@ -119,4 +119,14 @@
 // at speed 5 (4.55 → 5.72 ms at concurrency 1) while long prompts' TTFT
 // barely moves until 10%, that figure says more about the engine than
 // about the gate.
+//
+// # Time
+//
+// Two embedded engine runs are compared in the modelled GPU's simulated
+// time (Runs; record.TimeBase and record.SimTime): the engine's stamped
+// server time plus each client's measured overhead, unscaled, so runs at
+// different speeds compare like for like. When a side lacks the stamps
+// (runs recorded before them) both are compared as measured, with a
+// warning; Options.WallClock (hypobench compare --wall-clock) asks for
+// that. Report.Time and the text's "time:" line say which.
 package compare

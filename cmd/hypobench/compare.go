@@ -24,14 +24,15 @@ func init() {
 
 // gateFlags are the flags compare and abab share.
 type gateFlags struct {
-	budget  string
-	metric  map[compare.Metric]*string
-	seed    uint64
-	b       int
-	level   float64
-	minN    int
-	out     string
-	verbose bool
+	budget    string
+	metric    map[compare.Metric]*string
+	seed      uint64
+	b         int
+	level     float64
+	minN      int
+	out       string
+	verbose   bool
+	wallClock bool
 }
 
 func addGateFlags(fs *flag.FlagSet, outHelp string) *gateFlags {
@@ -45,11 +46,13 @@ func addGateFlags(fs *flag.FlagSet, outHelp string) *gateFlags {
 	fs.Float64Var(&g.level, "level", compare.DefaultLevel, "two-sided level of the CI of new/base (0.90: a one-sided 95% bound)")
 	fs.IntVar(&g.minN, "min-n", compare.DefaultMinN, "fewest requests per side and group for a decision")
 	fs.StringVar(&g.out, "out", "", outHelp)
+	fs.BoolVar(&g.wallClock, "wall-clock", false, "compare embedded engine runs in wall-clock time as measured, not the modelled GPU's simulated time")
 	return g
 }
 
 func (g *gateFlags) options() (compare.Options, error) {
-	o := compare.Options{Seed: g.seed, SeedSet: true, B: g.b, Level: g.level, MinN: g.minN, Budgets: map[compare.Metric]float64{}}
+	o := compare.Options{Seed: g.seed, SeedSet: true, B: g.b, Level: g.level, MinN: g.minN, Budgets: map[compare.Metric]float64{},
+		WallClock: g.wallClock}
 	var err error
 	if o.Budget, err = compare.ParseBudget(g.budget); err != nil {
 		return o, fmt.Errorf("--budget: %w", err)
