@@ -86,15 +86,6 @@ func (tb TimeBase) Banner() string {
 	return "wall-clock time as measured on the client"
 }
 
-// Unit names the time of the figures in a few words, for table captions:
-// "simulated ms" or "wall-clock ms".
-func (tb TimeBase) Unit() string {
-	if tb.Simulated {
-		return "simulated"
-	}
-	return "wall-clock"
-}
-
 // View returns recs as tb shows them: SimTime(r, tb.Scale) of each record
 // for a live embedded run in simulated time, recs itself otherwise. It
 // counts the successful records without stamps in tb.Unstamped.
