@@ -116,6 +116,9 @@ func BuildContext(ctx context.Context, dir string, opts Options) (*Built, error)
 		stretch(&b.Summary, recs, view)
 	}
 	b.Summary.Time, b.Summary.Banner = tb, tb.Banner()
+	if tb.Embedded && !tb.Prediction {
+		b.Summary.ClientOverhead = clientOverhead(recs, tb.Scale)
+	}
 	extra, extraPlots, bad, extraNotes := sections(ctx, dir, opts.Trace, recs, phases)
 	skip(bad)
 	for _, n := range extraNotes {

@@ -160,6 +160,7 @@ var pageTmpl = template.Must(template.New("index").Funcs(template.FuncMap{
 	"sprintf":  fmt.Sprintf,
 	"groups":   groupConfig,
 	"unit":     unitSentence,
+	"overhead": overheadLine,
 }).Parse(pageHTML))
 
 const pageHTML = `<!DOCTYPE html>
@@ -263,6 +264,9 @@ summary { cursor: pointer; }
 <h2 id="summary">Summary</h2>
 <p>{{.Summary.Records}} records in {{len .Summary.Groups}} groups (suite × profile × concurrency). {{unit .Summary.Time}}</p>
 <ul class="muted">
+{{- with overhead .Summary.ClientOverhead}}
+<li>{{.}}</li>
+{{- end}}
 <li>Quantiles: {{.Summary.QuantileDefinition}}.</li>
 <li>Intervals: {{.Summary.CIMethod}}.</li>
 <li>Errored records are left out of every latency metric; TPOT is undefined (and left out, counted) for fewer than 2 output tokens. ITL pools the gaps of every successful request, so its intervals are too narrow.</li>

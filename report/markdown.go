@@ -46,6 +46,9 @@ func WriteMarkdown(w io.Writer, s Summary, skipped []error, extra []Section) err
 		fmt.Fprintf(&b, "**%s**\n\n", mdEsc(s.Banner))
 	}
 	fmt.Fprintf(&b, "%d records in %d groups (suite × profile × concurrency). %s\n\n", s.Records, len(s.Groups), unitSentence(s.Time))
+	if line := overheadLine(s.ClientOverhead); line != "" {
+		fmt.Fprintf(&b, "- %s\n", line)
+	}
 	fmt.Fprintf(&b, "- Quantiles: %s.\n", s.QuantileDefinition)
 	fmt.Fprintf(&b, "- Intervals: %s.\n", s.CIMethod)
 	b.WriteString("- Errored records are left out of every latency metric; TPOT is undefined (and left out, counted) for fewer than 2 output tokens.\n")
@@ -248,4 +251,14 @@ func unitSentence(tb record.TimeBase) string {
 		return "Latencies are in milliseconds of wall-clock time as measured, rates per wall-clock second."
 	}
 	return "Latencies are in milliseconds."
+}
+
+// overheadLine describes the client's measured share of TTFT, "" without
+// stamps.
+func overheadLine(d *Dist) string {
+	if d == nil || d.N == 0 {
+		return ""
+	}
+	return fmt.Sprintf("Client overhead (ttft_s − sim_ttft_s / speed: the client, HTTP and host share of TTFT, wall clock, never scaled): median %s ms, p90 %s ms over %d requests.",
+		ms(d.P50.Value), ms(d.P90.Value), d.N)
 }

@@ -54,14 +54,19 @@ func (s SLO) json() *SLOJSON {
 type Summary struct {
 	// Time says in whose time the figures are (record.TimeBase), and
 	// Banner says it in words; reports print it above every figure.
-	Time               record.TimeBase `json:"time"`
-	Banner             string          `json:"banner"`
-	QuantileDefinition string          `json:"quantile_definition"`
-	CIMethod           string          `json:"ci_method"`
-	CILevel            float64         `json:"ci_level"`
-	SLO                *SLOJSON        `json:"slo"` // null when no threshold was given
-	Records            int             `json:"records"`
-	Groups             []Group         `json:"groups"`
+	Time   record.TimeBase `json:"time"`
+	Banner string          `json:"banner"`
+	// ClientOverhead is, for a run with the engine's stamps, the
+	// distribution of ttft_s − sim_ttft_s / speed over successful
+	// records: the client's, the HTTP layer's and the host's share of
+	// TTFT in wall-clock seconds, which simulated figures carry unscaled.
+	ClientOverhead     *Dist    `json:"client_overhead_s,omitempty"`
+	QuantileDefinition string   `json:"quantile_definition"`
+	CIMethod           string   `json:"ci_method"`
+	CILevel            float64  `json:"ci_level"`
+	SLO                *SLOJSON `json:"slo"` // null when no threshold was given
+	Records            int      `json:"records"`
+	Groups             []Group  `json:"groups"`
 }
 
 // Group summarizes the records of one suite, profile and concurrency.
@@ -398,4 +403,23 @@ func stretch(s *Summary, wall, view []record.Record) {
 			g.Goodput.PerS = fp(float64(g.Goodput.Met) / g.WindowS)
 		}
 	}
+}
+
+// clientOverhead summarizes record.ClientOverhead over the successful
+// stamped records, or returns nil when there are none.
+func clientOverhead(recs []record.Record, scale float64) *Dist {
+	var xs []float64
+	for i := range recs {
+		if !recs[i].OK() {
+			continue
+		}
+		if o, ok := record.ClientOverhead(&recs[i], scale); ok {
+			xs = append(xs, o)
+		}
+	}
+	if len(xs) == 0 {
+		return nil
+	}
+	d := dist(xs)
+	return &d
 }
