@@ -110,8 +110,8 @@ func TestBrowserRendersReport(t *testing.T) {
 	for _, s := range []string{
 		"simulated time: h200 · qwen2.5-7b · run compressed ×10; wall-clock figures: hypobench report --wall-clock",
 		"What was tested", "h200 · qwen2.5-7b",
-		"H1 pass: TTFT grows with prompt length &lt;at concurrency 1&gt; — effect 0.05 ms/token, 95% CI 0.041–0.058, n 48",
-		"H2 inconclusive: E2E tracks max_tokens — effect 0.012 s/token, 95% CI -0.001–0.03, n 24",
+		"<strong>H1</strong>: TTFT grows with prompt length &lt;at concurrency 1&gt; — effect 0.05 ms/token, 95% CI 0.041–0.058, n 48",
+		"<strong>H2</strong>: E2E tracks max_tokens — effect 0.012 s/token, 95% CI -0.001–0.03, n 24",
 	} {
 		if i := bytes.Index(dom, []byte(s)); i < 0 || i > firstTable {
 			t.Errorf("%q is not above the first table (at byte %d; the table at %d)", s, i, firstTable)

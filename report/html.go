@@ -88,7 +88,7 @@ func WriteHTML(w io.Writer, p Page) error {
 type VerdictRow struct {
 	ID, Outcome, Claim, Key, Test, P string
 	N                                int
-	// Sentence is verdict.Sentence: the outcome and effect in words.
+	// Sentence is verdict.Plain: the effect and its interval in words.
 	Sentence string
 }
 
@@ -101,7 +101,7 @@ func verdictRows(vs []verdict.Verdict) []VerdictRow {
 		}
 		key += " " + verdict.CIString(v.EffectCI.Lo, v.EffectCI.Hi, v.EffectCI.Level)
 		out[i] = VerdictRow{ID: v.ID, Outcome: string(v.Outcome), Claim: v.Claim, Key: key, Test: v.Test, P: verdict.PString(v.P), N: v.N,
-			Sentence: verdict.Sentence(v)}
+			Sentence: verdict.Plain(v)}
 	}
 	return out
 }
@@ -212,7 +212,7 @@ summary { cursor: pointer; }
 <h2 id="verdicts">Verdicts</h2>
 {{- if .Verdicts}}
 {{- range .Verdicts}}
-<p class="sentence"><span class="{{.Outcome}}">{{.Outcome}}</span> {{.Sentence}}</p>
+<p class="sentence"><span class="{{.Outcome}}">{{.Outcome}}</span> <strong>{{.ID}}</strong>: {{.Sentence}}</p>
 {{- end}}
 {{- else}}
 <p>No hypotheses were run.</p>

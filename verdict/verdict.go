@@ -194,11 +194,16 @@ func (v *Verdict) Headline(test, effect Check) {
 // none, one built from the headline figures ("H2 pass: E2E tracks
 // max_tokens — effect 0.012 s/token, 95% CI 0.011–0.013, n 24").
 func Sentence(v Verdict) string {
-	head := fmt.Sprintf("%s %s: ", v.ID, v.Outcome)
+	return fmt.Sprintf("%s %s: %s", v.ID, v.Outcome, Plain(v))
+}
+
+// Plain is Sentence without the id and outcome: the deciding check's
+// Sentence, or the claim with the headline effect, CI and n.
+func Plain(v Verdict) string {
 	if v.Sentence != "" {
-		return head + v.Sentence
+		return v.Sentence
 	}
-	s := head + v.Claim
+	s := v.Claim
 	if math.IsNaN(float64(v.Effect)) {
 		switch {
 		case len(v.Warnings) > 0:
