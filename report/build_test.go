@@ -86,6 +86,37 @@ func TestSimulatedTime(t *testing.T) {
 	}
 }
 
+// TestPredictionNotScaledAgain builds the fixture as if package predict
+// had written it: the records are simulated time already, so the figures
+// stay as recorded (no second scaling) and the banner says "predicted",
+// with or without --wall-clock.
+func TestPredictionNotScaledAgain(t *testing.T) {
+	dir := copyFixture(t)
+	wall := build(t, dir, Options{WallClock: true}).Summary
+	cfg, err := record.ReadConfig(filepath.Join(dir, record.ConfigFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Prediction = true
+	cfg.Meta["target"] = []byte(`"prediction"`)
+	cfg.Meta["engine"] = []byte(`{"gpu": {"name": "h200"}, "model": {"name": "qwen2.5-7b"}, "speed": 1}`)
+	if err := record.WriteConfig(dir, cfg); err != nil {
+		t.Fatal(err)
+	}
+	for _, wc := range []bool{false, true} {
+		pred := build(t, dir, Options{WallClock: wc}).Summary
+		if !pred.Time.Prediction || !strings.HasPrefix(pred.Banner, "predicted, simulated time: h200 · qwen2.5-7b") {
+			t.Errorf("wall clock %v: time %+v, banner %q", wc, pred.Time, pred.Banner)
+		}
+		if *pred.Groups[0].TTFT.Mean != *wall.Groups[0].TTFT.Mean || *pred.Groups[0].OutputTokS != *wall.Groups[0].OutputTokS {
+			t.Errorf("wall clock %v: a prediction's figures were converted: TTFT mean %v (recorded %v)", wc, *pred.Groups[0].TTFT.Mean, *wall.Groups[0].TTFT.Mean)
+		}
+		if pred.ClientOverhead != nil {
+			t.Errorf("a prediction reports a client overhead: %+v", pred.ClientOverhead)
+		}
+	}
+}
+
 func TestBuildGoldenSummarySLO(t *testing.T) {
 	dir := copyFixture(t)
 	build(t, dir, Options{SLO: SLO{TTFT: 80e6, TPOT: 15e6, E2E: 3e9}})
