@@ -121,6 +121,9 @@ type Options struct {
 	// from the variation between runs. Measure it with an A/A session
 	// (`hypobench abab X X`) on the same machine and target.
 	RunToRun float64 `json:"run_to_run,omitempty"`
+	// WallClock compares embedded engine runs in wall-clock time as
+	// measured instead of simulated time (see Runs).
+	WallClock bool `json:"wall_clock,omitempty"`
 }
 
 // withDefaults returns o with its zero fields filled.
@@ -248,6 +251,9 @@ type Report struct {
 	// Operating is what the calibration measured for the gate in the
 	// design of its checks (see OperatingFor); nil when not calibrated.
 	Operating *Operating `json:"operating_characteristics,omitempty"`
+	// Time names the time the figures are in (set by Runs): simulated
+	// time for two embedded engine runs with stamps, else wall clock.
+	Time string `json:"time,omitempty"`
 }
 
 // NotCompared is a metric of a group that neither side measured.

@@ -164,4 +164,14 @@
 // id; their start times show whether they were interleaved. Use several
 // short rounds rather than two long ones: a step change then lands in one
 // pair instead of all of one side.
+//
+// # Time
+//
+// Two embedded engine runs are compared in the modelled GPU's simulated
+// time (Runs; record.TimeBase and record.SimTime): the engine's stamped
+// server time plus each client's measured overhead, unscaled, so runs at
+// different speeds compare like for like. When a side lacks the stamps
+// (runs recorded before them) both are compared as measured, with a
+// warning; Options.WallClock (hypobench compare --wall-clock) asks for
+// that. Report.Time and the text's "time:" line say which.
 package compare

@@ -52,6 +52,9 @@ func WriteText(w io.Writer, rep Report) error {
 	fmt.Fprintf(&b, "gate: pass when the upper bound of the %s CI of new/base ≤ 1 + budget (one-sided %s), fail when its lower bound > 1 + budget; min n %d; budgets %s\n",
 		pct(o.Level), pct(1-(1-o.Level)/2), o.MinN, strings.Join(budgets, ", "))
 	designNotes(&b, rep)
+	if rep.Time != "" {
+		fmt.Fprintf(&b, "time: %s\n", rep.Time)
+	}
 	if len(rep.Warnings) > 0 {
 		fmt.Fprintf(&b, "\n%d WARNING(S):\n", len(rep.Warnings))
 		for _, s := range rep.Warnings {

@@ -58,6 +58,9 @@ type Config struct {
 	// cache, as vLLM's --enable-prompt-tokens-details does (off by
 	// default, as in vLLM; vLLM omits the object when nothing was cached).
 	EnablePromptTokensDetails bool
+	// NoSimStamps leaves out the "hb_sim_ns" field of streamed events
+	// (see the package doc, Simulated time); stamps are on by default.
+	NoSimStamps bool
 	// FrontEnd is the API server's cost model in virtual-time
 	// simulations (Simulator, Simulate, package predict): nil means
 	// DefaultFrontEnd, a zero FrontEnd none. The live server does not add

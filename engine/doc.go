@@ -116,6 +116,20 @@
 // code ("if self.enable_prompt_tokens_details and num_cached_tokens"),
 // only when N > 0.
 //
+// # Simulated time
+//
+// Every streamed token's event carries a non-standard field "hb_sim_ns":
+// the virtual nanoseconds from the request's arrival at the engine (when
+// its handler submitted it to the loop) to the end of the step that
+// sampled the token; chat's role event carries its first token's stamp,
+// the usage event none. Clients that do not know the field ignore it, as
+// they ignore vLLM's own extras; Config.NoSimStamps leaves it out. With
+// the stamps a client can report the modelled GPU's time of a compressed
+// run (Config.Speed S) without multiplying its own overhead by S: the
+// server-side part is the stamp, the rest of what it measured is its own
+// (see record.SimTime). A host that falls behind (a step starting more
+// than maxCatchUp late) shows up in the stamps as idle virtual time.
+//
 // # Knobs for negative controls
 //
 // Config embeds Knobs, each breaking one hypothesis on purpose:

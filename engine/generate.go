@@ -67,6 +67,10 @@ type response struct {
 	Model   string `json:"model"`
 	Choices any    `json:"choices"`
 	Usage   *usage `json:"usage,omitempty"`
+	// SimNs is the "hb_sim_ns" stamp of a streamed token's event: the
+	// virtual (modelled GPU) nanoseconds from the request's arrival at
+	// the engine to the end of the step that sampled the token.
+	SimNs *int64 `json:"hb_sim_ns,omitempty"`
 }
 
 var requestCounter atomic.Uint64
@@ -75,7 +79,9 @@ var requestCounter atomic.Uint64
 // Streaming follows vLLM's SSE shape: one event per token; chat opens with
 // a role delta when the first token arrives; the last token's event
 // carries finish_reason; with stream_options.include_usage a final event
-// with "choices": [] and usage precedes "data: [DONE]".
+// with "choices": [] and usage precedes "data: [DONE]". Unless
+// Config.NoSimStamps, every token's event (and chat's role event) carries
+// "hb_sim_ns", the token's virtual time since the request arrived.
 func (s *Server) generate(chat bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
@@ -154,6 +160,10 @@ func (s *Server) generate(chat bool) http.HandlerFunc {
 				if d.finished {
 					fr = &reason
 				}
+				if !s.cfg.NoSimStamps {
+					ns := int64(d.at - st.at)
+					base.SimNs = &ns
+				}
 				if chat && d.index == 1 {
 					base.Choices = []chatChunkChoice{{Delta: chatDelta{Role: "assistant"}}}
 					buf = appendEvent(buf, base)
@@ -185,6 +195,7 @@ func (s *Server) generate(chat bool) http.HandlerFunc {
 		}
 		if a.stream {
 			var buf []byte
+			base.SimNs = nil
 			if a.includeUsage {
 				base.Choices, base.Usage = []any{}, u
 				buf = appendEvent(buf, base)

@@ -12,10 +12,11 @@ import (
 var (
 	reID      = regexp.MustCompile(`"id":"(chat)?cmpl-[0-9a-f]+"`)
 	reCreated = regexp.MustCompile(`"created":\d+`)
+	reSimNs   = regexp.MustCompile(`"hb_sim_ns":\d+`)
 )
 
 // TestSSEGolden pins the exact bytes of streamed responses (ids and
-// timestamps normalised) against testdata/*.golden; -update rewrites them.
+// timestamps, including the "hb_sim_ns" stamps, normalised) against testdata/*.golden; -update rewrites them.
 func TestSSEGolden(t *testing.T) {
 	_, url, _ := testServer(t, Config{Speed: 1000}, false)
 	tests := []struct{ name, path, body string }{
@@ -31,6 +32,7 @@ func TestSSEGolden(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			_, b := post(t, url+tc.path, tc.body)
 			got := reCreated.ReplaceAll(reID.ReplaceAll(b, []byte(`"id":"ID"`)), []byte(`"created":0`))
+			got = reSimNs.ReplaceAll(got, []byte(`"hb_sim_ns":1`))
 			testutil.Golden(t, filepath.Join("testdata", tc.name+".golden"), got)
 		})
 	}

@@ -26,6 +26,8 @@ type delivered struct {
 	finished bool
 	reason   string
 	cached   int // prompt tokens found in the prefix cache (first token only)
+	// at is the virtual time the token was sampled: its step's end.
+	at time.Duration
 }
 
 // stream is one request's mailbox between the loop and its HTTP handler:
@@ -256,7 +258,7 @@ func (l *loop) run(ctx context.Context) {
 		l.prof.record(res, end)
 		for _, ev := range res.Events {
 			if st, ok := ev.s.tag.(*stream); ok {
-				st.push(delivered{index: ev.index, finished: ev.finished, reason: ev.reason, cached: ev.s.cachedTokens})
+				st.push(delivered{index: ev.index, finished: ev.finished, reason: ev.reason, cached: ev.s.cachedTokens, at: res.End()})
 			}
 		}
 		if l.onStep != nil {

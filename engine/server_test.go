@@ -97,7 +97,7 @@ func TestStreamingCompletions(t *testing.T) {
 		if err := json.Unmarshal([]byte(e), &m); err != nil {
 			t.Fatal(err)
 		}
-		if got := keysOf(m); got != "choices,created,id,model,object" {
+		if got := keysOf(m); got != "choices,created,hb_sim_ns,id,model,object" {
 			t.Fatalf("event %d keys %s", i, got)
 		}
 		c := m["choices"].([]any)[0].(map[string]any)
@@ -120,6 +120,64 @@ func TestStreamingCompletions(t *testing.T) {
 	json.Unmarshal(tb, &tok)
 	if u.Usage.CompletionTokens != 37 || u.Usage.PromptTokens != tok.Count || u.Usage.TotalTokens != tok.Count+37 {
 		t.Errorf("usage %+v, /tokenize count %d", u.Usage, tok.Count)
+	}
+}
+
+// TestSimStamps checks the "hb_sim_ns" stamps against the virtual-time
+// core: a lone request's stamps never run ahead of the simulated timeline
+// (a late host only adds virtual time, never removes it), they rise with
+// every token, the usage event has none, and NoSimStamps leaves exactly
+// vLLM's keys.
+func TestSimStamps(t *testing.T) {
+	const maxTokens = 20
+	prompt := "[n2] " + strings.Repeat("hi ", 300)
+	body := fmt.Sprintf(`{"model": "Qwen/Qwen2.5-7B-Instruct", "prompt": %q, "max_tokens": %d, "ignore_eos": true,
+		"stream": true, "stream_options": {"include_usage": true}}`, prompt, maxTokens)
+	srv, url, _ := testServer(t, Config{Speed: 20}, false)
+	_, b := post(t, url+"/v1/completions", body)
+	ev := sseEvents(t, b)
+	if len(ev) != maxTokens+2 {
+		t.Fatalf("%d events, want %d", len(ev), maxTokens+2)
+	}
+	stamps := make([]int64, maxTokens)
+	for i, e := range ev[:maxTokens] {
+		var m struct {
+			SimNs *int64 `json:"hb_sim_ns"`
+		}
+		if err := json.Unmarshal([]byte(e), &m); err != nil || m.SimNs == nil {
+			t.Fatalf("event %d has no hb_sim_ns stamp: %s", i, e)
+		}
+		stamps[i] = *m.SimNs
+		if i > 0 && stamps[i] <= stamps[i-1] {
+			t.Fatalf("stamp %d (%d ns) does not rise after %d ns", i, stamps[i], stamps[i-1])
+		}
+	}
+	if strings.Contains(ev[maxTokens], "hb_sim_ns") {
+		t.Errorf("usage event carries a stamp: %s", ev[maxTokens])
+	}
+	var tok struct{ Count int }
+	_, tb := post(t, url+"/tokenize", fmt.Sprintf(`{"prompt": %q}`, prompt))
+	json.Unmarshal(tb, &tok)
+	info := srv.Describe()
+	sim, _, err := Simulate(Config{Spec: info.GPU.Name + ":" + info.Model.Name, FrontEnd: &FrontEnd{}},
+		[]SimRequest{{PromptTokens: tok.Count, MaxTokens: maxTokens, IgnoreEOS: true, Key: 1}}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ttft, decode := sim[0].EngineFirstToken-sim[0].EngineArrival, sim[0].EngineEnd-sim[0].EngineFirstToken
+	if got := time.Duration(stamps[0]); got < ttft {
+		t.Errorf("first stamp %v is earlier than the core's TTFT %v", got, ttft)
+	}
+	if got := time.Duration(stamps[maxTokens-1] - stamps[0]); got < decode {
+		t.Errorf("stamps span %v from first to last token, less than the core's %v", got, decode)
+	}
+
+	_, url, _ = testServer(t, Config{Speed: 1000, NoSimStamps: true}, false)
+	_, b = post(t, url+"/v1/completions", body)
+	for i, e := range sseEvents(t, b)[:maxTokens] {
+		if strings.Contains(e, "hb_sim_ns") {
+			t.Fatalf("event %d is stamped with NoSimStamps: %s", i, e)
+		}
 	}
 }
 

@@ -63,6 +63,11 @@ func H1(recs []record.Record, o Options) verdict.Verdict {
 	v.Checks = append(v.Checks, growthCheck("growth", fmt.Sprintf("TTFT grows by more than %.0f%% over the prompt ladder", H1MinGrowth*100),
 		"× baseline", xs, ys, stats.Median(base), H1MinGrowth, o))
 	v.Checks[1].Unit = "relative"
+	if g := &v.Checks[1]; g.EffectCI.Valid() {
+		g.Sentence = fmt.Sprintf("TTFT grew %s× from %s to %s prompt tokens, %g%% CI %s–%s×", verdict.Num(1+g.Effect),
+			verdict.Thousands(gs[0].x), verdict.Thousands(gs[len(gs)-1].x), g.EffectCI.Level*100,
+			verdict.Num(1+g.EffectCI.Lo), verdict.Num(1+g.EffectCI.Hi))
+	}
 	exp, ci := stats.Elasticity(xs, ys, o.level())
 	shape := "sub-linear or linear (exponent not significantly above 1)"
 	if ci.Valid() && ci.Lo > 1 {

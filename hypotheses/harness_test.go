@@ -118,9 +118,11 @@ func opts() Options {
 
 // designRun is one executed design: its records and where they came from.
 type designRun struct {
-	recs   []record.Record
-	target string // "embedded <spec> knobs" or the URL
+	recs   []record.Record // in the run's time (record.TimeBase): simulated for the embedded engine
+	wall   []record.Record // as measured
+	target string          // "embedded <spec> knobs" or the URL
 	dir    string
+	time   string // the time base's banner, empty for a URL
 }
 
 // runDesign executes a design once per test process (memoised by name) and
@@ -196,7 +198,15 @@ func runDesign(t testing.TB, name string, s *workload.Suite, ec *engine.Config, 
 	if res.Errors > 0 {
 		t.Logf("%s: %d of %d requests failed (kept as records)", name, res.Errors, res.Records)
 	}
-	r := designRun{recs: recs, target: describe(tgt, ec), dir: dir}
+	cfg, err := record.ReadConfig(filepath.Join(dir, record.ConfigFile))
+	if err != nil {
+		t.Fatalf("%s: reading config back: %v", name, err)
+	}
+	tb := record.TimeBaseOf(cfg, false)
+	r := designRun{recs: tb.View(recs), wall: recs, target: describe(tgt, ec), dir: dir}
+	if tb.Embedded {
+		r.time = tb.Banner()
+	}
 	sess.runs[name] = r
 	return r
 }
@@ -217,7 +227,7 @@ func finish(t *testing.T, v verdict.Verdict, design string, runs ...designRun) v
 	t.Helper()
 	v.Design = design
 	if len(runs) > 0 {
-		v.Target = runs[0].target
+		v.Target, v.Time = runs[0].target, runs[0].time
 		rel, err := filepath.Rel(sessionDir(t), runs[0].dir)
 		if err != nil {
 			rel = runs[0].dir

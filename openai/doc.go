@@ -91,10 +91,22 @@
 // UTF-8 as *ParseError with the byte offset. FuzzSSE checks that cutting the
 // stream into arbitrary reads never changes the events.
 //
+// # Simulated-time stamps
+//
+// The embedded engine stamps every streamed token's event with
+// "hb_sim_ns": the modelled GPU's nanoseconds from the request's arrival
+// at the engine to the step that sampled the token (package engine). The
+// client keeps them per content event (Result.Sim, SimFirst for c_1), only
+// when every event carried one, and Fill writes them as the record's
+// sim_ttft_s, sim_ttft_text_s, sim_e2e_s and sim_itl_s, beside the
+// wall-clock figures it measured; record.SimTime combines the two.
+// Other servers send no stamp and the fields stay absent.
+//
 // # Hot path
 //
 // Per event the client reads a handful of fields (id, object, choices[].text,
-// delta content/reasoning, finish_reason, usage counts, error, hb_sent_ns).
+// delta content/reasoning, finish_reason, usage counts, error, hb_sent_ns,
+// hb_sim_ns).
 // scanChunk (scan.go) reads them in one pass over the event's bytes without
 // allocating, validating the JSON it skips; anything where a simple reading
 // could differ from encoding/json (invalid JSON, duplicate or case-folded

@@ -55,6 +55,14 @@ type Result struct {
 	// every chunk with continuous_usage_stats: see countChunk); nil when the
 	// chunking is unknown.
 	ChunkTokens []int
+	// Sim holds the "hb_sim_ns" stamp of each content event, in the same
+	// order as Content, and SimFirst that of the first event carrying
+	// choices (c_1), when the server stamped every one of them: the
+	// embedded engine's simulated (modelled GPU) time from the request's
+	// arrival at the engine to the step that produced the event. Nil when
+	// any was missing; Sim is never partial.
+	Sim      []time.Duration
+	SimFirst time.Duration
 	// OutputBytes counts the bytes of generated text.
 	OutputBytes int
 
@@ -104,7 +112,9 @@ func secs(d time.Duration) float64 { return d.Seconds() }
 // Fill writes the measured fields into rec, following the definitions in
 // record's package doc: TTFT, TTFTText, E2E, Total, TPOT, ITL, the tokens
 // per chunk and the per-token ITL when the server reported them (Chunking
-// says whether it did), token counts and their source, wall-clock start and end, HTTP status, finish reason,
+// says whether it did), token counts and their source, wall-clock start
+// and end, the server's simulated timings when its events were stamped
+// (SimTTFT, SimTTFTText, SimE2E, SimITL), HTTP status, finish reason,
 // server request id and error. Endpoint and Model are set only when rec
 // leaves them empty. Identity fields (ID, Profile, Concurrency, Queue, ...)
 // are the caller's.
@@ -156,6 +166,18 @@ func (r *Result) Fill(rec *record.Record) {
 		rec.Chunking = record.ChunkingReported
 		rec.ChunkTokens = append([]int(nil), r.ChunkTokens...)
 		rec.ITLToken = r.TokenITL()
+	}
+	rec.SimTTFT, rec.SimTTFTText, rec.SimE2E, rec.SimITL = nil, nil, nil, nil
+	if n := len(r.Sim); n > 0 && n == len(r.Content) && r.ChoiceEvents > 0 {
+		rec.SimTTFT = record.F(secs(r.SimFirst))
+		rec.SimTTFTText = record.F(secs(r.Sim[0]))
+		rec.SimE2E = record.F(secs(r.Sim[n-1]))
+		if n > 1 {
+			rec.SimITL = make([]float64, n-1)
+			for i := 1; i < n; i++ {
+				rec.SimITL[i-1] = secs(r.Sim[i] - r.Sim[i-1])
+			}
+		}
 	}
 
 	rec.HTTPStatus = r.Status

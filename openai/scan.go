@@ -22,6 +22,8 @@ type fields struct {
 	prompt       int     // usage.prompt_tokens
 	completion   int     // usage.completion_tokens
 	sentNs       int64   // "hb_sent_ns"
+	simNs        int64   // "hb_sim_ns"
+	simStamped   bool    // "hb_sim_ns" is a number (not absent or null)
 	errMsg       string  // the stream error's message (decodeChunk only)
 	isError      bool    // the chunk is an error object (decodeChunk only)
 }
@@ -55,6 +57,9 @@ func decodeChunk(data []byte) (fields, error) {
 		}
 	}
 	f.sentNs = ch.SentNs
+	if ch.SimNs != nil {
+		f.simNs, f.simStamped = *ch.SimNs, true
+	}
 	return f, nil
 }
 
@@ -128,8 +133,15 @@ func scanChunk(data []byte) (f fields, ok bool) {
 			if !null {
 				f.sentNs = n
 			}
+		case "hb_sim_ns":
+			bit = 128
+			n, null, ok := s.int64()
+			if !ok {
+				return false
+			}
+			f.simNs, f.simStamped = n, !null
 		default:
-			if foldsTo(key, "id", "object", "message", "choices", "usage", "error", "hb_sent_ns") {
+			if foldsTo(key, "id", "object", "message", "choices", "usage", "error", "hb_sent_ns", "hb_sim_ns") {
 				return false
 			}
 			return s.skip(0)

@@ -33,11 +33,16 @@ func TestScanChunk(t *testing.T) {
 		{"chat reasoning", `{"choices":[{"delta":{"reasoning_content":"hmm","content":null}}]}`, true},
 		{"chat reasoning field", `{"choices":[{"delta":{"reasoning":"r"}}]}`, true},
 		{"stamped", `{"choices":[{"text":"a"}],"hb_sent_ns":1795888020123456789}`, true},
+		{"sim stamped", `{"choices":[{"text":"a"}],"hb_sim_ns":52000000}`, true},
+		{"sim stamp zero", `{"choices":[{"text":"a"}],"hb_sim_ns":0}`, true},
+		{"sim stamp float", `{"choices":[{"text":"a"}],"hb_sim_ns":5.2e7}`, false},
+		{"sim stamp duplicate", `{"hb_sim_ns":1,"choices":[{"text":"a"}],"hb_sim_ns":2}`, false},
+		{"sim stamp folded", `{"choices":[{"text":"a"}],"HB_SIM_NS":1}`, false},
 		{"escapes counted decoded", `{"choices":[{"text":"a\nb\"\\\/\u00e9\ud83d\ude00"}]}`, true},
 		{"lone surrogate", `{"choices":[{"text":"\ud800x\udc00\ud800\u0041"}]}`, true},
 		{"invalid UTF-8 in text", "{\"choices\":[{\"text\":\"a\xffb\"}]}", true},
 		{"null choice", `{"choices":[null,{"text":"x"}]}`, true},
-		{"null everything", `{"id":null,"object":null,"message":null,"choices":null,"usage":null,"error":null,"hb_sent_ns":null}`, true},
+		{"null everything", `{"id":null,"object":null,"message":null,"choices":null,"usage":null,"error":null,"hb_sent_ns":null,"hb_sim_ns":null}`, true},
 		{"empty usage", `{"choices":[],"usage":{}}`, true},
 		{"negative tokens", `{"usage":{"prompt_tokens":-3,"completion_tokens":-0}}`, true},
 		{"nested unknowns", ` {"x":[1,-2.5e+3,0.1,true,false,null,{"a":[[]]},"s\u0020"],"choices":[{"logprobs":{"tokens":["a"],"top":[{"a":-0.1}]},"text":"t"}]} `, true},
@@ -102,7 +107,7 @@ func TestScanChunk(t *testing.T) {
 // TestScanChunkNoAlloc checks that the fast path allocates nothing for a
 // vLLM token event.
 func TestScanChunkNoAlloc(t *testing.T) {
-	data := []byte(`{"id":"cmpl-1b2c3d4e5f","object":"text_completion","created":1795888020,"model":"Qwen/Qwen2.5-7B-Instruct","choices":[{"index":0,"text":" word","logprobs":null,"finish_reason":null,"stop_reason":null}],"hb_sent_ns":1795888020123456789}`)
+	data := []byte(`{"id":"cmpl-1b2c3d4e5f","object":"text_completion","created":1795888020,"model":"Qwen/Qwen2.5-7B-Instruct","choices":[{"index":0,"text":" word","logprobs":null,"finish_reason":null,"stop_reason":null}],"hb_sent_ns":1795888020123456789,"hb_sim_ns":52000000}`)
 	if n := testing.AllocsPerRun(100, func() {
 		if _, ok := scanChunk(data); !ok {
 			t.Fatal("declined")
@@ -120,6 +125,7 @@ func FuzzScanChunk(f *testing.F) {
 	f.Add([]byte(`{"x":[1,-2.5e+3,{"a":[[]]},"s\u0020"],"choices":[null]}`))
 	f.Add([]byte(`{"error":null,"message":"m","object":"x"}`))
 	f.Add([]byte(`{"choices":[{"delta":{"content":"a"},"index":0}],"timings":{"predicted_n":2,"prompt_n":-1,"x":[{}]},"usage":{"completion_tokens":2}}`))
+	f.Add([]byte(`{"id":"cmpl-1","choices":[{"index":0,"text":" w","finish_reason":null}],"hb_sim_ns":41000000}`))
 	files, _ := filepath.Glob("../fixtures/sse/*/*.txt")
 	for _, fn := range files {
 		b, err := os.ReadFile(fn)

@@ -39,6 +39,7 @@ type chunk struct {
 	Timings json.RawMessage `json:"timings"`
 	Error   json.RawMessage `json:"error"`
 	SentNs  int64           `json:"hb_sent_ns"`
+	SimNs   *int64          `json:"hb_sim_ns"`
 }
 
 var doneData = []byte("[DONE]")
@@ -58,11 +59,16 @@ func (c *Client) readStream(ctx context.Context, res *Result, body io.Reader, hi
 		res.Content = make([]time.Duration, 0, hint)
 	}
 	var sent []int64
+	var sim []time.Duration
 	stamped, idSeen := false, false
-	lastCount, chunkUnknown := 0, false // per-chunk token counts (countChunk)
+	lastCount, chunkUnknown := 0, false       // per-chunk token counts (countChunk)
+	simFirst, simOK := time.Duration(0), true // every content event so far carried hb_sim_ns
 	defer func() {
 		if stamped {
 			res.SentNs = sent
+		}
+		if simOK && len(sim) > 0 && len(sim) == len(res.Content) {
+			res.SimFirst, res.Sim = simFirst, sim
 		}
 	}()
 	for {
@@ -111,6 +117,7 @@ func (c *Client) readStream(ctx context.Context, res *Result, body io.Reader, hi
 		}
 		if res.ChoiceEvents == 0 {
 			res.FirstChoice = at
+			simFirst, simOK = time.Duration(f.simNs), f.simStamped
 		}
 		res.ChoiceEvents++
 		res.OutputBytes += f.contentBytes
@@ -128,6 +135,12 @@ func (c *Client) readStream(ctx context.Context, res *Result, body io.Reader, hi
 				sent = append(sent, f.sentNs)
 			}
 			stamped = stamped || f.sentNs != 0
+			if simOK = simOK && f.simStamped; simOK {
+				if sim == nil {
+					sim = make([]time.Duration, 0, cap(res.Content))
+				}
+				sim = append(sim, time.Duration(f.simNs))
+			}
 		}
 	}
 }

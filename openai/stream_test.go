@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,6 +28,8 @@ func FuzzStream(f *testing.F) {
 	}
 	f.Add([]byte("data: {\"choices\":[{\"text\":\"a\"}],\"hb_sent_ns\":5}\n\ndata: {\"error\":{\"message\":\"x\"}}\n\n"))
 	f.Add([]byte("data: {\"object\":\"error\",\"message\":\"m\"}\n\ndata: [DONE]\n\n"))
+	f.Add([]byte(simStream))
+	f.Add([]byte("data: {\"choices\":[{\"text\":\"a\"}],\"hb_sim_ns\":5}\n\ndata: {\"choices\":[{\"text\":\"b\"}]}\n\ndata: [DONE]\n\n"))
 	f.Add([]byte("data: {\"choices\":[{\"delta\":{\"reasoning_content\":\"r\"}}],\"usage\":null}\n\ndata: [DONE]\n\n"))
 	known := []record.ErrorClass{"", record.ClassNoDone, record.ClassEmptyOutput, record.ClassMalformed, record.ClassStreamError,
 		record.ClassLineTooLong, record.ClassInvalidUTF8, record.ClassReset}
@@ -57,6 +60,9 @@ func FuzzStream(f *testing.F) {
 		if res.ChunkTokens != nil && (len(res.ChunkTokens) != len(res.Content) || slices.Min(res.ChunkTokens) <= 0) {
 			t.Fatalf("chunk tokens %v for %d content events", res.ChunkTokens, len(res.Content))
 		}
+		if res.Sim != nil && len(res.Sim) != len(res.Content) {
+			t.Fatalf("%d sim stamps for %d content events", len(res.Sim), len(res.Content))
+		}
 		if !slices.IsSorted(res.Events) || !slices.IsSorted(res.Content) || len(res.Content) > res.ChoiceEvents {
 			t.Fatalf("arrivals out of order or more content than choice events: %+v", res)
 		}
@@ -66,4 +72,49 @@ func FuzzStream(f *testing.F) {
 			t.Fatalf("TPOT defined with N = %d", rec.N())
 		}
 	})
+}
+
+// simStream is a chat stream as the embedded engine sends it: a role event
+// and the first token stamped alike, then two more tokens, usage unstamped.
+const simStream = `data: {"choices":[{"delta":{"role":"assistant","content":""}}],"hb_sim_ns":50000000}
+
+data: {"choices":[{"delta":{"content":" a"}}],"hb_sim_ns":50000000}
+
+data: {"choices":[{"delta":{"content":" b"}}],"hb_sim_ns":62000000}
+
+data: {"choices":[{"delta":{"content":" c"},"finish_reason":"length"}],"hb_sim_ns":75000000}
+
+data: {"choices":[],"usage":{"prompt_tokens":9,"completion_tokens":3}}
+
+data: [DONE]
+
+`
+
+// TestSimStampsFill checks that the engine's "hb_sim_ns" stamps land in
+// the record (sim TTFT from the first choice event, the rest from content
+// events) and that a stream missing one stamp gives none rather than a
+// partial set.
+func TestSimStampsFill(t *testing.T) {
+	t.Parallel()
+	res := &Result{T0: time.Now()}
+	(&Client{}).readStream(context.Background(), res, &chunkReader{b: []byte(simStream), n: 13}, 3)
+	var rec record.Record
+	res.Fill(&rec)
+	if !res.OK() || rec.SimTTFT == nil || rec.SimE2E == nil || rec.SimTTFTText == nil {
+		t.Fatalf("no sim timings: %+v (%s)", rec, res.Error)
+	}
+	if *rec.SimTTFT != 0.05 || *rec.SimTTFTText != 0.05 || *rec.SimE2E != 0.075 {
+		t.Errorf("sim ttft %v, ttft_text %v, e2e %v; want 0.05, 0.05, 0.075", *rec.SimTTFT, *rec.SimTTFTText, *rec.SimE2E)
+	}
+	if d := cmp.Diff([]float64{0.012, 0.013}, rec.SimITL, cmpopts.EquateApprox(0, 1e-12)); d != "" {
+		t.Errorf("sim ITL (-want +got):\n%s", d)
+	}
+	partial := strings.Replace(simStream, `,"hb_sim_ns":62000000`, "", 1)
+	res = &Result{T0: time.Now()}
+	(&Client{}).readStream(context.Background(), res, &chunkReader{b: []byte(partial), n: 13}, 3)
+	rec = record.Record{}
+	res.Fill(&rec)
+	if res.Sim != nil || rec.SimTTFT != nil || rec.SimITL != nil {
+		t.Errorf("a stream with an unstamped token gave sim timings: %v, %+v", res.Sim, rec)
+	}
 }

@@ -2,7 +2,6 @@ package predict
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,10 +10,9 @@ import (
 	"testing"
 
 	"github.com/hypobench/hypobench/engine"
+	"github.com/hypobench/hypobench/internal/testutil"
 	"github.com/hypobench/hypobench/workload"
 )
-
-var update = flag.Bool("update", false, "rewrite the seed-findings table in ../engine/CALIBRATION.md")
 
 // seedFigures are the figures behind the seed's three findings for one
 // suite run: medians by profile and concurrency.
@@ -151,7 +149,7 @@ func TestSeedFindings(t *testing.T) {
 	if i < 0 || j < i {
 		t.Fatalf("%s lacks the seed-findings markers", path)
 	}
-	if *update {
+	if testutil.Update() {
 		doc = append(append(append([]byte{}, doc[:i+len(seedBegin)]...), table...), doc[j:]...)
 		if err := os.WriteFile(path, doc, 0o644); err != nil {
 			t.Fatal(err)

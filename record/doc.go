@@ -40,4 +40,13 @@
 //     summary. TTFT and TTFTText are unchanged by it.
 //   - Queue (queue_s) = t0 − the instant the request was due (closed loop: the
 //     instant its worker became free).
+//
+// The embedded engine also stamps every token's event with its simulated
+// time since the request reached the engine ("hb_sim_ns", see package
+// engine); the record keeps the server's figures beside the client's:
+// sim_ttft_s, sim_ttft_text_s, sim_e2e_s and sim_itl_s, in seconds of the
+// modelled GPU's time. The engine's speed S is config.json's
+// meta.engine.speed. TimeBase says in whose time a run is shown and
+// SimTime converts a record: shown = wall + sim × (1 − 1/S), the server's
+// simulated time plus the client's overhead unscaled.
 package record

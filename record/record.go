@@ -90,6 +90,14 @@ type Record struct {
 	// inter-token intervals, so a per-token summary weights entry i by
 	// ChunkTokens[i+1].
 	ITLToken []float64 `json:"itl_token_s,omitempty"`
+	// The server's own timings, in simulated time, when the target stamps
+	// its events (the embedded engine's "hb_sim_ns"): seconds of the
+	// modelled GPU's time from the request's arrival at the engine to the
+	// event. Absent otherwise. See SimTime.
+	SimTTFT     *float64  `json:"sim_ttft_s,omitempty"`      // to the first event carrying choices
+	SimTTFTText *float64  `json:"sim_ttft_text_s,omitempty"` // to the first content event
+	SimE2E      *float64  `json:"sim_e2e_s,omitempty"`       // to the last content event
+	SimITL      []float64 `json:"sim_itl_s,omitempty"`       // gaps between content events
 
 	FinishReason    string     `json:"finish_reason,omitempty"`
 	HTTPStatus      int        `json:"http_status"`

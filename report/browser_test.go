@@ -100,6 +100,26 @@ func TestBrowserRendersReport(t *testing.T) {
 			t.Errorf("the rendered page does not show %q", s)
 		}
 	}
+	// The page reads top-down: the time banner, what was tested and one
+	// sentence per verdict come before the first table, and the
+	// configuration is collapsed.
+	firstTable := bytes.Index(dom, []byte("<table"))
+	if firstTable < 0 {
+		t.Fatal("the rendered page has no table")
+	}
+	for _, s := range []string{
+		"simulated time: h200 · qwen2.5-7b · run compressed ×10; wall-clock figures: hypobench report --wall-clock",
+		"What was tested", "h200 · qwen2.5-7b",
+		"<strong>H1</strong>: TTFT grows with prompt length &lt;at concurrency 1&gt; — effect 0.05 ms/token, 95% CI 0.041–0.058, n 48",
+		"<strong>H2</strong>: E2E tracks max_tokens — effect 0.012 s/token, 95% CI -0.001–0.03, n 24",
+	} {
+		if i := bytes.Index(dom, []byte(s)); i < 0 || i > firstTable {
+			t.Errorf("%q is not above the first table (at byte %d; the table at %d)", s, i, firstTable)
+		}
+	}
+	if i, c := bytes.Index(dom, []byte(`id="config"`)), bytes.Index(dom, []byte("<details")); c < i || i < 0 {
+		t.Errorf("the configuration is not collapsed in <details> after its heading (heading at %d, details at %d)", i, c)
+	}
 
 	shot := filepath.Join(t.TempDir(), "index.png")
 	runChromium(t, bin, "--screenshot="+shot, "--window-size=1280,2600", "--virtual-time-budget=10000", url)

@@ -25,6 +25,10 @@ type Options struct {
 	// Trace is a kernel trace file to analyse against the run's phases;
 	// empty looks for one in the run directory (see traceGlobs).
 	Trace string
+	// WallClock shows an embedded engine's run in wall-clock time as
+	// measured, instead of the modelled GPU's simulated time (the
+	// default; see record.TimeBase).
+	WallClock bool
 }
 
 // Built describes what Build wrote.
@@ -101,7 +105,20 @@ func BuildContext(ctx context.Context, dir string, opts Options) (*Built, error)
 		}
 	}
 
-	b.Summary = Summarize(recs, phases, opts.SLO)
+	var runCfg *record.RunConfig
+	if c, err := record.ReadConfig(filepath.Join(dir, record.ConfigFile)); err == nil {
+		runCfg = c
+	}
+	tb := record.TimeBaseOf(runCfg, opts.WallClock)
+	view := tb.View(recs)
+	b.Summary = Summarize(view, phases, opts.SLO)
+	if tb.Simulated && !tb.Prediction {
+		stretch(&b.Summary, recs, view)
+	}
+	b.Summary.Time, b.Summary.Banner = tb, tb.Banner()
+	if tb.Embedded && !tb.Prediction {
+		b.Summary.ClientOverhead = clientOverhead(recs, tb.Scale)
+	}
 	extra, extraPlots, bad, extraNotes := sections(ctx, dir, opts.Trace, recs, phases)
 	skip(bad)
 	for _, n := range extraNotes {
@@ -122,7 +139,7 @@ func BuildContext(ctx context.Context, dir string, opts Options) (*Built, error)
 	if err := b.write(record.SummaryMDFile, md.Bytes()); err != nil {
 		return nil, err
 	}
-	plots, err := Plots(b.Summary, recs)
+	plots, err := Plots(b.Summary, view)
 	if err != nil {
 		return nil, fmt.Errorf("building the report of %s: %w", dir, err)
 	}
@@ -148,7 +165,7 @@ func BuildContext(ctx context.Context, dir string, opts Options) (*Built, error)
 		}
 	}
 	var page bytes.Buffer
-	err = WriteHTML(&page, Page{Title: title, Verdicts: verdictRows(verdicts), Config: cfg, Summary: b.Summary,
+	err = WriteHTML(&page, Page{Title: title, Banner: tb.Banner(), Tested: tested(runCfg, tb, b.Summary), Verdicts: verdictRows(verdicts), Config: cfg, Summary: b.Summary,
 		Plots: plots, Extra: extra, Skipped: b.Skipped, Notes: b.Notes})
 	if err != nil {
 		return nil, fmt.Errorf("rendering %s: %w", record.HTMLFile, err)
@@ -167,4 +184,51 @@ func (b *Built) write(rel string, data []byte) error {
 	}
 	b.Files = append(b.Files, rel)
 	return nil
+}
+
+// tested lists what a run tested, for the top of the page: target, model,
+// GPU, time scale, suite and the run's identity.
+func tested(c *record.RunConfig, tb record.TimeBase, s Summary) []ConfigRow {
+	var rows []ConfigRow
+	add := func(k, v string) {
+		if v != "" {
+			rows = append(rows, ConfigRow{Key: k, Value: v})
+		}
+	}
+	if c == nil {
+		add("target", "unknown (no config.json)")
+	} else {
+		var target string
+		_ = json.Unmarshal(c.Meta["target"], &target)
+		switch {
+		case tb.Prediction:
+			target = "prediction by the embedded engine's virtual-time core (no server measured)"
+		case target == "embedded":
+			target = "embedded engine (hypobench's simulated vLLM-like server)"
+		}
+		add("target", target)
+		add("model", c.Model)
+	}
+	if tb.Embedded {
+		add("GPU and model profile", tb.GPU+" · "+tb.Model)
+	}
+	switch {
+	case tb.Prediction:
+		add("time", "simulated (the modelled GPU's seconds)")
+	case tb.Embedded && tb.Simulated:
+		add("time", fmt.Sprintf("simulated: the run was compressed ×%g; figures are the engine's stamped server time plus the client's measured overhead", tb.Scale))
+	case tb.Embedded:
+		add("time", fmt.Sprintf("wall clock as measured, compressed ×%g", tb.Scale))
+	default:
+		add("time", "wall clock as measured on the client")
+	}
+	if c != nil {
+		suite := c.SuiteName()
+		if suite != "" {
+			suite = fmt.Sprintf("%s: %d records in %d groups (profile × concurrency)", suite, s.Records, len(s.Groups))
+		}
+		add("suite", suite)
+		add("run", fmt.Sprintf("%s (%s), started %s", c.RunID, c.Status, c.Started.UTC().Format("2006-01-02 15:04:05 UTC")))
+	}
+	return rows
 }

@@ -44,6 +44,79 @@ func TestBuildGoldenSummary(t *testing.T) {
 	}
 }
 
+// TestBuildGoldenSummaryWallClock builds the same run in wall-clock time
+// (hypobench report --wall-clock): its figures are the measured ones, and
+// its banner says how far they are from the modelled GPU's.
+func TestBuildGoldenSummaryWallClock(t *testing.T) {
+	dir := copyFixture(t)
+	b := build(t, dir, Options{WallClock: true})
+	md, err := os.ReadFile(filepath.Join(dir, record.SummaryMDFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	testutil.Golden(t, "testdata/summary-wallclock.md.golden", md)
+	if b.Summary.Time.Simulated {
+		t.Error("wall-clock build says it is simulated")
+	}
+}
+
+// TestSimulatedTime checks the simulated view against the fixture's
+// construction: every TTFT is its stamp plus the client's 0.3 ms, not
+// 3 ms, and the rates fall by about the speed.
+func TestSimulatedTime(t *testing.T) {
+	dir := copyFixture(t)
+	sim := build(t, dir, Options{}).Summary
+	wall := build(t, dir, Options{WallClock: true}).Summary
+	if !sim.Time.Simulated || sim.Time.Scale != fixtureSpeed || !strings.HasPrefix(sim.Banner, "simulated time: h200 · qwen2.5-7b · run compressed ×10;") {
+		t.Fatalf("time base %+v, banner %q", sim.Time, sim.Banner)
+	}
+	for i := range sim.Groups {
+		s, w := sim.Groups[i], wall.Groups[i]
+		if s.TTFT.Mean == nil {
+			continue
+		}
+		want := (*w.TTFT.Mean-fixtureOverhead)*fixtureSpeed + fixtureOverhead
+		if d := *s.TTFT.Mean - want; d > 1e-5 || d < -1e-5 {
+			t.Errorf("%s c=%d: simulated TTFT mean %.6f, want %.6f", s.Profile, s.Concurrency, *s.TTFT.Mean, want)
+		}
+		r := *w.OutputTokS / *s.OutputTokS
+		if r < 0.8*fixtureSpeed || r > fixtureSpeed {
+			t.Errorf("%s c=%d: wall/simulated throughput %.2f, want about %d", s.Profile, s.Concurrency, r, fixtureSpeed)
+		}
+	}
+}
+
+// TestPredictionNotScaledAgain builds the fixture as if package predict
+// had written it: the records are simulated time already, so the figures
+// stay as recorded (no second scaling) and the banner says "predicted",
+// with or without --wall-clock.
+func TestPredictionNotScaledAgain(t *testing.T) {
+	dir := copyFixture(t)
+	wall := build(t, dir, Options{WallClock: true}).Summary
+	cfg, err := record.ReadConfig(filepath.Join(dir, record.ConfigFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Prediction = true
+	cfg.Meta["target"] = []byte(`"prediction"`)
+	cfg.Meta["engine"] = []byte(`{"gpu": {"name": "h200"}, "model": {"name": "qwen2.5-7b"}, "speed": 1}`)
+	if err := record.WriteConfig(dir, cfg); err != nil {
+		t.Fatal(err)
+	}
+	for _, wc := range []bool{false, true} {
+		pred := build(t, dir, Options{WallClock: wc}).Summary
+		if !pred.Time.Prediction || !strings.HasPrefix(pred.Banner, "predicted, simulated time: h200 · qwen2.5-7b") {
+			t.Errorf("wall clock %v: time %+v, banner %q", wc, pred.Time, pred.Banner)
+		}
+		if *pred.Groups[0].TTFT.Mean != *wall.Groups[0].TTFT.Mean || *pred.Groups[0].OutputTokS != *wall.Groups[0].OutputTokS {
+			t.Errorf("wall clock %v: a prediction's figures were converted: TTFT mean %v (recorded %v)", wc, *pred.Groups[0].TTFT.Mean, *wall.Groups[0].TTFT.Mean)
+		}
+		if pred.ClientOverhead != nil {
+			t.Errorf("a prediction reports a client overhead: %+v", pred.ClientOverhead)
+		}
+	}
+}
+
 func TestBuildGoldenSummarySLO(t *testing.T) {
 	dir := copyFixture(t)
 	build(t, dir, Options{SLO: SLO{TTFT: 80e6, TPOT: 15e6, E2E: 3e9}})

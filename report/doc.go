@@ -41,16 +41,37 @@
 // instead of embedding them, so they stay small (a viewer without
 // Liberation fonts substitutes a similar face).
 //
+// # Time
+//
+// A run of the embedded engine is shown in the modelled GPU's simulated
+// time (record.TimeBase from config.json's meta.engine), under a banner
+// naming the GPU, the model and the compression: each latency is the
+// engine's stamped server time plus the client's measured overhead,
+// unscaled (record.SimTime), and each group's rate window is stretched by
+// the ratio of its records' total_s as shown to as measured, so rates are
+// per simulated second. Options.WallClock (hypobench report --wall-clock)
+// shows the figures as measured. A prediction is in simulated time
+// already; another target is shown as measured. summary.json carries the
+// time base ("time") and its banner; summary.md, the plots' axes and the
+// page say it. The server-metrics and kernel-trace sections stay in the
+// time their sources give.
+//
 // # Page
 //
-// index.html is rendered with html/template (every string escaped): the
-// verdict table first ("no hypotheses were run" when there are none), the
-// configuration from config.json (secret-looking keys redacted), the
-// summary tables, the plots inlined as data: URIs, the server-metrics and
-// kernel-trace sections when available, notes on what was left out, and the
-// skipped lines. It uses inline CSS, no external resource and no server. A
-// short inline script records each image's natural width after load; the
-// browser test reads it back from headless Chromium.
+// index.html is rendered with html/template (every string escaped) and
+// reads top-down (Page lists the section order and ids): the time banner,
+// what was tested (target, model, GPU, time, suite), one sentence per
+// verdict (verdict.Sentence), a reserved place for each check's operating
+// characteristics, the plots, a reserved place for the open-loop sections
+// (capacity plots, the client's self-check), the verdict and summary
+// tables, the server-metrics and kernel-trace sections when available,
+// the configuration from config.json grouped by its first key and
+// collapsed in <details> (secret-looking keys redacted), notes on what was
+// left out, and the skipped lines. It uses inline CSS, no external
+// resource and no server. A short inline script records each image's
+// natural width after load; the browser test reads it back from headless
+// Chromium, and checks that the banner and the verdict sentences come
+// before the first table.
 //
 // # Errors
 //

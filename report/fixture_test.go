@@ -79,6 +79,13 @@ func genRun(seed uint64, perGroup int) ([]record.Record, []record.Phase) {
 						r.TPOT = record.F(round6((e2e - ttft) / float64(n-1)))
 					}
 					r.Total = round6(e2e + 0.0008)
+					// The engine's stamps: the server's part of each
+					// figure (all but fixtureOverhead) in simulated time.
+					sim := func(w float64) *float64 { return record.F(round6((w - fixtureOverhead) * fixtureSpeed)) }
+					r.SimTTFT, r.SimTTFTText, r.SimE2E = sim(*r.TTFT), sim(*r.TTFTText), sim(*r.E2E)
+					for _, g := range r.ITL {
+						r.SimITL = append(r.SimITL, round6(g*fixtureSpeed))
+					}
 				}
 				r.EndUnixNs = start + int64(r.Total*1e9)
 				end = max(end, r.EndUnixNs)
@@ -91,6 +98,13 @@ func genRun(seed uint64, perGroup int) ([]record.Record, []record.Phase) {
 	}
 	return recs, phases
 }
+
+// fixtureSpeed is the fixture's embedded engine speed, fixtureOverhead
+// the client's share of each figure in wall-clock seconds.
+const (
+	fixtureSpeed    = 10
+	fixtureOverhead = 0.0003
+)
 
 func round6(x float64) float64 { return math.Round(x*1e6) / 1e6 }
 
@@ -121,7 +135,9 @@ func writeFixture(t testing.TB, dir string) {
 		"suite": map[string]any{"name": "tiny", "endpoint": "completions", "concurrency": []int{1, 2, 4}, "requests": 12,
 			"profiles": []map[string]any{{"name": "short_short", "prompt_rep": 4, "max_tokens": 16}, {"name": "long_long", "prompt_rep": 120, "max_tokens": 256}}},
 		"client": map[string]any{"hostname": "fixture-host", "os": "linux", "arch": "amd64", "cpus": 2, "go": "go1.26"},
-		"meta":   map[string]any{"target": "embedded", "engine": "h200:qwen2.5-7b", "env": map[string]any{"HYPOBENCH_API_KEY": "sk-must-not-show", "HYPOBENCH_SUITE": "tiny"}},
+		"meta": map[string]any{"target": "embedded",
+			"engine": map[string]any{"gpu": map[string]any{"name": "h200"}, "model": map[string]any{"name": "qwen2.5-7b"}, "speed": fixtureSpeed},
+			"env":    map[string]any{"HYPOBENCH_API_KEY": "sk-must-not-show", "HYPOBENCH_SUITE": "tiny"}},
 	}
 	b, err := json.MarshalIndent(cfg, "", "  ")
 	if err != nil {

@@ -5,21 +5,73 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"strings"
 
 	"github.com/hypobench/hypobench/verdict"
 )
 
 // Page is what index.html shows. Every string is escaped by html/template;
 // only the plots' data: URIs, built here from PNG bytes, are marked safe.
+//
+// The page reads top-down, in this order (the section ids in brackets):
+// the title and the time banner [time]; what was tested [tested]; one
+// sentence per verdict [verdicts]; the operating characteristics of each
+// check [operating-characteristics], reserved for the calibration issue
+// (Calibration); the plots [plots]; the open-loop sections [open-loop],
+// reserved for capacity plots and the client's self-check (OpenLoop); the
+// tables — verdicts [verdict-table] and summary [summary]; the extra
+// sections (server metrics, kernel trace); the configuration, grouped and
+// collapsed [config]; notes and skipped lines. A reserved section is left
+// out while it has nothing to show.
 type Page struct {
-	Title    string
+	Title string
+	// Banner names the time the figures are in (Summary.Banner).
+	Banner string
+	// Tested says what was tested: target, model, GPU, time scale, suite.
+	Tested   []ConfigRow
 	Verdicts []VerdictRow
-	Config   []ConfigRow
-	Summary  Summary
-	Plots    []Plot
-	Extra    []Section
-	Skipped  []error
-	Notes    []string
+	// Calibration and OpenLoop are the reserved sections (see above).
+	Calibration []Section
+	OpenLoop    []Section
+	Config      []ConfigRow
+	Summary     Summary
+	Plots       []Plot
+	Extra       []Section
+	Skipped     []error
+	Notes       []string
+}
+
+// ConfigGroup is one collapsed block of the configuration: the rows whose
+// key starts with Name.
+type ConfigGroup struct {
+	Name string
+	Rows []ConfigRow
+}
+
+// groupConfig groups flattened rows by their first key segment (two for
+// meta's entries: meta.engine, meta.env, ...), in first-seen order; the
+// top-level scalars form the group "run".
+func groupConfig(rows []ConfigRow) []ConfigGroup {
+	var out []ConfigGroup
+	idx := map[string]int{}
+	for _, r := range rows {
+		parts := strings.SplitN(r.Key, ".", 3)
+		name := parts[0]
+		switch {
+		case len(parts) == 1:
+			name = "run"
+		case parts[0] == "meta" && len(parts) == 3:
+			name = "meta." + parts[1]
+		}
+		i, ok := idx[name]
+		if !ok {
+			i = len(out)
+			idx[name] = i
+			out = append(out, ConfigGroup{Name: name})
+		}
+		out[i].Rows = append(out[i].Rows, r)
+	}
+	return out
 }
 
 // WriteHTML renders p as one self-contained page: inline CSS, images as
@@ -36,6 +88,8 @@ func WriteHTML(w io.Writer, p Page) error {
 type VerdictRow struct {
 	ID, Outcome, Claim, Key, Test, P string
 	N                                int
+	// Sentence is verdict.Plain: the effect and its interval in words.
+	Sentence string
 }
 
 func verdictRows(vs []verdict.Verdict) []VerdictRow {
@@ -46,7 +100,8 @@ func verdictRows(vs []verdict.Verdict) []VerdictRow {
 			key += " " + v.Unit
 		}
 		key += " " + verdict.CIString(v.EffectCI.Lo, v.EffectCI.Hi, v.EffectCI.Level)
-		out[i] = VerdictRow{ID: v.ID, Outcome: string(v.Outcome), Claim: v.Claim, Key: key, Test: v.Test, P: verdict.PString(v.P), N: v.N}
+		out[i] = VerdictRow{ID: v.ID, Outcome: string(v.Outcome), Claim: v.Claim, Key: key, Test: v.Test, P: verdict.PString(v.P), N: v.N,
+			Sentence: verdict.Plain(v)}
 	}
 	return out
 }
@@ -103,6 +158,9 @@ var pageTmpl = template.Must(template.New("index").Funcs(template.FuncMap{
 	"skipped":  SkippedLine,
 	"mstr":     func(p *float64) string { return ms(p) },
 	"sprintf":  fmt.Sprintf,
+	"groups":   groupConfig,
+	"unit":     unitSentence,
+	"overhead": overheadLine,
 }).Parse(pageHTML))
 
 const pageHTML = `<!DOCTYPE html>
@@ -129,14 +187,67 @@ figure img { max-width: 100%; height: auto; border: 1px solid #e2e2e2; }
 figcaption { color: #555; font-size: .85rem; }
 pre { background: #f7f7f9; padding: .6rem; overflow-x: auto; font-size: .8rem; }
 ul.warn li { color: #8a1010; }
+p.banner { background: #eef3fb; border-left: 4px solid #3b6fc4; padding: .4rem .7rem; font-weight: 600; }
+dl.tested { display: grid; grid-template-columns: max-content auto; gap: .2rem 1rem; }
+dl.tested dt { font-weight: 600; }
+dl.tested dd { margin: 0; }
+p.sentence span { padding: 0 .3rem; border-radius: 3px; }
+details { margin: .3rem 0; }
+summary { cursor: pointer; }
 </style>
 </head>
 <body>
 <h1>{{.Title}}</h1>
+<p id="time" class="banner">{{.Banner}}</p>
 <p class="muted">Rebuilt from the run directory's files by <code>hypobench report</code>.
-<a href="#verdicts">Hypotheses</a> · <a href="#config">Configuration</a> · <a href="#summary">Summary</a> · <a href="#plots">Plots</a></p>
+<a href="#tested">What was tested</a> · <a href="#verdicts">Verdicts</a> · <a href="#plots">Plots</a> · <a href="#verdict-table">Tables</a> · <a href="#config">Configuration</a></p>
 
-<h2 id="verdicts">Hypotheses</h2>
+<h2 id="tested">What was tested</h2>
+<dl class="tested">
+{{- range .Tested}}
+<dt>{{.Key}}</dt><dd>{{.Value}}</dd>
+{{- end}}
+</dl>
+
+<h2 id="verdicts">Verdicts</h2>
+{{- if .Verdicts}}
+{{- range .Verdicts}}
+<p class="sentence"><span class="{{.Outcome}}">{{.Outcome}}</span> <strong>{{.ID}}</strong>: {{.Sentence}}</p>
+{{- end}}
+{{- else}}
+<p>No hypotheses were run.</p>
+{{- end}}
+<!-- reserved: operating characteristics of each verdict's checks (calibration issue) -->
+{{- if .Calibration}}
+
+<h2 id="operating-characteristics">Operating characteristics</h2>
+{{- range .Calibration}}
+<h3>{{.Title}}</h3>
+<pre>{{.Markdown}}</pre>
+{{- end}}
+{{- end}}
+
+<h2 id="plots">Plots</h2>
+<p class="muted">{{.Banner}}</p>
+{{- range .Plots}}
+<figure id="{{.Name}}">
+<img src="{{pngURI .PNG}}" alt="{{.Title}}">
+<figcaption>{{.Caption}} Files: plots/{{.Name}}.png, plots/{{.Name}}.svg.</figcaption>
+</figure>
+{{- else}}
+<p>No plots: no successful request had the data they need.</p>
+{{- end}}
+<!-- reserved: open-loop sections (capacity plots, client self-check) -->
+{{- if .OpenLoop}}
+
+<h2 id="open-loop">Open loop</h2>
+{{- range .OpenLoop}}
+<h3>{{.Title}}</h3>
+<pre>{{.Markdown}}</pre>
+{{- end}}
+{{- end}}
+
+<h2 id="verdict-table">Verdict table</h2>
 {{- if .Verdicts}}
 <table>
 <tr><th>id</th><th>outcome</th><th>claim</th><th>key figure</th><th>test</th><th>p</th><th>n</th></tr>
@@ -150,20 +261,12 @@ ul.warn li { color: #8a1010; }
 <p>No hypotheses were run.</p>
 {{- end}}
 
-<h2 id="config">Configuration</h2>
-{{- if .Config}}
-<table>
-{{- range .Config}}
-<tr><th>{{.Key}}</th><td>{{.Value}}</td></tr>
-{{- end}}
-</table>
-{{- else}}
-<p>No config.json in the run directory.</p>
-{{- end}}
-
 <h2 id="summary">Summary</h2>
-<p>{{.Summary.Records}} records in {{len .Summary.Groups}} groups (suite × profile × concurrency). Latencies in milliseconds.</p>
+<p>{{.Summary.Records}} records in {{len .Summary.Groups}} groups (suite × profile × concurrency). {{unit .Summary.Time}}</p>
 <ul class="muted">
+{{- with overhead .Summary.ClientOverhead}}
+<li>{{.}}</li>
+{{- end}}
 <li>Quantiles: {{.Summary.QuantileDefinition}}.</li>
 <li>Intervals: {{.Summary.CIMethod}}.</li>
 <li>Errored records are left out of every latency metric; TPOT is undefined (and left out, counted) for fewer than 2 output tokens. ITL pools the gaps of every successful request, so its intervals are too narrow.</li>
@@ -187,20 +290,26 @@ ul.warn li { color: #8a1010; }
 </table>
 {{- end}}
 {{- end}}
-
-<h2 id="plots">Plots</h2>
-{{- range .Plots}}
-<figure id="{{.Name}}">
-<img src="{{pngURI .PNG}}" alt="{{.Title}}">
-<figcaption>{{.Caption}} Files: plots/{{.Name}}.png, plots/{{.Name}}.svg.</figcaption>
-</figure>
-{{- else}}
-<p>No plots: no successful request had the data they need.</p>
-{{- end}}
 {{- range .Extra}}
 
 <h2>{{.Title}}</h2>
 <pre>{{.Markdown}}</pre>
+{{- end}}
+
+<h2 id="config">Configuration</h2>
+{{- if .Config}}
+{{- range groups .Config}}
+<details>
+<summary>{{.Name}} ({{len .Rows}})</summary>
+<table>
+{{- range .Rows}}
+<tr><th>{{.Key}}</th><td>{{.Value}}</td></tr>
+{{- end}}
+</table>
+</details>
+{{- end}}
+{{- else}}
+<p>No config.json in the run directory.</p>
 {{- end}}
 {{- if .Notes}}
 

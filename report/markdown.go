@@ -42,7 +42,13 @@ var metrics = []metric{
 func WriteMarkdown(w io.Writer, s Summary, skipped []error, extra []Section) error {
 	var b strings.Builder
 	b.WriteString("# Summary\n\n")
-	fmt.Fprintf(&b, "%d records in %d groups (suite × profile × concurrency). Latencies are in milliseconds.\n\n", s.Records, len(s.Groups))
+	if s.Banner != "" {
+		fmt.Fprintf(&b, "**%s**\n\n", mdEsc(s.Banner))
+	}
+	fmt.Fprintf(&b, "%d records in %d groups (suite × profile × concurrency). %s\n\n", s.Records, len(s.Groups), unitSentence(s.Time))
+	if line := overheadLine(s.ClientOverhead); line != "" {
+		fmt.Fprintf(&b, "- %s\n", line)
+	}
 	fmt.Fprintf(&b, "- Quantiles: %s.\n", s.QuantileDefinition)
 	fmt.Fprintf(&b, "- Intervals: %s.\n", s.CIMethod)
 	b.WriteString("- Errored records are left out of every latency metric; TPOT is undefined (and left out, counted) for fewer than 2 output tokens.\n")
@@ -232,4 +238,27 @@ func qCell(q Quantile) string {
 func mdEsc(s string) string {
 	s = strings.ReplaceAll(s, "|", `\|`)
 	return strings.ReplaceAll(s, "\n", " ")
+}
+
+// unitSentence says what the figures' milliseconds and seconds are.
+func unitSentence(tb record.TimeBase) string {
+	switch {
+	case tb.Prediction:
+		return "Latencies are in milliseconds of simulated (modelled GPU) time, rates per simulated second."
+	case tb.Simulated:
+		return "Latencies are in milliseconds of simulated (modelled GPU) time: the engine's stamped server time plus the client's measured overhead, unscaled; rates are per simulated second."
+	case tb.Embedded:
+		return "Latencies are in milliseconds of wall-clock time as measured, rates per wall-clock second."
+	}
+	return "Latencies are in milliseconds."
+}
+
+// overheadLine describes the client's measured share of TTFT, "" without
+// stamps.
+func overheadLine(d *Dist) string {
+	if d == nil || d.N == 0 {
+		return ""
+	}
+	return fmt.Sprintf("Client overhead (ttft_s − sim_ttft_s / speed: the client, HTTP and host share of TTFT, wall clock, never scaled): median %s ms, p90 %s ms over %d requests.",
+		ms(d.P50.Value), ms(d.P90.Value), d.N)
 }

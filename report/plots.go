@@ -66,6 +66,10 @@ var (
 // suite and profile, CDFs of TTFT and E2E with one line per concurrency.
 func Plots(s Summary, recs []record.Record) ([]Plot, error) {
 	var out []Plot
+	unitMS, unitS := unitMS, unitS
+	if s.Time.Simulated {
+		unitMS.name, unitS.name = "simulated ms", "simulated s"
+	}
 	add := func(name, title, caption string, p *plot.Plot, err error) error {
 		if err != nil {
 			return fmt.Errorf("plotting %s: %w", name, err)

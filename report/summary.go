@@ -52,6 +52,15 @@ func (s SLO) json() *SLOJSON {
 // Summary is the per suite × profile × concurrency summary of a run, as
 // written to summary.json. Durations are seconds.
 type Summary struct {
+	// Time says in whose time the figures are (record.TimeBase), and
+	// Banner says it in words; reports print it above every figure.
+	Time   record.TimeBase `json:"time"`
+	Banner string          `json:"banner"`
+	// ClientOverhead is, for a run with the engine's stamps, the
+	// distribution of ttft_s − sim_ttft_s / speed over successful
+	// records: the client's, the HTTP layer's and the host's share of
+	// TTFT in wall-clock seconds, which simulated figures carry unscaled.
+	ClientOverhead     *Dist    `json:"client_overhead_s,omitempty"`
 	QuantileDefinition string   `json:"quantile_definition"`
 	CIMethod           string   `json:"ci_method"`
 	CILevel            float64  `json:"ci_level"`
@@ -362,4 +371,55 @@ func val(p *float64) float64 {
 		return math.NaN()
 	}
 	return *p
+}
+
+// stretch converts a simulated view's rates: each group's window is
+// multiplied by the ratio of its records' summed total_s as shown (view)
+// to as measured (wall), so the rates divide by the same time the
+// latencies are in — the window's server time scaled, the client's gaps
+// not magnified. A group without a measured total keeps its window.
+func stretch(s *Summary, wall, view []record.Record) {
+	type key struct {
+		suite, profile string
+		conc           int
+	}
+	sumW, sumV := map[key]float64{}, map[key]float64{}
+	for i := range wall {
+		k := key{wall[i].Suite, wall[i].Profile, wall[i].Concurrency}
+		sumW[k] += wall[i].Total
+		sumV[k] += view[i].Total
+	}
+	for i := range s.Groups {
+		g := &s.Groups[i]
+		k := key{g.Suite, g.Profile, g.Concurrency}
+		if sumW[k] <= 0 || g.WindowS <= 0 {
+			continue
+		}
+		f := sumV[k] / sumW[k]
+		g.WindowS *= f
+		g.OutputTokS = fp(float64(g.OutputTokens) / g.WindowS)
+		g.RequestsS = fp(float64(g.OK) / g.WindowS)
+		if g.Goodput != nil {
+			g.Goodput.PerS = fp(float64(g.Goodput.Met) / g.WindowS)
+		}
+	}
+}
+
+// clientOverhead summarizes record.ClientOverhead over the successful
+// stamped records, or returns nil when there are none.
+func clientOverhead(recs []record.Record, scale float64) *Dist {
+	var xs []float64
+	for i := range recs {
+		if !recs[i].OK() {
+			continue
+		}
+		if o, ok := record.ClientOverhead(&recs[i], scale); ok {
+			xs = append(xs, o)
+		}
+	}
+	if len(xs) == 0 {
+		return nil
+	}
+	d := dist(xs)
+	return &d
 }

@@ -12,6 +12,15 @@
 // too much noise gives inconclusive, never a pass; an inconclusive verdict
 // says how many more requests would likely decide it (NeededN).
 //
+// Each check may carry a Sentence, written by the analysis that made it,
+// saying its effect and interval in plain words ("TTFT grew 6.2× from 50
+// to 1,010 prompt tokens, 90% CI 6.16–6.24×"); the verdict takes its
+// deciding check's (Combine, Headline), and Sentence builds one from the
+// headline figures where an analysis wrote none. hypotheses.md and the
+// report page lead with one sentence per verdict. Verdict.Time names the
+// time its figures are in (a record.TimeBase banner); outcomes are the
+// same in either time.
+//
 // The analyses that produce verdicts live in package hypotheses (H1–H4) and
 // compare (regression checks); report renders them. This package imports
 // only record and stats of the project, and never testing: the glue for

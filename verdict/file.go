@@ -78,6 +78,12 @@ func CIString[T ~float64](lo, hi T, level float64) string {
 func WriteMarkdown(w io.Writer, vs []Verdict, bad []error) error {
 	var b strings.Builder
 	b.WriteString("# Hypotheses\n\n")
+	for _, v := range vs {
+		fmt.Fprintf(&b, "- %s\n", Sentence(v))
+	}
+	if len(vs) > 0 {
+		b.WriteString("\n")
+	}
 	b.WriteString("| id | outcome | claim | test | statistic | p | α | effect | CI | n | seed |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, v := range vs {
@@ -89,6 +95,9 @@ func WriteMarkdown(w io.Writer, vs []Verdict, bad []error) error {
 		fmt.Fprintf(&b, "\n## %s — %s\n\n%s\n\n", v.ID, v.Outcome, v.Claim)
 		if v.Design != "" {
 			fmt.Fprintf(&b, "Design: %s\n\n", v.Design)
+		}
+		if v.Time != "" {
+			fmt.Fprintf(&b, "Time: %s\n\n", v.Time)
 		}
 		if v.Target != "" {
 			fmt.Fprintf(&b, "Target: %s", v.Target)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/hypobench/hypobench/stats"
@@ -43,6 +44,10 @@ type Check struct {
 	// NeededN estimates the requests that would likely decide an
 	// inconclusive check; 0 when not applicable.
 	NeededN int `json:"needed_n,omitempty"`
+	// Sentence says the check's effect and interval in plain words ("TTFT
+	// grew 6.2× from 50 to 1,010 prompt tokens, 90% CI 6.16–6.24×"), as
+	// the analysis that made it can; empty leaves it to Sentence.
+	Sentence string `json:"sentence,omitempty"`
 }
 
 // Level is one row of the evidence table: a level of the controlled
@@ -73,6 +78,9 @@ type Verdict struct {
 	Seed      uint64   `json:"seed"`
 	Checks    []Check  `json:"checks"`
 	Evidence  []Level  `json:"evidence,omitempty"`
+	// Sentence is the deciding check's Sentence (see Combine and
+	// Headline), the line a report leads with.
+	Sentence string `json:"sentence,omitempty"`
 	// Info carries findings reported as found, not asserted (H1's growth
 	// exponent, server-side evidence, "not available" lines).
 	Info []string `json:"info,omitempty"`
@@ -81,8 +89,12 @@ type Verdict struct {
 	Warnings Warnings `json:"warnings,omitempty"`
 	NeededN  int      `json:"needed_n,omitempty"`
 	Target   string   `json:"target,omitempty"`
-	RunDir   string   `json:"run_dir,omitempty"`
-	Design   string   `json:"design,omitempty"`
+	// Time names the time the verdict's figures are in, as the run's
+	// record.TimeBase banner says it ("simulated time: rtx4090 · …");
+	// empty for figures as measured. Outcomes do not depend on it.
+	Time   string `json:"time,omitempty"`
+	RunDir string `json:"run_dir,omitempty"`
+	Design string `json:"design,omitempty"`
 }
 
 // Combine returns the outcome of a claim made of parts with outcomes os:
@@ -122,6 +134,7 @@ func (v *Verdict) Combine() {
 	head := max(slices.IndexFunc(v.Checks, func(c Check) bool { return c.Outcome == v.Outcome }), 0)
 	c := v.Checks[head]
 	v.Test, v.Statistic, v.P, v.Alpha, v.Effect, v.EffectCI, v.Unit = c.Test, c.Statistic, c.P, c.Alpha, c.Effect, c.EffectCI, c.Unit
+	v.Sentence = c.Sentence
 	if v.N == 0 {
 		v.N = c.N
 	}
@@ -171,6 +184,43 @@ func (v *Verdict) Headline(test, effect Check) {
 	v.Test = test.Test + "; effect: " + effect.Test
 	v.Statistic, v.P = test.Statistic, test.P
 	v.Effect, v.EffectCI, v.Unit = effect.Effect, effect.EffectCI, effect.Unit
+	if effect.Sentence != "" {
+		v.Sentence = effect.Sentence
+	}
+}
+
+// Sentence returns the plain sentence a report leads with for v: its
+// outcome and the deciding check's Sentence, or, when the analysis wrote
+// none, one built from the headline figures ("H2 pass: E2E tracks
+// max_tokens — effect 0.012 s/token, 95% CI 0.011–0.013, n 24").
+func Sentence(v Verdict) string {
+	return fmt.Sprintf("%s %s: %s", v.ID, v.Outcome, Plain(v))
+}
+
+// Plain is Sentence without the id and outcome: the deciding check's
+// Sentence, or the claim with the headline effect, CI and n.
+func Plain(v Verdict) string {
+	if v.Sentence != "" {
+		return v.Sentence
+	}
+	s := v.Claim
+	if math.IsNaN(float64(v.Effect)) {
+		switch {
+		case len(v.Warnings) > 0:
+			return s + " — " + v.Warnings[0].Error()
+		case v.Test != "":
+			return s + " — " + v.Test
+		}
+		return s + " — no effect could be estimated"
+	}
+	s += " — effect " + Num(v.Effect)
+	if v.Unit != "" {
+		s += " " + v.Unit
+	}
+	if v.EffectCI.Valid() {
+		s += fmt.Sprintf(", %g%% CI %s–%s", v.EffectCI.Level*100, Num(v.EffectCI.Lo), Num(v.EffectCI.Hi))
+	}
+	return s + fmt.Sprintf(", n %d", v.N)
 }
 
 // Float is a float64 whose NaN and infinities encode as JSON null (JSON has
@@ -205,4 +255,22 @@ func Summary(v Verdict) string {
 	return fmt.Sprintf("%s %s: %s (%s: statistic %s, p %s, effect %s %s CI %s, n %d, seed %d)",
 		v.ID, strings.ToUpper(string(v.Outcome)), v.Claim, v.Test, Num(v.Statistic), PString(v.P),
 		Num(v.Effect), v.Unit, CIString(v.EffectCI.Lo, v.EffectCI.Hi, v.EffectCI.Level), v.N, v.Seed)
+}
+
+// Thousands formats x rounded to an integer with comma thousands
+// separators, as a sentence writes a count: 1010 gives "1,010".
+func Thousands(x float64) string {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return "–"
+	}
+	n := int64(math.Round(x))
+	sign := ""
+	if n < 0 {
+		sign, n = "-", -n
+	}
+	d := strconv.FormatInt(n, 10)
+	for i := len(d) - 3; i > 0; i -= 3 {
+		d = d[:i] + "," + d[i:]
+	}
+	return sign + d
 }

@@ -116,3 +116,24 @@ func TestWarningsJSON(t *testing.T) {
 		t.Errorf("no warnings, yet JSON %s has the field", b)
 	}
 }
+
+func TestSentence(t *testing.T) {
+	t.Parallel()
+	v := Verdict{ID: "H2", Claim: "E2E tracks max_tokens", Outcome: Inconclusive, Effect: 0.012, Unit: "s/token",
+		EffectCI: stats.CI{Lo: -0.001, Hi: 0.03, Level: 0.95}, N: 24}
+	if got, want := Sentence(v), "H2 inconclusive: E2E tracks max_tokens — effect 0.012 s/token, 95% CI -0.001–0.03, n 24"; got != want {
+		t.Errorf("generic sentence %q, want %q", got, want)
+	}
+	c := Check{Outcome: Pass, Sentence: "TTFT grew 6.2× from 50 to 1,010 prompt tokens, 90% CI 6.16–6.24×"}
+	v = Verdict{ID: "H1", Checks: []Check{{Outcome: Pass}, c}}
+	v.Combine()
+	v.Headline(v.Checks[0], v.Checks[1])
+	if got, want := Sentence(v), "H1 pass: "+c.Sentence; got != want {
+		t.Errorf("analysis sentence %q, want %q", got, want)
+	}
+	for x, want := range map[float64]string{1010: "1,010", 50: "50", 1234567.4: "1,234,567", -4500: "-4,500", 999: "999"} {
+		if got := Thousands(x); got != want {
+			t.Errorf("Thousands(%v) = %q, want %q", x, got, want)
+		}
+	}
+}

@@ -28,15 +28,16 @@ const defaultRounds = 4
 
 // gateFlags are the flags compare and abab share.
 type gateFlags struct {
-	budget  string
-	metric  map[compare.Metric]*string
-	seed    uint64
-	b       int
-	level   float64
-	minN    int
-	runRun  string
-	out     string
-	verbose bool
+	budget    string
+	metric    map[compare.Metric]*string
+	seed      uint64
+	b         int
+	level     float64
+	minN      int
+	runRun    string
+	out       string
+	verbose   bool
+	wallClock bool
 }
 
 func addGateFlags(fs *flag.FlagSet, outHelp string) *gateFlags {
@@ -51,11 +52,13 @@ func addGateFlags(fs *flag.FlagSet, outHelp string) *gateFlags {
 	fs.IntVar(&g.minN, "min-n", compare.DefaultMinN, "fewest requests per side and group for a decision")
 	fs.StringVar(&g.runRun, "run-to-run", "", "run-to-run variation of a run's quantiles, as 10% (a log-sd, measured with an A/A `hypobench abab X X`), so that one run per side can decide; without it one run per side is inconclusive")
 	fs.StringVar(&g.out, "out", "", outHelp)
+	fs.BoolVar(&g.wallClock, "wall-clock", false, "compare embedded engine runs in wall-clock time as measured, not the modelled GPU's simulated time")
 	return g
 }
 
 func (g *gateFlags) options() (compare.Options, error) {
-	o := compare.Options{Seed: g.seed, SeedSet: true, B: g.b, Level: g.level, MinN: g.minN, Budgets: map[compare.Metric]float64{}}
+	o := compare.Options{Seed: g.seed, SeedSet: true, B: g.b, Level: g.level, MinN: g.minN, Budgets: map[compare.Metric]float64{},
+		WallClock: g.wallClock}
 	var err error
 	if o.Budget, err = compare.ParseBudget(g.budget); err != nil {
 		return o, fmt.Errorf("--budget: %w", err)

@@ -18,10 +18,11 @@ func init() {
 
 // reportCmd implements
 //
-//	hypobench report [--slo-ttft DUR] [--slo-tpot DUR] [--slo-e2e DUR] [--trace FILE] DIR
+//	hypobench report [--wall-clock] [--slo-ttft DUR] [--slo-tpot DUR] [--slo-e2e DUR] [--trace FILE] DIR
 //
 // It regenerates every report file of the run directory DIR and prints the
-// files it wrote; skipped lines and notes go to stderr. Exit status 2 when
+// files it wrote. An embedded engine's run is shown in the modelled GPU's
+// simulated time unless --wall-clock asks for the figures as measured; skipped lines and notes go to stderr. Exit status 2 when
 // DIR holds no requests.jsonl or cannot be read.
 func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
@@ -30,9 +31,10 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.DurationVar(&opts.SLO.TTFT, "slo-ttft", 0, "goodput threshold on TTFT (e.g. 200ms); 0 sets none")
 	fs.DurationVar(&opts.SLO.TPOT, "slo-tpot", 0, "goodput threshold on TPOT (e.g. 50ms); 0 sets none")
 	fs.DurationVar(&opts.SLO.E2E, "slo-e2e", 0, "goodput threshold on E2E latency (e.g. 10s); 0 sets none")
+	fs.BoolVar(&opts.WallClock, "wall-clock", false, "show an embedded engine's run in wall-clock time as measured, not the modelled GPU's simulated time")
 	fs.StringVar(&opts.Trace, "trace", "", "kernel trace to analyse against the run's phases (default: a trace file found in DIR)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: hypobench report [--slo-ttft DUR] [--slo-tpot DUR] [--slo-e2e DUR] [--trace FILE] DIR")
+		fmt.Fprintln(stderr, "usage: hypobench report [--wall-clock] [--slo-ttft DUR] [--slo-tpot DUR] [--slo-e2e DUR] [--trace FILE] DIR")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -70,6 +72,7 @@ func buildReport(ctx context.Context, dir string, opts report.Options, stdout, s
 	}
 	fmt.Fprintf(stdout, "report: %d records, %d groups, %d skipped lines; wrote %d files to %s:\n",
 		b.Summary.Records, len(b.Summary.Groups), len(b.Skipped), len(b.Files), dir)
+	fmt.Fprintf(stdout, "  figures in %s\n", b.Summary.Banner)
 	for _, f := range b.Files {
 		fmt.Fprintf(stdout, "  %s\n", filepath.Join(dir, f))
 	}

@@ -42,6 +42,24 @@ func TestReportCommand(t *testing.T) {
 		t.Errorf("summary.md does not state the SLO given on the command line")
 	}
 
+	if !strings.Contains(string(md), "**simulated time: h200 · qwen2.5-7b · run compressed ×10;") {
+		t.Errorf("summary.md of an embedded run does not open with the simulated-time banner:\n%.400s", md)
+	}
+
+	t.Run("wall clock", func(t *testing.T) {
+		stdout.Reset()
+		if err := run(context.Background(), []string{"report", "--wall-clock", dir}, &stdout, &stderr); err != nil {
+			t.Fatalf("hypobench report --wall-clock: %v", err)
+		}
+		md, err := os.ReadFile(filepath.Join(dir, record.SummaryMDFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(md), "**wall-clock time as measured: h200") || !strings.Contains(stdout.String(), "figures in wall-clock time") {
+			t.Errorf("--wall-clock did not rebuild in wall-clock time: stdout %s\n%.400s", stdout.String(), md)
+		}
+	})
+
 	t.Run("usage errors", func(t *testing.T) {
 		for _, args := range [][]string{{"report"}, {"report", t.TempDir()}, {"report", "--slo-e2e", "-1s", dir}} {
 			err := run(context.Background(), args, &stdout, &stderr)
