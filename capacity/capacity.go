@@ -1,0 +1,290 @@
+package capacity
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/hypobench/hypobench/record"
+	"github.com/hypobench/hypobench/stats"
+)
+
+// SLO is a service-level objective on every request: its TTFT, measured
+// from the instant it was due (record.Record.TTFTIntended, falling back to
+// TTFT where a record has no due instant, as in a prediction), at most
+// TTFT, and its TPOT at most TPOT. A zero bound is not checked. A rate
+// meets the SLO when at least Quantile of its requests meet both bounds.
+type SLO struct {
+	TTFT     time.Duration
+	TPOT     time.Duration
+	Quantile float64
+}
+
+// DefaultQuantile is the share of requests that must meet the SLO: 0.9.
+const DefaultQuantile = 0.9
+
+// Validate checks the SLO: at least one bound, none negative, and a
+// quantile in (0, 1].
+func (s SLO) Validate() error {
+	switch {
+	case s.TTFT < 0 || s.TPOT < 0:
+		return fmt.Errorf("SLO bounds must be ≥ 0 (ttft %v, tpot %v)", s.TTFT, s.TPOT)
+	case s.TTFT == 0 && s.TPOT == 0:
+		return errors.New("an SLO needs a TTFT or a TPOT bound")
+	case !(s.Quantile > 0 && s.Quantile <= 1):
+		return fmt.Errorf("SLO quantile must be in (0, 1], got %v", s.Quantile)
+	}
+	return nil
+}
+
+// Good reports whether one request met the SLO: it succeeded and met
+// every bound. A request with fewer than 2 output tokens has no TPOT and
+// meets the TPOT bound.
+func (s SLO) Good(r *record.Record) bool {
+	if !r.OK() {
+		return false
+	}
+	if s.TTFT > 0 {
+		t := r.TTFTIntended
+		if t == nil {
+			t = r.TTFT
+		}
+		if t == nil || *t > s.TTFT.Seconds() {
+			return false
+		}
+	}
+	if s.TPOT > 0 && r.TPOT != nil && *r.TPOT > s.TPOT.Seconds() {
+		return false
+	}
+	return true
+}
+
+// Rate is one offered rate's records and what they show.
+type Rate struct {
+	// Target is the phase's target rate (requests/s); the ladder's x.
+	Target float64 `json:"target_rate"`
+	// Offered and Achieved are the phase's schedule rate and sent rate.
+	Offered  float64 `json:"offered_rate"`
+	Achieved float64 `json:"achieved_rate"`
+	// N is the number of records, Good those meeting the SLO.
+	N    int `json:"n"`
+	Good int `json:"good"`
+	// Attainment is Good/N; Meets is Attainment ≥ the SLO's quantile.
+	Attainment float64 `json:"attainment"`
+	Meets      bool    `json:"meets_slo"`
+	// Throughput is the completed requests per second over the phase
+	// (phase start to last response's end); Goodput is the ones meeting the
+	// SLO per second over the same window.
+	Throughput float64 `json:"throughput"`
+	Goodput    float64 `json:"goodput"`
+	// TTFTQ and TPOTQ are the SLO quantile of TTFT from due and of TPOT
+	// (NaN when no request has one).
+	TTFTQ record.Lag `json:"ttft_from_due"`
+	TPOTQ record.Lag `json:"tpot"`
+	// Saturated is set when throughput stayed under SaturationShare of
+	// the achieved rate: the server no longer kept up with the load.
+	Saturated bool `json:"saturated"`
+
+	good []bool // per record, in send order, for the block bootstrap
+}
+
+// SaturationShare is the throughput, as a share of the achieved sending
+// rate, under which a rate counts as saturated.
+const SaturationShare = 0.9
+
+// NewRate summarises one phase's records against slo. recs must be the
+// phase's records in send order (Seq); ph gives its rates and window.
+func NewRate(ph record.Phase, recs []record.Record, slo SLO) Rate {
+	r := Rate{Target: ph.TargetRate, Offered: ph.OfferedRate, Achieved: ph.AchievedRate, N: len(recs)}
+	var ttft, tpot []float64
+	var last int64
+	ok := 0
+	for i := range recs {
+		rec := &recs[i]
+		g := slo.Good(rec)
+		r.good = append(r.good, g)
+		if g {
+			r.Good++
+		}
+		last = max(last, rec.EndUnixNs)
+		if rec.OK() {
+			ok++
+		}
+		if t := rec.TTFTIntended; t != nil {
+			ttft = append(ttft, *t)
+		} else if rec.TTFT != nil {
+			ttft = append(ttft, *rec.TTFT)
+		}
+		if rec.TPOT != nil {
+			tpot = append(tpot, *rec.TPOT)
+		}
+	}
+	if r.N > 0 {
+		r.Attainment = float64(r.Good) / float64(r.N)
+	}
+	r.Meets = r.N > 0 && r.Attainment >= slo.Quantile
+	if span := float64(last-ph.StartUnixNs) / 1e9; span > 0 {
+		r.Throughput = float64(ok) / span
+		r.Goodput = float64(r.Good) / span
+	}
+	r.TTFTQ = lagOf(ttft)
+	r.TPOTQ = lagOf(tpot)
+	sent := r.Achieved
+	if sent == 0 {
+		sent = r.Offered
+	}
+	r.Saturated = sent > 0 && r.Throughput < SaturationShare*sent
+	return r
+}
+
+func lagOf(xs []float64) record.Lag {
+	if len(xs) == 0 {
+		return record.Lag{P50: math.NaN(), P90: math.NaN(), P99: math.NaN(), Max: math.NaN(), Mean: math.NaN()}
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return record.Lag{N: len(s), Mean: stats.Mean(s), P50: stats.QuantileSorted(s, 0.5), P90: stats.QuantileSorted(s, 0.9),
+		P99: stats.QuantileSorted(s, 0.99), Max: s[len(s)-1]}
+}
+
+// Result is a capacity estimate: the highest offered rate whose requests
+// meet the SLO, with a confidence interval.
+type Result struct {
+	SLO   SLO    `json:"-"`
+	Rates []Rate `json:"rates"`
+	// Capacity is where the SLO attainment, interpolated linearly between
+	// the tested rates, falls below the SLO's quantile: between the last
+	// rate that meets the SLO before the first that does not (Bracket).
+	Capacity float64  `json:"capacity"`
+	CI       stats.CI `json:"ci"`
+	// Bracket is [the highest rate meeting the SLO below the first that
+	// fails, that first failing rate]: the capacity's model-free bounds.
+	Bracket [2]float64 `json:"bracket"`
+	// Method says how the interval was computed.
+	Method   string   `json:"method"`
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// Sentinel conditions reported in Result.Warnings.
+var (
+	// ErrBelowLadder: the lowest rate tested already misses the SLO.
+	ErrBelowLadder = errors.New("the lowest rate tested misses the SLO: capacity is below the ladder")
+	// ErrAboveLadder: every rate tested meets the SLO.
+	ErrAboveLadder = errors.New("every rate tested meets the SLO: capacity is above the ladder (a lower bound)")
+)
+
+// Blocks is the number of contiguous blocks each rate's requests are cut
+// into for the block bootstrap.
+const Blocks = 10
+
+// Analyze estimates the capacity from rates (sorted by Target here) with a
+// level confidence interval from B bootstrap replicates drawn from rng.
+//
+// The interval is a block bootstrap: each rate's requests, in send order,
+// are cut into Blocks contiguous blocks (requests close in time share a
+// queue, so single requests are not independent; blocks far apart nearly
+// are), every rate's blocks are resampled with replacement independently,
+// and the capacity is recomputed from the resampled attainments. It covers
+// the sampling noise of the attainments, not the error of interpolating
+// linearly between tested rates: Bracket bounds that.
+func Analyze(rng *rand.Rand, rates []Rate, slo SLO, B int, level float64) Result {
+	rs := slices.Clone(rates)
+	slices.SortFunc(rs, func(a, b Rate) int { return cmpFloat(a.Target, b.Target) })
+	res := Result{SLO: slo, Rates: rs, Method: fmt.Sprintf("block bootstrap (%d blocks per rate, %d replicates, percentile interval); linear interpolation of SLO attainment between tested rates", Blocks, B)}
+	att := make([]float64, len(rs))
+	for i, r := range rs {
+		att[i] = r.Attainment
+	}
+	var warn error
+	res.Capacity, res.Bracket, warn = crossing(rs, att, slo.Quantile)
+	if warn != nil {
+		res.Warnings = append(res.Warnings, warn.Error())
+	}
+	if B <= 0 {
+		B = stats.DefaultB
+	}
+	reps := make([]float64, 0, B)
+	for range B {
+		for i, r := range rs {
+			att[i] = resampledAttainment(rng, r.good)
+		}
+		c, _, _ := crossing(rs, att, slo.Quantile)
+		reps = append(reps, c)
+	}
+	res.CI = stats.PercentileCI(reps, level)
+	return res
+}
+
+// crossing returns where att first falls below q along the rates,
+// interpolated linearly, and its bracket.
+func crossing(rs []Rate, att []float64, q float64) (float64, [2]float64, error) {
+	if len(rs) == 0 {
+		return math.NaN(), [2]float64{math.NaN(), math.NaN()}, ErrBelowLadder
+	}
+	for i := range rs {
+		if att[i] >= q {
+			continue
+		}
+		if i == 0 {
+			return rs[0].Target, [2]float64{0, rs[0].Target}, ErrBelowLadder
+		}
+		lo, hi := rs[i-1].Target, rs[i].Target
+		c := lo + (att[i-1]-q)/(att[i-1]-att[i])*(hi-lo)
+		return c, [2]float64{lo, hi}, nil
+	}
+	top := rs[len(rs)-1].Target
+	return top, [2]float64{top, math.Inf(1)}, ErrAboveLadder
+}
+
+func resampledAttainment(rng *rand.Rand, good []bool) float64 {
+	n := len(good)
+	if n == 0 {
+		return 0
+	}
+	k := min(Blocks, n)
+	hits, total := 0, 0
+	for range k {
+		b := rng.IntN(k)
+		lo, hi := b*n/k, (b+1)*n/k
+		for _, g := range good[lo:hi] {
+			if g {
+				hits++
+			}
+		}
+		total += hi - lo
+	}
+	return float64(hits) / float64(total)
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// Rates groups a run's records by phase and summarises each phase with a
+// target rate (open-loop phases; closed-loop ones are skipped) against slo,
+// in the order the phases ran.
+func Rates(phases []record.Phase, recs []record.Record, slo SLO) []Rate {
+	byPhase := map[int][]record.Record{}
+	for _, r := range recs {
+		byPhase[r.Phase] = append(byPhase[r.Phase], r)
+	}
+	var out []Rate
+	for _, ph := range phases {
+		if ph.TargetRate <= 0 {
+			continue
+		}
+		rs := byPhase[ph.Index]
+		slices.SortFunc(rs, func(a, b record.Record) int { return a.Seq - b.Seq })
+		out = append(out, NewRate(ph, rs, slo))
+	}
+	return out
+}
