@@ -18,9 +18,9 @@ import (
 // TTFT, and its TPOT at most TPOT. A zero bound is not checked. A rate
 // meets the SLO when at least Quantile of its requests meet both bounds.
 type SLO struct {
-	TTFT     time.Duration
-	TPOT     time.Duration
-	Quantile float64
+	TTFT     time.Duration `json:"ttft_ns"`
+	TPOT     time.Duration `json:"tpot_ns"`
+	Quantile float64       `json:"quantile"`
 }
 
 // DefaultQuantile is the share of requests that must meet the SLO: 0.9.
@@ -75,24 +75,27 @@ type Rate struct {
 	// Attainment is Good/N; Meets is Attainment ≥ the SLO's quantile.
 	Attainment float64 `json:"attainment"`
 	Meets      bool    `json:"meets_slo"`
-	// Throughput is the completed requests per second over the phase
-	// (phase start to last response's end); Goodput is the ones meeting the
-	// SLO per second over the same window.
+	// Throughput is the rate at which successful requests completed:
+	// (completions − 1) over the span from the first completion to the
+	// last. Goodput is Throughput × Attainment: requests meeting the SLO
+	// per second. SendRate is the same measure on the sends (t0).
 	Throughput float64 `json:"throughput"`
 	Goodput    float64 `json:"goodput"`
+	SendRate   float64 `json:"send_rate"`
 	// TTFTQ and TPOTQ are the SLO quantile of TTFT from due and of TPOT
 	// (NaN when no request has one).
 	TTFTQ record.Lag `json:"ttft_from_due"`
 	TPOTQ record.Lag `json:"tpot"`
-	// Saturated is set when throughput stayed under SaturationShare of
-	// the achieved rate: the server no longer kept up with the load.
+	// Saturated is set when Throughput stayed under SaturationShare of
+	// SendRate: completions spread out behind the sends, so the server no
+	// longer kept up with the load.
 	Saturated bool `json:"saturated"`
 
 	good []bool // per record, in send order, for the block bootstrap
 }
 
-// SaturationShare is the throughput, as a share of the achieved sending
-// rate, under which a rate counts as saturated.
+// SaturationShare is the throughput, as a share of the sending rate,
+// under which a rate counts as saturated.
 const SaturationShare = 0.9
 
 // NewRate summarises one phase's records against slo. recs must be the
@@ -100,8 +103,8 @@ const SaturationShare = 0.9
 func NewRate(ph record.Phase, recs []record.Record, slo SLO) Rate {
 	r := Rate{Target: ph.TargetRate, Offered: ph.OfferedRate, Achieved: ph.AchievedRate, N: len(recs)}
 	var ttft, tpot []float64
-	var last int64
-	ok := 0
+	var sendLo, sendHi, endLo, endHi int64
+	sends, ok := 0, 0
 	for i := range recs {
 		rec := &recs[i]
 		g := slo.Good(rec)
@@ -109,9 +112,13 @@ func NewRate(ph record.Phase, recs []record.Record, slo SLO) Rate {
 		if g {
 			r.Good++
 		}
-		last = max(last, rec.EndUnixNs)
+		if rec.StartUnixNs > 0 {
+			sends++
+			sendLo, sendHi = minNonZero(sendLo, rec.StartUnixNs), max(sendHi, rec.StartUnixNs)
+		}
 		if rec.OK() {
 			ok++
+			endLo, endHi = minNonZero(endLo, rec.EndUnixNs), max(endHi, rec.EndUnixNs)
 		}
 		if t := rec.TTFTIntended; t != nil {
 			ttft = append(ttft, *t)
@@ -126,18 +133,24 @@ func NewRate(ph record.Phase, recs []record.Record, slo SLO) Rate {
 		r.Attainment = float64(r.Good) / float64(r.N)
 	}
 	r.Meets = r.N > 0 && r.Attainment >= slo.Quantile
-	if span := float64(last-ph.StartUnixNs) / 1e9; span > 0 {
-		r.Throughput = float64(ok) / span
-		r.Goodput = float64(r.Good) / span
+	if span := float64(endHi-endLo) / 1e9; ok > 1 && span > 0 {
+		r.Throughput = float64(ok-1) / span
+		r.Goodput = r.Throughput * r.Attainment
+	}
+	if span := float64(sendHi-sendLo) / 1e9; sends > 1 && span > 0 {
+		r.SendRate = float64(sends-1) / span
 	}
 	r.TTFTQ = lagOf(ttft)
 	r.TPOTQ = lagOf(tpot)
-	sent := r.Achieved
-	if sent == 0 {
-		sent = r.Offered
-	}
-	r.Saturated = sent > 0 && r.Throughput < SaturationShare*sent
+	r.Saturated = r.SendRate > 0 && r.Throughput < SaturationShare*r.SendRate
 	return r
+}
+
+func minNonZero(a, b int64) int64 {
+	if a == 0 || b < a {
+		return b
+	}
+	return a
 }
 
 func lagOf(xs []float64) record.Lag {
@@ -153,7 +166,7 @@ func lagOf(xs []float64) record.Lag {
 // Result is a capacity estimate: the highest offered rate whose requests
 // meet the SLO, with a confidence interval.
 type Result struct {
-	SLO   SLO    `json:"-"`
+	SLO   SLO    `json:"slo"`
 	Rates []Rate `json:"rates"`
 	// Capacity is where the SLO attainment, interpolated linearly between
 	// the tested rates, falls below the SLO's quantile: between the last

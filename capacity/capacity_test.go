@@ -103,10 +103,21 @@ func TestGoodAndRate(t *testing.T) {
 	if err := (SLO{TTFT: time.Second, Quantile: 1.5}).Validate(); err == nil {
 		t.Error("quantile 1.5 validated")
 	}
-	// Throughput under 90% of the sent rate is saturation.
-	ph := record.Phase{TargetRate: 10, AchievedRate: 10, StartUnixNs: 0}
-	recs := []record.Record{{TTFT: record.F(0.1), EndUnixNs: 2e9}, {TTFT: record.F(0.1), EndUnixNs: 2e9}}
-	if r := NewRate(ph, recs, slo); !r.Saturated || r.Throughput != 1 || r.Attainment != 1 || !r.Meets {
-		t.Errorf("rate %+v", r)
+	// Sends 0.1 s apart, completions 0.2 s apart: throughput 5/s is under
+	// 90% of the 10/s sent, saturation; completions 0.105 s apart are not.
+	ph := record.Phase{TargetRate: 10}
+	mk := func(gap float64) []record.Record {
+		var rs []record.Record
+		for i := range 11 {
+			s := int64(1e9 + float64(i)*0.1e9)
+			rs = append(rs, record.Record{Seq: i, TTFT: record.F(0.1), StartUnixNs: s, EndUnixNs: int64(2e9 + float64(i)*gap*1e9)})
+		}
+		return rs
+	}
+	if r := NewRate(ph, mk(0.2), slo); !r.Saturated || math.Abs(r.Throughput-5) > 1e-9 || math.Abs(r.SendRate-10) > 1e-9 || r.Attainment != 1 || !r.Meets || math.Abs(r.Goodput-5) > 1e-9 {
+		t.Errorf("saturated rate %+v", r)
+	}
+	if r := NewRate(ph, mk(0.105), slo); r.Saturated {
+		t.Errorf("keeping up, yet saturated: %+v", r)
 	}
 }

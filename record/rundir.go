@@ -23,6 +23,7 @@ const (
 	SummaryMDFile     = "summary.md"           // the report's summary as a table
 	HTMLFile          = "index.html"           // the report page
 	PlotsDir          = "plots"                // the report's PNG and SVG plots
+	CapacityFile      = "capacity.json"        // a capacity sweep's estimate (package capacity)
 	LatestLink        = "latest"               // beside the run directories: a symlink to the newest run
 )
 
