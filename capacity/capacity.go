@@ -66,7 +66,11 @@ func (s SLO) Good(r *record.Record) bool {
 type Rate struct {
 	// Target is the phase's target rate (requests/s); the ladder's x.
 	Target float64 `json:"target_rate"`
-	// Offered and Achieved are the phase's schedule rate and sent rate.
+	// Offered is the load the phase actually offered: its schedule's
+	// requests over its last due offset (record.Phase.OfferedRate, or the
+	// same from the records' due or start instants). A Poisson phase of n
+	// requests offers its target ± about 1/√n; the capacity is read on
+	// this axis. Achieved is the phase's sent rate.
 	Offered  float64 `json:"offered_rate"`
 	Achieved float64 `json:"achieved_rate"`
 	// N is the number of records, Good those meeting the SLO.
@@ -103,7 +107,7 @@ const SaturationShare = 0.9
 func NewRate(ph record.Phase, recs []record.Record, slo SLO) Rate {
 	r := Rate{Target: ph.TargetRate, Offered: ph.OfferedRate, Achieved: ph.AchievedRate, N: len(recs)}
 	var ttft, tpot []float64
-	var sendLo, sendHi, endLo, endHi int64
+	var sendLo, sendHi, endLo, endHi, dueHi int64
 	sends, ok := 0, 0
 	for i := range recs {
 		rec := &recs[i]
@@ -112,6 +116,11 @@ func NewRate(ph record.Phase, recs []record.Record, slo SLO) Rate {
 		if g {
 			r.Good++
 		}
+		due := rec.IntendedUnixNs
+		if due == 0 {
+			due = rec.StartUnixNs
+		}
+		dueHi = max(dueHi, due)
 		if rec.StartUnixNs > 0 {
 			sends++
 			sendLo, sendHi = minNonZero(sendLo, rec.StartUnixNs), max(sendHi, rec.StartUnixNs)
@@ -142,8 +151,20 @@ func NewRate(ph record.Phase, recs []record.Record, slo SLO) Rate {
 	}
 	r.TTFTQ = lagOf(ttft)
 	r.TPOTQ = lagOf(tpot)
+	if r.Offered == 0 && dueHi > ph.StartUnixNs && ph.StartUnixNs > 0 {
+		r.Offered = float64(r.N) / (float64(dueHi-ph.StartUnixNs) / 1e9)
+	}
 	r.Saturated = r.SendRate > 0 && r.Throughput < SaturationShare*r.SendRate
 	return r
+}
+
+// X is the rate's position on the capacity axis: the offered rate when
+// known, else the target.
+func (r Rate) X() float64 {
+	if r.Offered > 0 {
+		return r.Offered
+	}
+	return r.Target
 }
 
 func minNonZero(a, b int64) int64 {
@@ -193,7 +214,8 @@ var (
 // into for the block bootstrap.
 const Blocks = 10
 
-// Analyze estimates the capacity from rates (sorted by Target here) with a
+// Analyze estimates the capacity from rates (sorted by their offered rate,
+// X, on which the capacity is read) with a
 // level confidence interval from B bootstrap replicates drawn from rng.
 //
 // The interval is a block bootstrap: each rate's requests, in send order,
@@ -205,7 +227,7 @@ const Blocks = 10
 // linearly between tested rates: Bracket bounds that.
 func Analyze(rng *rand.Rand, rates []Rate, slo SLO, B int, level float64) Result {
 	rs := slices.Clone(rates)
-	slices.SortFunc(rs, func(a, b Rate) int { return cmpFloat(a.Target, b.Target) })
+	slices.SortFunc(rs, func(a, b Rate) int { return cmpFloat(a.X(), b.X()) })
 	res := Result{SLO: slo, Rates: rs, Method: fmt.Sprintf("block bootstrap (%d blocks per rate, %d replicates, percentile interval); linear interpolation of SLO attainment between tested rates", Blocks, B)}
 	att := make([]float64, len(rs))
 	for i, r := range rs {
@@ -242,13 +264,13 @@ func crossing(rs []Rate, att []float64, q float64) (float64, [2]float64, error) 
 			continue
 		}
 		if i == 0 {
-			return rs[0].Target, [2]float64{0, rs[0].Target}, ErrBelowLadder
+			return rs[0].X(), [2]float64{0, rs[0].X()}, ErrBelowLadder
 		}
-		lo, hi := rs[i-1].Target, rs[i].Target
+		lo, hi := rs[i-1].X(), rs[i].X()
 		c := lo + (att[i-1]-q)/(att[i-1]-att[i])*(hi-lo)
 		return c, [2]float64{lo, hi}, nil
 	}
-	top := rs[len(rs)-1].Target
+	top := rs[len(rs)-1].X()
 	return top, [2]float64{top, math.Inf(1)}, ErrAboveLadder
 }
 

@@ -274,9 +274,9 @@ func capacitySection(dir string) (*Section, []Plot, error) {
 	for _, w := range est.Warnings {
 		fmt.Fprintf(&md, "Warning: %s.\n\n", w)
 	}
-	md.WriteString("| target rate | achieved | n | attainment | meets SLO | throughput | goodput | saturated | TTFT from due p50 (ms) | p90 | TPOT p50 (ms) | p90 |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	md.WriteString("| target rate | offered | achieved | n | attainment | meets SLO | throughput | goodput | saturated | TTFT from due p50 (ms) | p90 | TPOT p50 (ms) | p90 |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range est.Rates {
-		fmt.Fprintf(&md, "| %.4g | %.4g | %d | %.3f | %v | %.4g | %.4g | %v | %.1f | %.1f | %.2f | %.2f |\n", r.Target, r.Achieved, r.N, r.Attainment, r.Meets,
+		fmt.Fprintf(&md, "| %.4g | %.4g | %.4g | %d | %.3f | %v | %.4g | %.4g | %v | %.1f | %.1f | %.2f | %.2f |\n", r.Target, r.Offered, r.Achieved, r.N, r.Attainment, r.Meets,
 			r.Throughput, r.Goodput, r.Saturated, 1e3*r.TTFTQ.P50, 1e3*r.TTFTQ.P90, 1e3*r.TPOTQ.P50, 1e3*r.TPOTQ.P90)
 	}
 	plots, err := capacityPlots(est)
@@ -289,22 +289,22 @@ func capacityPlots(est capacity.Result) ([]Plot, error) {
 	}
 	var offered, thr, good, ttft90, tpot90 plotter.XYs
 	for _, r := range est.Rates {
-		offered = append(offered, plotter.XY{X: r.Target, Y: r.Target})
-		thr = append(thr, plotter.XY{X: r.Target, Y: r.Throughput})
-		good = append(good, plotter.XY{X: r.Target, Y: r.Goodput})
+		offered = append(offered, plotter.XY{X: r.X(), Y: r.X()})
+		thr = append(thr, plotter.XY{X: r.X(), Y: r.Throughput})
+		good = append(good, plotter.XY{X: r.X(), Y: r.Goodput})
 		if !math.IsNaN(r.TTFTQ.P90) {
-			ttft90 = append(ttft90, plotter.XY{X: r.Target, Y: 1e3 * r.TTFTQ.P90})
+			ttft90 = append(ttft90, plotter.XY{X: r.X(), Y: 1e3 * r.TTFTQ.P90})
 		}
 		if !math.IsNaN(r.TPOTQ.P90) {
-			tpot90 = append(tpot90, plotter.XY{X: r.Target, Y: 1e3 * r.TPOTQ.P90})
+			tpot90 = append(tpot90, plotter.XY{X: r.X(), Y: 1e3 * r.TPOTQ.P90})
 		}
 	}
-	gp := newPlot("Goodput against offered rate", "target rate (requests/s)", "requests/s")
+	gp := newPlot("Goodput against offered rate", "offered rate (requests/s)", "requests/s")
 	if err := lines(gp, []string{"offered", "throughput", "goodput (meets SLO)"}, []plotter.XYs{offered, thr, good}); err != nil {
 		return nil, err
 	}
 	markCapacity(gp, est)
-	lp := newPlot("Latency against offered rate (p90)", "target rate (requests/s)", "ms")
+	lp := newPlot("Latency against offered rate (p90)", "offered rate (requests/s)", "ms")
 	names, sets := []string{}, []plotter.XYs{}
 	if len(ttft90) > 0 {
 		names, sets = append(names, "TTFT from due, p90"), append(sets, ttft90)
