@@ -65,10 +65,10 @@ type metricRow struct {
 	Profile string
 	Level   string
 	N       int
-	Mean        string
-	P50         string
-	P90         string
-	P99         string
+	Mean    string
+	P50     string
+	P90     string
+	P99     string
 }
 
 var pageTmpl = template.Must(template.New("index").Funcs(template.FuncMap{

@@ -2,9 +2,9 @@ package report
 
 import (
 	"encoding/json"
-	"image/color"
 	"errors"
 	"fmt"
+	"image/color"
 	"math"
 	"os"
 	"path/filepath"
@@ -137,7 +137,7 @@ func latencyVsRate(open []record.Phase, byPhase map[int][]record.Record) (*Plot,
 	}
 	return &Plot{Name: "openloop-ttft-vs-rate", Title: "TTFT against offered rate",
 		Caption: "Median and 90th percentile TTFT per open-loop phase against its target rate: from each request's due instant (queueing in the client or at a max_concurrency cap included) and from the actual send.",
-		PNG: png, SVG: svg}, nil
+		PNG:     png, SVG: svg}, nil
 }
 
 // addLine draws pts as the i-th styled line with markers, named in the
