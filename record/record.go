@@ -83,9 +83,12 @@ type Record struct {
 	// its send lag. The latencies from due are free of coordinated
 	// omission: a request the client or a max_concurrency cap held back
 	// counts its wait.
-	IntendedUnixNs int64    `json:"intended_unix_ns,omitempty"` // wall clock at due
-	TTFTIntended   *float64 `json:"ttft_intended_s,omitempty"`  // c_1 − due = queue_s + ttft_s
-	TotalIntended  *float64 `json:"total_intended_s,omitempty"` // end of body − due = queue_s + total_s
+	IntendedUnixNs int64 `json:"intended_unix_ns,omitempty"` // wall clock at due
+	// TargetRate is the target rate of the record's phase (requests/s),
+	// so records group by rate without phases.jsonl.
+	TargetRate    float64  `json:"target_rate,omitempty"`
+	TTFTIntended  *float64 `json:"ttft_intended_s,omitempty"`  // c_1 − due = queue_s + ttft_s
+	TotalIntended *float64 `json:"total_intended_s,omitempty"` // end of body − due = queue_s + total_s
 }
 
 // OK reports whether the request completed without an error class.

@@ -194,6 +194,8 @@ func Summarize(recs []record.Record, phases []record.Phase, slo SLO) Summary {
 		k := key{r.Suite, r.Profile, r.Concurrency, 0}
 		if rate, ok := rateOf[r.Phase]; ok {
 			k.conc, k.rate = 0, rate
+		} else if r.TargetRate > 0 {
+			k.conc, k.rate = 0, r.TargetRate
 		}
 		j, ok := idx[k]
 		if !ok {

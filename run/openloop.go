@@ -123,7 +123,7 @@ dispatch:
 			rec := record.Record{
 				ID: record.RequestID(n), Profile: prof.Name, Concurrency: c, RunID: r.cfg.RunID,
 				Suite: r.cfg.Suite.Name, Phase: ph.Index, Seq: k, PromptRep: prof.PromptRep,
-				MaxTokens: prof.MaxTokens, Endpoint: req.Endpoint, Model: r.cfg.Model,
+				MaxTokens: prof.MaxTokens, Endpoint: req.Endpoint, Model: r.cfg.Model, TargetRate: ph.TargetRate,
 			}
 			res.Fill(&rec)
 			fillIntended(&rec, res, due)
