@@ -192,3 +192,18 @@ func LagOf(xs []float64) *record.Lag {
 		P90: stats.QuantileSorted(s, 0.9), P99: stats.QuantileSorted(s, 0.99), Max: s[len(s)-1],
 	}
 }
+
+// warmProfile returns the profile of the i-th warm-up request: the suite's
+// profiles in turn, or for a trace suite (which has none) the lengths of
+// the trace's requests in turn.
+func (r *runner) warmProfile(i int) workload.Profile {
+	s := r.cfg.Suite
+	if len(s.Profiles) > 0 {
+		return s.Profiles[i%len(s.Profiles)]
+	}
+	if plan, err := s.OpenPlan(); err == nil && len(plan) > 0 && len(plan[0].Trace) > 0 {
+		d := plan[0].Trace[i%len(plan[0].Trace)]
+		return workload.Profile{Name: workload.TraceProfile, PromptRep: d.PromptTokens, MaxTokens: d.OutputTokens}
+	}
+	return workload.Profile{Name: "warmup", PromptRep: 1, MaxTokens: 1}
+}

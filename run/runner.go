@@ -209,7 +209,7 @@ func (r *runner) warmup(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		res := r.cfg.Client.Do(ctx, r.request(s.Profiles[i%len(s.Profiles)], -1-i))
+		res := r.cfg.Client.Do(ctx, r.request(r.warmProfile(i), -1-i))
 		if i == 0 && res.ErrorClass == record.ClassConnect {
 			return fmt.Errorf("%w: %s", ErrNoTarget, res.Error)
 		}
