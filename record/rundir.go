@@ -110,14 +110,19 @@ type ClientCheck struct {
 	// sleeping goroutine woke, sampled every SchedPeriodS seconds.
 	SchedLag     *Lag    `json:"sched_lag,omitempty"`
 	SchedPeriodS float64 `json:"sched_period_s"`
-	// SendLag is the client's own share of send lag: open loop, t0 minus
+	// SendLag is the client's own share of open-loop send lag: t0 minus
 	// the later of the due instant and the instant a max_concurrency slot
-	// was free (so a cap's queueing, caused by the server, is left out);
-	// closed loop, t0 minus the instant the worker became free.
+	// was free (so a cap's queueing, caused by the server, is left out).
 	SendLag *Lag `json:"send_lag,omitempty"`
-	// MedianTTFTS is the median TTFT of the run's successful requests, the
-	// scale the lag thresholds are relative to.
-	MedianTTFTS float64 `json:"median_ttft_s"`
+	// Turnaround is the closed loop's counterpart: t0 minus the instant
+	// the worker became free (its previous request ended and was written).
+	Turnaround *Lag `json:"turnaround,omitempty"`
+	// MedianTTFTS and MedianTotalS are the medians of the run's successful
+	// requests' TTFT and total_s, the scales the lag thresholds are
+	// relative to (TTFT for what delays a measured latency, total_s for a
+	// closed loop's turnaround, which delays the next request's start).
+	MedianTTFTS  float64 `json:"median_ttft_s"`
+	MedianTotalS float64 `json:"median_total_s,omitempty"`
 	// Thresholds states the rules Reasons were decided by.
 	Thresholds string `json:"thresholds"`
 }

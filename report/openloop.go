@@ -234,7 +234,8 @@ func clientCheckSection(dir string) *Section {
 		b.WriteString("- client CPU: not judged (the server ran in the client's process)\n")
 	}
 	lag(fmt.Sprintf("scheduler lag (a %g ms sleep's lateness)", 1e3*c.SchedPeriodS), c.SchedLag)
-	lag("client send lag", c.SendLag)
+	lag("client send lag (open loop)", c.SendLag)
+	lag("worker turnaround (closed loop)", c.Turnaround)
 	fmt.Fprintf(&b, "- median TTFT: %.3g ms\n- thresholds: %s\n", 1e3*c.MedianTTFTS, c.Thresholds)
 	return &Section{Title: "Client self-check", Markdown: b.String()}
 }

@@ -18,8 +18,11 @@ import (
 //     over the run (only when the server runs in another process);
 //   - sched_lag: the scheduler's lateness at the 90th percentile exceeds
 //     both LagShare × the run's median TTFT and LagFloor;
-//   - send_lag: the client's own send lag at the 90th percentile exceeds
-//     both LagShare × the median TTFT and LagFloor;
+//   - send_lag: the client's own open-loop send lag at the 90th
+//     percentile exceeds both LagShare × the median TTFT and LagFloor, or
+//     a closed loop's turnaround (a worker's time from one request's end
+//     to the next one's t0) exceeds both LagShare × the median total_s
+//     and LagFloor: it is the share by which the client thinned the load;
 //   - rate: an open-loop phase of at least RatePhaseMin requests without a
 //     max_concurrency cap achieved less than RateShare of its offered
 //     rate. The achieved rate is the requests sent over the last send's
@@ -48,7 +51,7 @@ var DefaultSelfCheck = SelfCheck{Period: 5 * time.Millisecond, CPUShare: 0.9, La
 
 // String states the thresholds in words, for config.json.
 func (s SelfCheck) String() string {
-	return fmt.Sprintf("cpu ≥ %.0f%% of usable cores (external target only); p90 scheduler lag or p90 client send lag > max(%.0f%% of median TTFT, %v); open-loop phase of ≥ %d requests without max_concurrency achieving < %.0f%% of its offered rate",
+	return fmt.Sprintf("cpu ≥ %.0f%% of usable cores (external target only); p90 scheduler lag or p90 open-loop client send lag > max(%.0f%% of median TTFT, %v); p90 closed-loop turnaround > max(the same share of median total_s, the same floor); open-loop phase of ≥ %d requests without max_concurrency achieving < %.0f%% of its offered rate",
 		100*s.CPUShare, 100*s.LagShare, s.LagFloor, s.RatePhaseMin, 100*s.RateShare)
 }
 
@@ -65,8 +68,10 @@ type monitor struct {
 
 	mu    sync.Mutex
 	sched []float64
-	send  []float64
+	send  []float64 // open loop
+	turn  []float64 // closed loop
 	ttft  []float64
+	total []float64
 
 	quit chan struct{}
 	wg   sync.WaitGroup
@@ -97,10 +102,19 @@ func startMonitor(cfg SelfCheck, external bool) *monitor {
 	return m
 }
 
-// sendLag records the client's own share of one request's send lag.
+// sendLag records the client's own share of one open-loop request's send
+// lag.
 func (m *monitor) sendLag(d time.Duration) {
 	m.mu.Lock()
 	m.send = append(m.send, max(d, 0).Seconds())
+	m.mu.Unlock()
+}
+
+// turnaround records a closed-loop worker's time from its previous
+// request's end to the next one's t0.
+func (m *monitor) turnaround(d time.Duration) {
+	m.mu.Lock()
+	m.turn = append(m.turn, max(d, 0).Seconds())
 	m.mu.Unlock()
 }
 
@@ -111,6 +125,7 @@ func (m *monitor) observe(rec *record.Record) {
 	}
 	m.mu.Lock()
 	m.ttft = append(m.ttft, *rec.TTFT)
+	m.total = append(m.total, rec.Total)
 	m.mu.Unlock()
 }
 
@@ -123,10 +138,11 @@ func (m *monitor) finish(phases []record.Phase) *record.ClientCheck {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	cores := min(runtime.GOMAXPROCS(0), runtime.NumCPU())
-	c := &record.ClientCheck{Cores: cores, SchedLag: LagOf(m.sched), SendLag: LagOf(m.send),
+	c := &record.ClientCheck{Cores: cores, SchedLag: LagOf(m.sched), SendLag: LagOf(m.send), Turnaround: LagOf(m.turn),
 		SchedPeriodS: m.cfg.Period.Seconds(), Thresholds: m.cfg.String()}
 	if len(m.ttft) > 0 {
 		c.MedianTTFTS = stats.Median(m.ttft)
+		c.MedianTotalS = stats.Median(m.total)
 	}
 	if cpu1, ok := processCPU(); ok && m.cpuOK && m.external && wall > 0 {
 		share := (cpu1 - m.cpu0).Seconds() / (wall.Seconds() * float64(cores))
@@ -143,15 +159,16 @@ func (s SelfCheck) judge(c *record.ClientCheck, phases []record.Phase) []record.
 		rs = append(rs, record.ClientReason{Code: record.ReasonCPU,
 			Detail: fmt.Sprintf("the client used %.0f%% of its %d cores (threshold %.0f%%)", 100**c.CPUShare, c.Cores, 100*s.CPUShare)})
 	}
-	limit := max(s.LagShare*c.MedianTTFTS, s.LagFloor.Seconds())
-	lagged := func(code, what string, l *record.Lag) {
+	lagged := func(code, what string, l *record.Lag, scaleName string, scale float64) {
+		limit := max(s.LagShare*scale, s.LagFloor.Seconds())
 		if l != nil && l.P90 > limit {
 			rs = append(rs, record.ClientReason{Code: code,
-				Detail: fmt.Sprintf("p90 %s %s > %s (max of %.0f%% of median TTFT %s and %v)", what, ms(l.P90), ms(limit), 100*s.LagShare, ms(c.MedianTTFTS), s.LagFloor)})
+				Detail: fmt.Sprintf("p90 %s %s > %s (max of %.0f%% of median %s %s and %v)", what, ms(l.P90), ms(limit), 100*s.LagShare, scaleName, ms(scale), s.LagFloor)})
 		}
 	}
-	lagged(record.ReasonSchedLag, "scheduler lag", c.SchedLag)
-	lagged(record.ReasonSendLag, "client send lag", c.SendLag)
+	lagged(record.ReasonSchedLag, "scheduler lag", c.SchedLag, "TTFT", c.MedianTTFTS)
+	lagged(record.ReasonSendLag, "client send lag", c.SendLag, "TTFT", c.MedianTTFTS)
+	lagged(record.ReasonSendLag, "closed-loop turnaround", c.Turnaround, "total_s", c.MedianTotalS)
 	for _, ph := range phases {
 		if !ph.OpenLoop() || ph.MaxConcurrency > 0 || ph.OfferedRate == 0 || ph.Requests < s.RatePhaseMin {
 			continue

@@ -100,6 +100,15 @@ func TestSelfCheckPassesOrdinaryRun(t *testing.T) {
 	if len(cc.Reasons) > 0 {
 		t.Errorf("ordinary run flagged: %s", describe(cc))
 	}
+	// The same server, closed loop at concurrency 1 and 4.
+	cl := smallSuite()
+	res, err = Execute(context.Background(), Config{Client: client(t, srv.URL), Model: "m", Suite: cl, Dir: filepath.Join(t.TempDir(), "closed"), Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cc := res.ClientCheck; cc == nil || cc.Turnaround == nil || cc.Turnaround.N != res.Records || len(cc.Reasons) > 0 {
+		t.Errorf("ordinary closed-loop run: %s", describe(cc))
+	}
 }
 
 func TestSelfCheckJudge(t *testing.T) {
@@ -122,6 +131,8 @@ func TestSelfCheckJudge(t *testing.T) {
 		{"sched lag small vs slow server", record.ClientCheck{SchedLag: lag(0.02), MedianTTFTS: 1}, nil, nil},
 		{"lag under floor", record.ClientCheck{SendLag: lag(0.004), MedianTTFTS: 0.001}, nil, nil},
 		{"send lag", record.ClientCheck{SendLag: lag(0.006), MedianTTFTS: 0.001}, nil, []string{record.ReasonSendLag}},
+		{"closed-loop turnaround small vs total", record.ClientCheck{Turnaround: lag(0.006), MedianTTFTS: 0.001, MedianTotalS: 1}, nil, nil},
+		{"closed-loop turnaround large vs total", record.ClientCheck{Turnaround: lag(0.3), MedianTTFTS: 0.001, MedianTotalS: 1}, nil, []string{record.ReasonSendLag}},
 		{"rate short", record.ClientCheck{}, []record.Phase{open(100, 90, 500, 0)}, []string{record.ReasonRate}},
 		{"rate ok", record.ClientCheck{}, []record.Phase{open(100, 96, 500, 0)}, nil},
 		{"rate short but capped", record.ClientCheck{}, []record.Phase{open(100, 50, 500, 8)}, nil},
@@ -154,6 +165,9 @@ func describe(c *record.ClientCheck) string {
 	}
 	if c.SendLag != nil {
 		s += fmt.Sprintf(" send p50/p90/p99 %.4f/%.4f/%.4f", c.SendLag.P50, c.SendLag.P90, c.SendLag.P99)
+	}
+	if c.Turnaround != nil {
+		s += fmt.Sprintf(" turnaround p50/p90/p99 %.4f/%.4f/%.4f", c.Turnaround.P50, c.Turnaround.P90, c.Turnaround.P99)
 	}
 	return s
 }

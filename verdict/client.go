@@ -36,12 +36,21 @@ func ForRun(v Verdict, rc *record.RunConfig) Verdict {
 	return v
 }
 
-// ForRunDir is ForRun with the run's config.json read from dir; a
-// directory without one (a verdict on data from elsewhere) leaves v
-// unchanged. An unreadable config.json is an error: the check cannot be
-// skipped silently.
+// ForRunDir is ForRun with the run's config.json read from the run the
+// verdict is about: v.RunDir (relative to dir when not absolute; a
+// hypothesis session keeps one run directory per design below its own),
+// else dir. A run without a config.json (a verdict on data from elsewhere)
+// leaves v unchanged. An unreadable config.json is an error: the check
+// cannot be skipped silently.
 func ForRunDir(dir string, v Verdict) (Verdict, error) {
-	rc, err := record.ReadConfig(filepath.Join(dir, record.ConfigFile))
+	run := dir
+	if v.RunDir != "" {
+		run = v.RunDir
+		if !filepath.IsAbs(run) {
+			run = filepath.Join(dir, run)
+		}
+	}
+	rc, err := record.ReadConfig(filepath.Join(run, record.ConfigFile))
 	if errors.Is(err, os.ErrNotExist) {
 		return v, nil
 	}

@@ -2,6 +2,7 @@ package verdict
 
 import (
 	"errors"
+	"os"
 	"testing"
 
 	"github.com/hypobench/hypobench/record"
@@ -52,5 +53,26 @@ func TestAppendWritesClientLimitedInconclusive(t *testing.T) {
 	}
 	if vs, _, _ := Read(other); vs[0].Outcome != Pass {
 		t.Errorf("no config: %s", vs[0].Outcome)
+	}
+}
+
+// TestForRunDirFollowsRunDir: a session writes verdicts beside its
+// designs' run directories; the config that counts is the design's.
+func TestForRunDirFollowsRunDir(t *testing.T) {
+	session := t.TempDir()
+	design := session + "/concurrency"
+	rc := &record.RunConfig{RunID: "r", ClientCheck: &record.ClientCheck{Reasons: []record.ClientReason{{Code: record.ReasonSchedLag, Detail: "late"}}}}
+	if err := os.MkdirAll(design, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := record.WriteConfig(design, rc); err != nil {
+		t.Fatal(err)
+	}
+	v, err := ForRunDir(session, Verdict{ID: "H3", Outcome: Pass, RunDir: "concurrency"})
+	if err != nil || v.Outcome != Inconclusive {
+		t.Errorf("%s, %v", v.Outcome, err)
+	}
+	if v, _ := ForRunDir(session, Verdict{ID: "H1", Outcome: Pass, RunDir: "H1"}); v.Outcome != Pass {
+		t.Errorf("a design without config.json: %s", v.Outcome)
 	}
 }
