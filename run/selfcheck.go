@@ -47,7 +47,7 @@ type SelfCheck struct {
 }
 
 // DefaultSelfCheck is the check every run makes.
-var DefaultSelfCheck = SelfCheck{Period: 5 * time.Millisecond, CPUShare: 0.9, LagShare: 0.25, LagFloor: 5 * time.Millisecond, RateShare: 0.95, RatePhaseMin: 100}
+var DefaultSelfCheck = SelfCheck{Period: 5 * time.Millisecond, CPUShare: 0.9, LagShare: 0.25, LagFloor: 10 * time.Millisecond, RateShare: 0.95, RatePhaseMin: 100}
 
 // String states the thresholds in words, for config.json.
 func (s SelfCheck) String() string {
