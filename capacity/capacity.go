@@ -79,10 +79,11 @@ type Rate struct {
 	// Attainment is Good/N; Meets is Attainment ≥ the SLO's quantile.
 	Attainment float64 `json:"attainment"`
 	Meets      bool    `json:"meets_slo"`
-	// Throughput is the rate at which successful requests completed:
-	// (completions − 1) over the span from the first completion to the
-	// last. Goodput is Throughput × Attainment: requests meeting the SLO
-	// per second. SendRate is the same measure on the sends (t0).
+	// Throughput is the successful requests over the span from the phase's
+	// start to the last response's end (so it includes one request's
+	// latency: a short phase understates it). Goodput is Throughput ×
+	// Attainment: requests meeting the SLO per second. SendRate is the
+	// sends over the span from the phase's start to the last send (t0).
 	Throughput float64 `json:"throughput"`
 	Goodput    float64 `json:"goodput"`
 	SendRate   float64 `json:"send_rate"`
@@ -90,24 +91,25 @@ type Rate struct {
 	// (NaN when no request has one).
 	TTFTQ record.Lag `json:"ttft_from_due"`
 	TPOTQ record.Lag `json:"tpot"`
-	// Saturated is set when Throughput stayed under SaturationShare of
-	// SendRate: completions spread out behind the sends, so the server no
-	// longer kept up with the load.
+	// Saturated is set when the queue grew through the phase: the median
+	// TTFT from due of the last third of its requests (in send order) is
+	// more than SaturationGrowth times that of the first third. A server
+	// that keeps up holds its latency level under a steady load.
 	Saturated bool `json:"saturated"`
 
 	good []bool // per record, in send order, for the block bootstrap
 }
 
-// SaturationShare is the throughput, as a share of the sending rate,
-// under which a rate counts as saturated.
-const SaturationShare = 0.9
+// SaturationGrowth is the growth of TTFT from due, from the first third of
+// a phase to its last, above which the phase counts as saturated.
+const SaturationGrowth = 2
 
 // NewRate summarises one phase's records against slo. recs must be the
 // phase's records in send order (Seq); ph gives its rates and window.
 func NewRate(ph record.Phase, recs []record.Record, slo SLO) Rate {
 	r := Rate{Target: ph.TargetRate, Offered: ph.OfferedRate, Achieved: ph.AchievedRate, N: len(recs)}
 	var ttft, tpot []float64
-	var sendLo, sendHi, endLo, endHi, dueHi int64
+	var sendHi, endHi, dueHi int64
 	sends, ok := 0, 0
 	for i := range recs {
 		rec := &recs[i]
@@ -123,11 +125,11 @@ func NewRate(ph record.Phase, recs []record.Record, slo SLO) Rate {
 		dueHi = max(dueHi, due)
 		if rec.StartUnixNs > 0 {
 			sends++
-			sendLo, sendHi = minNonZero(sendLo, rec.StartUnixNs), max(sendHi, rec.StartUnixNs)
+			sendHi = max(sendHi, rec.StartUnixNs)
 		}
 		if rec.OK() {
 			ok++
-			endLo, endHi = minNonZero(endLo, rec.EndUnixNs), max(endHi, rec.EndUnixNs)
+			endHi = max(endHi, rec.EndUnixNs)
 		}
 		if t := rec.TTFTIntended; t != nil {
 			ttft = append(ttft, *t)
@@ -142,20 +144,46 @@ func NewRate(ph record.Phase, recs []record.Record, slo SLO) Rate {
 		r.Attainment = float64(r.Good) / float64(r.N)
 	}
 	r.Meets = r.N > 0 && r.Attainment >= slo.Quantile
-	if span := float64(endHi-endLo) / 1e9; ok > 1 && span > 0 {
-		r.Throughput = float64(ok-1) / span
+	if span := float64(endHi-ph.StartUnixNs) / 1e9; ph.StartUnixNs > 0 && span > 0 {
+		r.Throughput = float64(ok) / span
 		r.Goodput = r.Throughput * r.Attainment
 	}
-	if span := float64(sendHi-sendLo) / 1e9; sends > 1 && span > 0 {
-		r.SendRate = float64(sends-1) / span
+	if span := float64(sendHi-ph.StartUnixNs) / 1e9; ph.StartUnixNs > 0 && span > 0 {
+		r.SendRate = float64(sends) / span
 	}
 	r.TTFTQ = lagOf(ttft)
 	r.TPOTQ = lagOf(tpot)
 	if r.Offered == 0 && dueHi > ph.StartUnixNs && ph.StartUnixNs > 0 {
 		r.Offered = float64(r.N) / (float64(dueHi-ph.StartUnixNs) / 1e9)
 	}
-	r.Saturated = r.SendRate > 0 && r.Throughput < SaturationShare*r.SendRate
+	r.Saturated = queueGrew(recs)
 	return r
+}
+
+// queueGrew reports whether the median TTFT from due (failed requests
+// counting as +Inf) of the last third of recs exceeds SaturationGrowth
+// times that of the first third.
+func queueGrew(recs []record.Record) bool {
+	n := len(recs) / 3
+	if n < 3 {
+		return false
+	}
+	med := func(rs []record.Record) float64 {
+		xs := make([]float64, len(rs))
+		for i := range rs {
+			t := rs[i].TTFTIntended
+			if t == nil {
+				t = rs[i].TTFT
+			}
+			xs[i] = math.Inf(1)
+			if rs[i].OK() && t != nil {
+				xs[i] = *t
+			}
+		}
+		return stats.Median(xs)
+	}
+	first, last := med(recs[:n]), med(recs[len(recs)-n:])
+	return last > SaturationGrowth*first
 }
 
 // X is the rate's position on the capacity axis: the offered rate when
@@ -165,13 +193,6 @@ func (r Rate) X() float64 {
 		return r.Offered
 	}
 	return r.Target
-}
-
-func minNonZero(a, b int64) int64 {
-	if a == 0 || b < a {
-		return b
-	}
-	return a
 }
 
 func lagOf(xs []float64) record.Lag {
@@ -218,6 +239,11 @@ const Blocks = 10
 // X, on which the capacity is read) with a
 // level confidence interval from B bootstrap replicates drawn from rng.
 //
+// The attainments are first made non-increasing in the offered rate
+// (isotonic regression weighted by each rate's requests), since more load
+// cannot serve a larger share within the SLO; a noisy low rate is pooled
+// with its neighbour instead of ending the search.
+//
 // The interval is a block bootstrap: each rate's requests, in send order,
 // are cut into Blocks contiguous blocks (requests close in time share a
 // queue, so single requests are not independent; blocks far apart nearly
@@ -233,8 +259,12 @@ func Analyze(rng *rand.Rand, rates []Rate, slo SLO, B int, level float64) Result
 	for i, r := range rs {
 		att[i] = r.Attainment
 	}
+	ns := make([]float64, len(rs))
+	for i, r := range rs {
+		ns[i] = float64(r.N)
+	}
 	var warn error
-	res.Capacity, res.Bracket, warn = crossing(rs, att, slo.Quantile)
+	res.Capacity, res.Bracket, warn = crossing(rs, isotonic(att, ns), slo.Quantile)
 	if warn != nil {
 		res.Warnings = append(res.Warnings, warn.Error())
 	}
@@ -246,11 +276,39 @@ func Analyze(rng *rand.Rand, rates []Rate, slo SLO, B int, level float64) Result
 		for i, r := range rs {
 			att[i] = resampledAttainment(rng, r.good)
 		}
-		c, _, _ := crossing(rs, att, slo.Quantile)
+		c, _, _ := crossing(rs, isotonic(att, ns), slo.Quantile)
 		reps = append(reps, c)
 	}
 	res.CI = stats.PercentileCI(reps, level)
 	return res
+}
+
+// isotonic returns the non-increasing sequence closest to ys in weighted
+// least squares (pool adjacent violators, weights ws): SLO attainment
+// cannot rise with the offered load, so a rate that did worse than a
+// higher one (a noisy phase) is pooled with it rather than ending the
+// search early. ys is not modified.
+func isotonic(ys, ws []float64) []float64 {
+	type block struct {
+		sum, w float64
+		n      int
+	}
+	var bs []block
+	for i, y := range ys {
+		w := max(ws[i], 1e-12)
+		bs = append(bs, block{y * w, w, 1})
+		for len(bs) > 1 && bs[len(bs)-2].sum/bs[len(bs)-2].w < bs[len(bs)-1].sum/bs[len(bs)-1].w {
+			a, b := bs[len(bs)-2], bs[len(bs)-1]
+			bs = append(bs[:len(bs)-2], block{a.sum + b.sum, a.w + b.w, a.n + b.n})
+		}
+	}
+	out := make([]float64, 0, len(ys))
+	for _, b := range bs {
+		for range b.n {
+			out = append(out, b.sum/b.w)
+		}
+	}
+	return out
 }
 
 // crossing returns where att first falls below q along the rates,

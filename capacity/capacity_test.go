@@ -103,21 +103,41 @@ func TestGoodAndRate(t *testing.T) {
 	if err := (SLO{TTFT: time.Second, Quantile: 1.5}).Validate(); err == nil {
 		t.Error("quantile 1.5 validated")
 	}
-	// Sends 0.1 s apart, completions 0.2 s apart: throughput 5/s is under
-	// 90% of the 10/s sent, saturation; completions 0.105 s apart are not.
-	ph := record.Phase{TargetRate: 10}
-	mk := func(gap float64) []record.Record {
+	// 30 requests sent 0.1 s apart from t = 1 s: a queue that grows (TTFT
+	// from due rising 50 ms per request) is saturation; a steady 0.1 s is
+	// not. Throughput divides by the span to the last end.
+	ph := record.Phase{TargetRate: 10, StartUnixNs: 1e9}
+	mk := func(grow float64) []record.Record {
 		var rs []record.Record
-		for i := range 11 {
-			s := int64(1e9 + float64(i)*0.1e9)
-			rs = append(rs, record.Record{Seq: i, TTFT: record.F(0.1), StartUnixNs: s, EndUnixNs: int64(2e9 + float64(i)*gap*1e9)})
+		for i := range 30 {
+			s := int64(1e9 + float64(i+1)*0.1e9)
+			tt := 0.1 + grow*float64(i)
+			rs = append(rs, record.Record{Seq: i, TTFT: record.F(tt), TTFTIntended: record.F(tt), StartUnixNs: s, EndUnixNs: s + int64((tt+0.1)*1e9)})
 		}
 		return rs
 	}
-	if r := NewRate(ph, mk(0.2), slo); !r.Saturated || math.Abs(r.Throughput-5) > 1e-9 || math.Abs(r.SendRate-10) > 1e-9 || r.Attainment != 1 || !r.Meets || math.Abs(r.Goodput-5) > 1e-9 {
-		t.Errorf("saturated rate %+v", r)
+	if r := NewRate(ph, mk(0.05), slo); !r.Saturated {
+		t.Errorf("growing queue not saturated: %+v", r)
 	}
-	if r := NewRate(ph, mk(0.105), slo); r.Saturated {
-		t.Errorf("keeping up, yet saturated: %+v", r)
+	r := NewRate(ph, mk(0), slo)
+	if r.Saturated || math.Abs(r.SendRate-10) > 1e-9 || math.Abs(r.Throughput-30/3.2) > 1e-9 || r.Attainment != 1 || !r.Meets || r.Goodput != r.Throughput {
+		t.Errorf("steady rate %+v", r)
+	}
+}
+
+func TestIsotonic(t *testing.T) {
+	cases := []struct{ ys, ws, want []float64 }{
+		{[]float64{1, 0.9, 0.5}, []float64{1, 1, 1}, []float64{1, 0.9, 0.5}},
+		{[]float64{1, 0.6, 0.8, 0.2}, []float64{1, 1, 1, 1}, []float64{1, 0.7, 0.7, 0.2}},
+		{[]float64{0.6, 1, 0.2}, []float64{1, 3, 1}, []float64{0.9, 0.9, 0.2}},
+	}
+	for _, tc := range cases {
+		got := isotonic(tc.ys, tc.ws)
+		for i := range got {
+			if math.Abs(got[i]-tc.want[i]) > 1e-12 {
+				t.Errorf("isotonic(%v, %v) = %v, want %v", tc.ys, tc.ws, got, tc.want)
+				break
+			}
+		}
 	}
 }

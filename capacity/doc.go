@@ -7,7 +7,8 @@
 // can be served with the SLO attainment goal met.
 //
 // Rates summarises each phase (throughput, goodput, SLO attainment,
-// latency quantiles, saturation: throughput under 90% of the sent rate);
+// latency quantiles, saturation: the queue grows through the phase, its
+// median TTFT from due doubling from the first third to the last);
 // Analyze interpolates where the attainment falls below the quantile and
 // puts a block-bootstrap interval on that rate. The package is pure: no
 // I/O, no clock; randomness comes in as a *rand.Rand. The sweep that runs

@@ -54,7 +54,7 @@ func ladder(start, factor, maxRate float64) ([]float64, error) {
 //
 // It runs one open-loop phase per rate, rising, into one run directory and
 // stops after the first rate that misses the SLO while the server is
-// saturated (throughput under 90% of the sent rate), or after two rates in
+// saturated (its queue grew: TTFT from due doubled within the phase), or after two rates in
 // a row that miss it. Then it estimates the capacity (package capacity):
 // the highest rate at which --quantile of requests meet every bound, TTFT
 // counted from each request's due instant. It writes capacity.json and the
@@ -144,6 +144,11 @@ func capacityCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return &ExitError{Code: 2, Msg: "capacity: " + err.Error()}
 	}
 	printCapacity(stdout, res.Dir, est, o.SLO)
+	if cc := res.ClientCheck; cc != nil && len(cc.Reasons) > 0 {
+		for _, r := range cc.Reasons {
+			fmt.Fprintf(stdout, "  warning: the client may have limited this sweep (%s): %s\n", r.Code, r.Detail)
+		}
+	}
 	if !*noReport {
 		if err := writeReports(context.WithoutCancel(ctx), res.Dir, stdout, stderr); err != nil {
 			return err
