@@ -120,16 +120,15 @@ func Execute(ctx context.Context, cfg Config) (*Result, error) {
 		r.check.finish(nil)
 		return nil, err
 	}
+	plan := cfg.Suite.Plan() // closed loop
 	if cfg.Suite.OpenLoop() {
+		plan = nil
 		if err := r.openPhases(ctx, phases, res); err != nil {
 			r.check.finish(nil)
 			return nil, err
 		}
 	}
-	for i, pp := range cfg.Suite.Plan() {
-		if cfg.Suite.OpenLoop() {
-			break
-		}
+	for i, pp := range plan {
 		if ctx.Err() != nil {
 			break
 		}
