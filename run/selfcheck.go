@@ -29,6 +29,10 @@ import (
 //     offset, so one late send at the end of a short phase moves it by its
 //     whole lag; below RatePhaseMin requests the sends' lags speak instead.
 //
+// A p90 lag above LagCeiling flags the run whatever its latencies: a
+// server in the client's process (the embedded engine) that the machine
+// stalls inflates the median TTFT the relative threshold scales with.
+//
 // The lag thresholds are relative to what the run measures: a client delay
 // matters when it is a visible part of the latencies it distorts. They are
 // taken at the 90th percentile, not the 99th: a busy machine stalls a
@@ -42,17 +46,18 @@ type SelfCheck struct {
 	CPUShare     float64
 	LagShare     float64
 	LagFloor     time.Duration
+	LagCeiling   time.Duration
 	RateShare    float64
 	RatePhaseMin int
 }
 
 // DefaultSelfCheck is the check every run makes.
-var DefaultSelfCheck = SelfCheck{Period: 5 * time.Millisecond, CPUShare: 0.9, LagShare: 0.25, LagFloor: 10 * time.Millisecond, RateShare: 0.95, RatePhaseMin: 100}
+var DefaultSelfCheck = SelfCheck{Period: 5 * time.Millisecond, CPUShare: 0.9, LagShare: 0.25, LagFloor: 10 * time.Millisecond, LagCeiling: 100 * time.Millisecond, RateShare: 0.95, RatePhaseMin: 100}
 
 // String states the thresholds in words, for config.json.
 func (s SelfCheck) String() string {
-	return fmt.Sprintf("cpu ≥ %.0f%% of usable cores (external target only); p90 scheduler lag or p90 open-loop client send lag > max(%.0f%% of median TTFT, %v); p90 closed-loop turnaround > max(the same share of median total_s, the same floor); open-loop phase of ≥ %d requests without max_concurrency achieving < %.0f%% of its offered rate",
-		100*s.CPUShare, 100*s.LagShare, s.LagFloor, s.RatePhaseMin, 100*s.RateShare)
+	return fmt.Sprintf("cpu ≥ %.0f%% of usable cores (external target only); p90 scheduler lag or p90 open-loop client send lag > max(%.0f%% of median TTFT, %v); p90 closed-loop turnaround > max(the same share of median total_s, the same floor); any of these p90 lags > %v; open-loop phase of ≥ %d requests without max_concurrency achieving < %.0f%% of its offered rate",
+		100*s.CPUShare, 100*s.LagShare, s.LagFloor, s.LagCeiling, s.RatePhaseMin, 100*s.RateShare)
 }
 
 // monitor samples the client's own signals while a run is in progress:
@@ -161,6 +166,9 @@ func (s SelfCheck) judge(c *record.ClientCheck, phases []record.Phase) []record.
 	}
 	lagged := func(code, what string, l *record.Lag, scaleName string, scale float64) {
 		limit := max(s.LagShare*scale, s.LagFloor.Seconds())
+		if s.LagCeiling > 0 {
+			limit = min(limit, s.LagCeiling.Seconds())
+		}
 		if l != nil && l.P90 > limit {
 			rs = append(rs, record.ClientReason{Code: code,
 				Detail: fmt.Sprintf("p90 %s %s > %s (max of %.0f%% of median %s %s and %v)", what, ms(l.P90), ms(limit), 100*s.LagShare, scaleName, ms(scale), s.LagFloor)})

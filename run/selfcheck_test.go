@@ -129,6 +129,7 @@ func TestSelfCheckJudge(t *testing.T) {
 		{"cpu below", record.ClientCheck{CPUShare: share(0.85), Cores: 2, MedianTTFTS: 0.05}, nil, nil},
 		{"sched lag relative", record.ClientCheck{SchedLag: lag(0.02), MedianTTFTS: 0.05}, nil, []string{record.ReasonSchedLag}},
 		{"sched lag small vs slow server", record.ClientCheck{SchedLag: lag(0.02), MedianTTFTS: 1}, nil, nil},
+		{"sched lag over the ceiling", record.ClientCheck{SchedLag: lag(0.15), MedianTTFTS: 3}, nil, []string{record.ReasonSchedLag}},
 		{"lag under floor", record.ClientCheck{SendLag: lag(0.009), MedianTTFTS: 0.001}, nil, nil},
 		{"send lag", record.ClientCheck{SendLag: lag(0.012), MedianTTFTS: 0.001}, nil, []string{record.ReasonSendLag}},
 		{"closed-loop turnaround small vs total", record.ClientCheck{Turnaround: lag(0.006), MedianTTFTS: 0.001, MedianTotalS: 1}, nil, nil},

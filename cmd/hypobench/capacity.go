@@ -144,11 +144,7 @@ func capacityCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return &ExitError{Code: 2, Msg: "capacity: " + err.Error()}
 	}
 	printCapacity(stdout, res.Dir, est, o.SLO)
-	if cc := res.ClientCheck; cc != nil && len(cc.Reasons) > 0 {
-		for _, r := range cc.Reasons {
-			fmt.Fprintf(stdout, "  warning: the client may have limited this sweep (%s): %s\n", r.Code, r.Detail)
-		}
-	}
+	warnClientLimited(stdout, res.ClientCheck)
 	if !*noReport {
 		if err := writeReports(context.WithoutCancel(ctx), res.Dir, stdout, stderr); err != nil {
 			return err

@@ -4,12 +4,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/hypobench/hypobench/record"
 	"github.com/hypobench/hypobench/workload"
 )
 
@@ -148,4 +150,15 @@ func arrivalName(s *workload.Suite) string {
 		return fmt.Sprintf("gamma(B=%g)", s.Burstiness)
 	}
 	return string(s.Arrival)
+}
+
+// warnClientLimited says on w when the run's self-check found the client
+// may have limited it.
+func warnClientLimited(w io.Writer, c *record.ClientCheck) {
+	if c == nil {
+		return
+	}
+	for _, r := range c.Reasons {
+		fmt.Fprintf(w, "hypobench: warning: the client may have limited this run (%s): %s; hypothesis verdicts on it are inconclusive\n", r.Code, r.Detail)
+	}
 }

@@ -65,6 +65,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return &ExitError{Code: 2, Msg: err.Error()}
 	}
 	fmt.Fprintf(stdout, "run %s: %d records (%d errors) in %s\n", res.RunID, res.Records, res.Errors, res.Dir)
+	warnClientLimited(stderr, res.ClientCheck)
 	if !*noReport {
 		if err := writeReports(context.WithoutCancel(ctx), res.Dir, stdout, stderr); err != nil {
 			return err
