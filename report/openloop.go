@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -288,15 +289,17 @@ func capacityPlots(est capacity.Result) ([]Plot, error) {
 	if len(est.Rates) == 0 {
 		return nil, nil
 	}
-	var offered, thr, good, ttft90, tpot90 plotter.XYs
+	var offered, thr, good, ttft50, ttft90, tpot50, tpot90 plotter.XYs
 	for _, r := range est.Rates {
 		offered = append(offered, plotter.XY{X: r.X(), Y: r.X()})
 		thr = append(thr, plotter.XY{X: r.X(), Y: r.Throughput})
 		good = append(good, plotter.XY{X: r.X(), Y: r.Goodput})
 		if !math.IsNaN(r.TTFTQ.P90) {
+			ttft50 = append(ttft50, plotter.XY{X: r.X(), Y: 1e3 * r.TTFTQ.P50})
 			ttft90 = append(ttft90, plotter.XY{X: r.X(), Y: 1e3 * r.TTFTQ.P90})
 		}
 		if !math.IsNaN(r.TPOTQ.P90) {
+			tpot50 = append(tpot50, plotter.XY{X: r.X(), Y: 1e3 * r.TPOTQ.P50})
 			tpot90 = append(tpot90, plotter.XY{X: r.X(), Y: 1e3 * r.TPOTQ.P90})
 		}
 	}
@@ -305,17 +308,28 @@ func capacityPlots(est capacity.Result) ([]Plot, error) {
 		return nil, err
 	}
 	markCapacity(gp, est)
-	lp := newPlot("Latency against offered rate (p90)", "offered rate (requests/s)", "ms")
-	names, sets := []string{}, []plotter.XYs{}
-	if len(ttft90) > 0 {
-		names, sets = append(names, "TTFT from due, p90"), append(sets, ttft90)
-	}
-	if len(tpot90) > 0 {
-		names, sets = append(names, "TPOT, p90"), append(sets, tpot90)
-	}
-	if err := lines(lp, names, sets); err != nil {
+	lp := newPlot("Latency against offered rate", "offered rate (requests/s)", "ms")
+	if err := lines(lp, []string{"TTFT from due, p50", "TTFT from due, p90", "TPOT, p50", "TPOT, p90"},
+		[]plotter.XYs{ttft50, ttft90, tpot50, tpot90}); err != nil {
 		return nil, err
 	}
+	for _, b := range []time.Duration{est.SLO.TTFT, est.SLO.TPOT} {
+		if b > 0 && len(offered) > 0 {
+			l, err := plotter.NewLine(plotter.XYs{{X: offered[0].X, Y: 1e3 * b.Seconds()}, {X: offered[len(offered)-1].X, Y: 1e3 * b.Seconds()}})
+			if err == nil {
+				l.LineStyle.Color = color.Gray{Y: 120}
+				l.LineStyle.Dashes = []vg.Length{vg.Points(1), vg.Points(3)}
+				lp.Add(l)
+			}
+		}
+	}
+	var ys []float64
+	for _, set := range []plotter.XYs{ttft50, ttft90, tpot50, tpot90} {
+		for _, pt := range set {
+			ys = append(ys, pt.Y)
+		}
+	}
+	setScale(&lp.Y, ys)
 	markCapacity(lp, est)
 	var out []Plot
 	for _, x := range []struct {
@@ -323,7 +337,7 @@ func capacityPlots(est capacity.Result) ([]Plot, error) {
 		name, caption string
 	}{
 		{gp, "capacity-goodput", "Offered rate, throughput and goodput (requests meeting the SLO per second) per tested rate; the solid vertical line is the capacity, the dashed ones its interval."},
-		{lp, "capacity-latency", "90th percentile of TTFT from due and of TPOT per tested rate; the solid vertical line is the capacity, the dashed ones its interval."},
+		{lp, "capacity-latency", "Median and 90th percentile of TTFT from due and of TPOT per tested rate; dotted horizontal lines are the SLO's bounds; the solid vertical line is the capacity, the dashed ones its interval."},
 	} {
 		png, svg, err := render(x.p)
 		if err != nil {
