@@ -167,17 +167,26 @@ func (o Options) BudgetFor(m Metric) float64 {
 	return DefaultBudget
 }
 
-// Group is one profile at one concurrency level.
+// Group is one profile at one concurrency level, or for open-loop records
+// at one target rate (Rate > 0, Concurrency 0: an open-loop record's
+// concurrency is the requests in flight when it was sent, not a level).
 type Group struct {
-	Profile     string `json:"profile"`
-	Concurrency int    `json:"concurrency"`
+	Profile     string  `json:"profile"`
+	Concurrency int     `json:"concurrency"`
+	Rate        float64 `json:"rate,omitempty"`
 }
 
-// String formats the group as benchmarks name it: short_long/c=8.
-func (g Group) String() string { return g.Profile + "/c=" + strconv.Itoa(g.Concurrency) }
+// String formats the group as benchmarks name it: short_long/c=8, or
+// short_long/rate=20 for an open-loop group.
+func (g Group) String() string {
+	if g.Rate > 0 {
+		return g.Profile + "/rate=" + strconv.FormatFloat(g.Rate, 'g', -1, 64)
+	}
+	return g.Profile + "/c=" + strconv.Itoa(g.Concurrency)
+}
 
 func (g Group) compare(h Group) int {
-	return cmp.Or(strings.Compare(g.Profile, h.Profile), cmp.Compare(g.Concurrency, h.Concurrency))
+	return cmp.Or(strings.Compare(g.Profile, h.Profile), cmp.Compare(g.Concurrency, h.Concurrency), cmp.Compare(g.Rate, h.Rate))
 }
 
 // Check is one non-inferiority test: a quantile of one metric in one group.
@@ -476,17 +485,26 @@ func streamOf(name string) uint64 {
 func byGroup(rs []record.Record) map[Group][]record.Record {
 	count := map[Group]int{}
 	for i := range rs {
-		count[Group{Profile: rs[i].Profile, Concurrency: rs[i].Concurrency}]++
+		count[groupOf(&rs[i])]++
 	}
 	m := make(map[Group][]record.Record, len(count))
 	for g, n := range count {
 		m[g] = make([]record.Record, 0, n)
 	}
 	for _, r := range rs {
-		g := Group{Profile: r.Profile, Concurrency: r.Concurrency}
+		g := groupOf(&r)
 		m[g] = append(m[g], r)
 	}
 	return m
+}
+
+// groupOf is r's group: profile × concurrency, or profile × target rate
+// for an open-loop record (whose concurrency is what was in flight).
+func groupOf(r *record.Record) Group {
+	if r.TargetRate > 0 {
+		return Group{Profile: r.Profile, Rate: r.TargetRate}
+	}
+	return Group{Profile: r.Profile, Concurrency: r.Concurrency}
 }
 
 func failed(rs []record.Record) int {

@@ -90,14 +90,14 @@ func TestCompareGroups(t *testing.T) {
 	// Two failed requests in the new run.
 	cand[0].ErrorClass, cand[1].ErrorClass = record.ClassTimeout, record.ClassReset
 	rep := Compare(base, cand, Options{})
-	if len(rep.OnlyBase) != 1 || rep.OnlyBase[0] != (Group{"a", 1}) {
+	if len(rep.OnlyBase) != 1 || rep.OnlyBase[0] != (Group{Profile: "a", Concurrency: 1}) {
 		t.Errorf("OnlyBase %v, want [a/c=1]", rep.OnlyBase)
 	}
-	if len(rep.OnlyNew) != 1 || rep.OnlyNew[0] != (Group{"c", 2}) {
+	if len(rep.OnlyNew) != 1 || rep.OnlyNew[0] != (Group{Profile: "c", Concurrency: 2}) {
 		t.Errorf("OnlyNew %v, want [c/c=2]", rep.OnlyNew)
 	}
 	for _, c := range rep.Checks {
-		if c.Group != (Group{"b", 1}) {
+		if c.Group != (Group{Profile: "b", Concurrency: 1}) {
 			t.Errorf("check on %s, which is not in both runs", c.Group)
 		}
 	}
@@ -358,4 +358,32 @@ func TestSingleRoundCannotDecide(t *testing.T) {
 	if r.Outcome != verdict.Inconclusive || r.NeededN != 0 || r.NeededRounds == 0 {
 		t.Errorf("with --run-to-run 20%%: outcome %s NeededN %d NeededRounds %d, want inconclusive asking for rounds", r.Outcome, r.NeededN, r.NeededRounds)
 	}
+}
+
+// TestOpenLoopGroupsByRate: open-loop records group by their phase's
+// target rate, whatever the requests in flight each was sent with.
+func TestOpenLoopGroupsByRate(t *testing.T) {
+	recs := fakerun.Records(1, 30, 1, 0.1, fakerun.Group{Profile: "a", Concurrency: 1}, fakerun.Group{Profile: "a", Concurrency: 2})
+	for i := range recs {
+		recs[i].Concurrency = 1 + i%7 // in flight when sent
+		recs[i].TargetRate = 5
+		if i%2 == 1 {
+			recs[i].TargetRate = 10
+		}
+	}
+	g := byGroup(recs)
+	if len(g) != 2 || len(g[Group{Profile: "a", Rate: 5}]) != len(recs)/2 || len(g[Group{Profile: "a", Rate: 10}]) != len(recs)/2 {
+		t.Fatalf("groups %d: %v", len(g), keysOf(g))
+	}
+	if s := (Group{Profile: "a", Rate: 2.5}).String(); s != "a/rate=2.5" {
+		t.Errorf("name %q", s)
+	}
+}
+
+func keysOf(m map[Group][]record.Record) []Group {
+	var ks []Group
+	for k := range m {
+		ks = append(ks, k)
+	}
+	return ks
 }

@@ -14,7 +14,10 @@
 // request ids (req_000001, ...), the same prompts with the same nonces
 // (so the prefix cache hits exactly where a live server's would), the
 // closed loop (Concurrency requests at once, the next one issued when one
-// ends) or, with Options.Rate, Poisson arrivals. Every record carries the
+// ends) or, with Options.Rate, Poisson arrivals; an open-loop suite
+// (workload.Suite.OpenPlan) arrives on exactly the schedule the live
+// runner sends it on, and its records carry the open-loop fields (due
+// instant, latencies from due, target rate). Every record carries the
 // seed's fields (id, profile, ttft_s, total_s, concurrency) and TTFT, E2E,
 // TPOT, ITL gaps, prompt and output tokens from the engine's own usage.
 // The engine's state (its prefix cache) carries over from phase to phase.

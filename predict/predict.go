@@ -102,7 +102,7 @@ func Run(opts Options) (*Result, error) {
 	p := &predictor{opts: opts, info: info}
 	res := &Result{Engine: info}
 
-	if s.Warmup > 0 {
+	if s.Warmup > 0 && len(s.Profiles) > 0 {
 		warm := make([]engine.SimRequest, s.Warmup)
 		for i := range warm {
 			if warm[i], err = p.request(s.Profiles[i%len(s.Profiles)], -1-i); err != nil {
@@ -112,6 +112,9 @@ func Run(opts Options) (*Result, error) {
 		if _, _, err := sim.Run(warm, 1); err != nil {
 			return nil, fmt.Errorf("predicting warm-up: %w", err)
 		}
+	}
+	if s.OpenLoop() {
+		return res, p.runOpen(sim, res)
 	}
 	arrivals := rand.New(rand.NewPCG(opts.Seed, 0xa11))
 	seq := 0

@@ -39,7 +39,19 @@
 //     one entry per gap, to be weighted by ChunkTokens[i+1] in a per-token
 //     summary. TTFT and TTFTText are unchanged by it.
 //   - Queue (queue_s) = t0 − the instant the request was due (closed loop: the
-//     instant its worker became free).
+//     instant its worker became free; open loop: its scheduled send time, so
+//     queue_s is the send lag, a max_concurrency cap's wait included).
+//   - Open loop only: intended_unix_ns is the due instant on the wall clock;
+//     TTFTIntended (ttft_intended_s) = c_1 − due = queue_s + ttft_s and
+//     TotalIntended (total_intended_s) = end of body − due = queue_s +
+//     total_s, the latencies free of coordinated omission; target_rate is
+//     the phase's target rate; and the seed's concurrency field holds the
+//     requests in flight when the request was sent, itself included (in a
+//     closed loop it is the phase's worker count).
+//
+// RunConfig.ClientCheck is the runner's check on its own client; when its
+// Reasons are not empty the client, not the server, may have limited the
+// run (ClientLimited), and every verdict on the run is inconclusive.
 //
 // The embedded engine also stamps every token's event with its simulated
 // time since the request reached the engine ("hb_sim_ns", see package

@@ -50,7 +50,7 @@ type Record struct {
 	Profile     string   `json:"profile"`     // short_short, short_long, long_short, long_long, ...
 	TTFT        *float64 `json:"ttft_s"`      // c_1 − t0: first event carrying choices
 	Total       float64  `json:"total_s"`     // end of response body − t0
-	Concurrency int      `json:"concurrency"` // closed-loop workers in this phase
+	Concurrency int      `json:"concurrency"` // closed loop: the phase's workers; open loop: requests in flight when sent, this one included
 
 	RunID string `json:"run_id"`
 	Suite string `json:"suite"`
@@ -110,6 +110,18 @@ type Record struct {
 	// only in a run directory written by merging the shards of a sharded
 	// run (package merge); absent in a single machine's run.
 	Shard *int `json:"shard,omitempty"`
+
+	// The open-loop fields, omitted from closed-loop records. due is the
+	// instant the schedule said to send the request; queue_s = t0 − due is
+	// its send lag. The latencies from due are free of coordinated
+	// omission: a request the client or a max_concurrency cap held back
+	// counts its wait.
+	IntendedUnixNs int64 `json:"intended_unix_ns,omitempty"` // wall clock at due
+	// TargetRate is the target rate of the record's phase (requests/s),
+	// so records group by rate without phases.jsonl.
+	TargetRate    float64  `json:"target_rate,omitempty"`
+	TTFTIntended  *float64 `json:"ttft_intended_s,omitempty"`  // c_1 − due = queue_s + ttft_s
+	TotalIntended *float64 `json:"total_intended_s,omitempty"` // end of body − due = queue_s + total_s
 }
 
 // OK reports whether the request completed without an error class.
@@ -140,7 +152,39 @@ type Phase struct {
 	EndUnixNs   int64  `json:"end_unix_ns"`
 	// Status is StatusComplete or StatusInterrupted.
 	Status Status `json:"status"`
+
+	// The open-loop fields, omitted from closed-loop phases (whose
+	// Concurrency is their worker count; an open-loop phase's is 0).
+	Arrival string `json:"arrival,omitempty"` // constant, poisson, gamma or trace
+	// TargetRate is the arrival process's mean rate in requests per
+	// second (a ramp's mean over its duration; a trace's requests over its
+	// span).
+	TargetRate float64 `json:"target_rate,omitempty"`
+	// OfferedRate is the drawn schedule's own rate: its requests over its
+	// last due offset from the phase's start.
+	OfferedRate float64 `json:"offered_rate,omitempty"`
+	// AchievedRate is the requests actually sent over the last one's t0
+	// offset from the phase's start; below OfferedRate when sends lagged.
+	AchievedRate   float64 `json:"achieved_rate,omitempty"`
+	MaxConcurrency int     `json:"max_concurrency,omitempty"`
+	// SendLag summarises the phase's queue_s (t0 − due), in seconds.
+	SendLag *Lag `json:"send_lag,omitempty"`
 }
+
+// Lag summarises a set of delays in seconds: their count, mean, and the
+// median, 90th and 99th percentiles (stats.Quantile's definition) and
+// maximum.
+type Lag struct {
+	N    int     `json:"n"`
+	Mean float64 `json:"mean_s"`
+	P50  float64 `json:"p50_s"`
+	P90  float64 `json:"p90_s"`
+	P99  float64 `json:"p99_s"`
+	Max  float64 `json:"max_s"`
+}
+
+// OpenLoop reports whether the phase was open-loop (ran on a schedule).
+func (p *Phase) OpenLoop() bool { return p.Arrival != "" }
 
 // F returns a pointer to v, for the nullable fields.
 func F(v float64) *float64 { return &v }

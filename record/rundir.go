@@ -23,6 +23,7 @@ const (
 	SummaryMDFile     = "summary.md"           // the report's summary as a table
 	HTMLFile          = "index.html"           // the report page
 	PlotsDir          = "plots"                // the report's PNG and SVG plots
+	CapacityFile      = "capacity.json"        // a capacity sweep's estimate (package capacity)
 	LatestLink        = "latest"               // beside the run directories: a symlink to the newest run
 )
 
@@ -72,6 +73,9 @@ type RunConfig struct {
 	Records  int             `json:"records"`
 	Errors   int             `json:"errors"`
 	Warnings []string        `json:"warnings,omitempty"`
+	// ClientCheck is the client's check on itself (see ClientCheck); nil
+	// in runs written before it existed and in predictions.
+	ClientCheck *ClientCheck `json:"client_check,omitempty"`
 	// Meta holds the target's identity: "target" (a URL or "embedded"),
 	// "engine" (the embedded engine's resolved configuration), "model",
 	// and whatever else the caller recorded.
@@ -144,6 +148,67 @@ type MergedShard struct {
 	// SkippedLines counts undecodable lines of the shard's JSONL files.
 	SkippedLines int `json:"skipped_lines,omitempty"`
 }
+
+// ClientLimited returns the reasons the client, not the server, may have
+// limited the run's measurements; none when the run was not flagged.
+func (c *RunConfig) ClientLimited() []ClientReason {
+	if c == nil || c.ClientCheck == nil {
+		return nil
+	}
+	return c.ClientCheck.Reasons
+}
+
+// ClientCheck is the runner's check on its own client, sampled through the
+// whole run (closed or open loop). Reasons is non-empty when the client,
+// not the server, may have limited the measurement; every hypothesis
+// verdict on such a run is inconclusive (package verdict). Other checks of
+// the client's own limits (e.g. running out of file descriptors) add their
+// Reasons here under their own code.
+type ClientCheck struct {
+	Reasons []ClientReason `json:"reasons,omitempty"`
+	// CPUShare is the process's CPU time (user + system, getrusage) over
+	// the run's wall time times the cores it may use (min of GOMAXPROCS
+	// and the CPU count). Nil when the server ran in the same process (the
+	// embedded engine), where the CPU is not the client's alone.
+	CPUShare *float64 `json:"cpu_share,omitempty"`
+	// Cores is the number of cores CPUShare is relative to.
+	Cores int `json:"cores"`
+	// SchedLag is the Go scheduler's lateness: how much later than asked a
+	// sleeping goroutine woke, sampled every SchedPeriodS seconds.
+	SchedLag     *Lag    `json:"sched_lag,omitempty"`
+	SchedPeriodS float64 `json:"sched_period_s"`
+	// SendLag is the client's own share of open-loop send lag: t0 minus
+	// the later of the due instant and the instant a max_concurrency slot
+	// was free (so a cap's queueing, caused by the server, is left out).
+	SendLag *Lag `json:"send_lag,omitempty"`
+	// Turnaround is the closed loop's counterpart: t0 minus the instant
+	// the worker became free (its previous request ended and was written).
+	Turnaround *Lag `json:"turnaround,omitempty"`
+	// MedianTTFTS and MedianTotalS are the medians of the run's successful
+	// requests' TTFT and total_s, the scales the lag thresholds are
+	// relative to (TTFT for what delays a measured latency, total_s for a
+	// closed loop's turnaround, which delays the next request's start).
+	MedianTTFTS  float64 `json:"median_ttft_s"`
+	MedianTotalS float64 `json:"median_total_s,omitempty"`
+	// Thresholds states the rules Reasons were decided by.
+	Thresholds string `json:"thresholds"`
+}
+
+// ClientReason is one way the client limited a run: a stable code
+// (ReasonCPU, ReasonSchedLag, ReasonSendLag, ReasonRate, or another
+// check's own) and the figures in words.
+type ClientReason struct {
+	Code   string `json:"code"`
+	Detail string `json:"detail"`
+}
+
+// The codes of ClientReason written by the runner's self-check.
+const (
+	ReasonCPU      = "cpu"       // the client's CPU was near its cores' capacity
+	ReasonSchedLag = "sched_lag" // goroutines woke late
+	ReasonSendLag  = "send_lag"  // requests went out late for the client's own reasons
+	ReasonRate     = "rate"      // an open-loop phase sent under 95% of its offered rate
+)
 
 // SuiteName returns the suite's name from the config, or "".
 func (c *RunConfig) SuiteName() string {

@@ -117,11 +117,24 @@ func (tb *TimeBase) View(recs []Record) []Record {
 // stays as measured, as do the wall-clock instants StartUnixNs and
 // EndUnixNs. A record without stamps (a failed request, a server that
 // does not stamp) has every duration multiplied by scale, client overhead
-// included. scale ≤ 0 returns r unchanged.
+// included. An open-loop record's latencies from its due time are its send
+// lag (the client's, never scaled) plus the converted TTFT and Total.
+// scale ≤ 0 returns r unchanged.
 func SimTime(r Record, scale float64) Record {
 	if scale <= 0 {
 		return r
 	}
+	r = simTime(r, scale)
+	if r.TTFTIntended != nil && r.TTFT != nil {
+		r.TTFTIntended = F(r.Queue + *r.TTFT)
+	}
+	if r.TotalIntended != nil {
+		r.TotalIntended = F(r.Queue + r.Total)
+	}
+	return r
+}
+
+func simTime(r Record, scale float64) Record {
 	r.ITL = append([]float64(nil), r.ITL...)
 	if r.SimTTFT == nil || r.SimE2E == nil {
 		mul := func(p *float64) *float64 {

@@ -117,13 +117,13 @@ type metricView struct {
 }
 
 type metricRow struct {
-	Profile     string
-	Concurrency int
-	N           int
-	Mean        string
-	P50         string
-	P90         string
-	P99         string
+	Profile string
+	Level   string
+	N       int
+	Mean    string
+	P50     string
+	P90     string
+	P99     string
 }
 
 var pageTmpl = template.Must(template.New("index").Funcs(template.FuncMap{
@@ -140,7 +140,7 @@ var pageTmpl = template.Must(template.New("index").Funcs(template.FuncMap{
 			mv := metricView{Title: m.Title, Field: m.Field}
 			for i := range gs {
 				d := m.Get(&gs[i])
-				mv.Rows = append(mv.Rows, metricRow{gs[i].Profile, gs[i].Concurrency, d.N, ms(d.Mean), qCell(d.P50), qCell(d.P90), qCell(d.P99)})
+				mv.Rows = append(mv.Rows, metricRow{gs[i].Profile, gs[i].Level(), d.N, ms(d.Mean), qCell(d.P50), qCell(d.P90), qCell(d.P99)})
 			}
 			out = append(out, mv)
 		}
@@ -277,7 +277,7 @@ summary { cursor: pointer; }
 <table>
 <tr><th>profile</th><th>concurrency</th><th>n</th><th>ok</th><th>errors</th><th>excluded</th><th>window (s)</th><th>req/s</th><th>output tok/s</th><th>goodput</th></tr>
 {{- range .Groups}}
-<tr><td>{{.Profile}}</td><td class="num">{{.Concurrency}}</td><td class="num">{{.N}}</td><td class="num">{{.OK}}</td><td>{{errors .Errors}}</td><td>{{excluded .Excluded}}</td><td class="num">{{window .}}</td><td class="num">{{n .RequestsS}}</td><td class="num">{{n .OutputTokS}}</td><td>{{goodput .Goodput}}</td></tr>
+<tr><td>{{.Profile}}</td><td class="num">{{.Level}}</td><td class="num">{{.N}}</td><td class="num">{{.OK}}</td><td>{{errors .Errors}}</td><td>{{excluded .Excluded}}</td><td class="num">{{window .}}</td><td class="num">{{n .RequestsS}}</td><td class="num">{{n .OutputTokS}}</td><td>{{goodput .Goodput}}</td></tr>
 {{- end}}
 </table>
 {{- range metrics .Groups}}
@@ -285,7 +285,7 @@ summary { cursor: pointer; }
 <table>
 <tr><th>profile</th><th>concurrency</th><th>n</th><th>mean</th><th>p50 [95% CI]</th><th>p90 [95% CI]</th><th>p99 [95% CI]</th></tr>
 {{- range .Rows}}
-<tr><td>{{.Profile}}</td><td class="num">{{.Concurrency}}</td><td class="num">{{.N}}</td><td class="num">{{.Mean}}</td><td class="num">{{.P50}}</td><td class="num">{{.P90}}</td><td class="num">{{.P99}}</td></tr>
+<tr><td>{{.Profile}}</td><td class="num">{{.Level}}</td><td class="num">{{.N}}</td><td class="num">{{.Mean}}</td><td class="num">{{.P50}}</td><td class="num">{{.P90}}</td><td class="num">{{.P99}}</td></tr>
 {{- end}}
 </table>
 {{- end}}

@@ -61,8 +61,8 @@ func WriteMarkdown(w io.Writer, s Summary, skipped []error, extra []Section) err
 		b.WriteString("| profile | concurrency | n | ok | errors | excluded | window (s) | req/s | output tok/s | goodput |\n")
 		b.WriteString("|---|---:|---:|---:|---|---|---:|---:|---:|---|\n")
 		for _, g := range gs {
-			fmt.Fprintf(&b, "| %s | %d | %d | %d | %s | %s | %s | %s | %s | %s |\n",
-				mdEsc(g.Profile), g.Concurrency, g.N, g.OK, errorsCell(g.Errors), excludedCell(g.Excluded),
+			fmt.Fprintf(&b, "| %s | %s | %d | %d | %s | %s | %s | %s | %s | %s |\n",
+				mdEsc(g.Profile), g.Level(), g.N, g.OK, errorsCell(g.Errors), excludedCell(g.Excluded),
 				windowCell(g), num(g.RequestsS), num(g.OutputTokS), goodputCell(g.Goodput))
 		}
 		for _, m := range metrics {
@@ -71,7 +71,7 @@ func WriteMarkdown(w io.Writer, s Summary, skipped []error, extra []Section) err
 			b.WriteString("|---|---:|---:|---:|---|---|---|\n")
 			for i := range gs {
 				d := m.Get(&gs[i])
-				fmt.Fprintf(&b, "| %s | %d | %d | %s | %s | %s | %s |\n", mdEsc(gs[i].Profile), gs[i].Concurrency, d.N,
+				fmt.Fprintf(&b, "| %s | %s | %d | %s | %s | %s | %s |\n", mdEsc(gs[i].Profile), gs[i].Level(), d.N,
 					ms(d.Mean), qCell(d.P50), qCell(d.P90), qCell(d.P99))
 			}
 		}

@@ -93,10 +93,23 @@ func Plots(s Summary, recs []record.Record) ([]Plot, error) {
 		{"ttft", "TTFT ttft_s", unitMS, func(g *Group) *Dist { return &g.TTFT }},
 		{"tpot", "TPOT tpot_s", unitMS, func(g *Group) *Dist { return &g.TPOT }},
 	}
+	// Open-loop records are drawn per target rate, not per the requests
+	// in flight each was sent with.
+	phaseRate := map[int]float64{}
+	for _, g := range s.Groups {
+		for _, ph := range g.Phases {
+			if g.Rate > 0 {
+				phaseRate[ph] = g.Rate
+			}
+		}
+	}
 	for _, suite := range suites(s) {
 		gs := groupsOf(s, suite)
 		for _, m := range vsConc {
 			title := fmt.Sprintf("%s vs concurrency — suite %s (p50, bars p10–p90)", m.label, suite)
+			if len(gs) > 0 && gs[0].Rate > 0 {
+				title = fmt.Sprintf("%s vs target rate — suite %s (p50, bars p10–p90)", m.label, suite)
+			}
 			p, err := vsConcurrency(title, m.label, m.u, gs, m.get)
 			caption := fmt.Sprintf("%s (%s): median per profile and concurrency; error bars span p10–p90.", m.label, m.u.name)
 			if err := add(m.stem+"_vs_concurrency_"+slug(suite), title, caption, p, err); err != nil {
@@ -145,7 +158,7 @@ func Plots(s Summary, recs []record.Record) ([]Plot, error) {
 		for _, prof := range profiles {
 			for _, m := range cdfs {
 				title := fmt.Sprintf("CDF of %s — suite %s, profile %s", m.label, suite, prof)
-				p, err := cdf(title, m.label, m.u, recs, suite, prof, m.get)
+				p, err := cdf(title, m.label, m.u, recs, phaseRate, suite, prof, m.get)
 				caption := fmt.Sprintf("Empirical CDF of %s (%s) of successful requests, one line per concurrency.", m.label, m.u.name)
 				if err := add("cdf_"+m.stem+"_"+slug(suite)+"_"+slug(prof), title, caption, p, err); err != nil {
 					return nil, err
@@ -172,13 +185,17 @@ func vsConcurrency(title, label string, u unit, gs []Group, get func(*Group) *Di
 			profiles = append(profiles, g.Profile)
 		}
 		byProf[g.Profile] = append(byProf[g.Profile], g)
-		xs = append(xs, float64(g.Concurrency))
+		xs = append(xs, g.x())
 		ys = append(ys, val(d.P10.Value)*u.scale, val(d.P90.Value)*u.scale)
 	}
 	if len(xs) == 0 {
 		return nil, nil
 	}
-	p := newPlot(title, "concurrency (closed-loop workers)", fmt.Sprintf("%s (%s)", label, u.name))
+	xlabel := "concurrency (closed-loop workers)"
+	if gs[0].Rate > 0 {
+		xlabel = "target rate (requests/s, open loop)"
+	}
+	p := newPlot(title, xlabel, fmt.Sprintf("%s (%s)", label, u.name))
 	logX := setScale(&p.X, xs)
 	logY := setScale(&p.Y, ys)
 	p.X.Tick.Marker = levelTicks(xs)
@@ -190,10 +207,10 @@ func vsConcurrency(title, label string, u unit, gs []Group, get func(*Group) *Di
 			d := get(g)
 			y := val(d.P50.Value) * u.scale
 			lo, hi := val(d.P10.Value)*u.scale, val(d.P90.Value)*u.scale
-			if (logX && g.Concurrency <= 0) || (logY && lo <= 0) {
+			if (logX && g.x() <= 0) || (logY && lo <= 0) {
 				continue
 			}
-			pts = append(pts, plotter.XY{X: float64(g.Concurrency), Y: y})
+			pts = append(pts, plotter.XY{X: g.x(), Y: y})
 			errs = append(errs, struct{ Low, High float64 }{y - lo, hi - y})
 		}
 		if len(pts) == 0 {
@@ -343,8 +360,14 @@ func thin(pts plotter.XYs, total int) plotter.XYs {
 
 // cdf draws the empirical CDF of a metric for one suite and profile, one
 // line per concurrency.
-func cdf(title, label string, u unit, recs []record.Record, suite, profile string, get func(*record.Record) *float64) (*plot.Plot, error) {
-	by := map[int][]float64{}
+func cdf(title, label string, u unit, recs []record.Record, phaseRate map[int]float64, suite, profile string, get func(*record.Record) *float64) (*plot.Plot, error) {
+	by := map[float64][]float64{}
+	level := func(r *record.Record) float64 {
+		if rate, ok := phaseRate[r.Phase]; ok {
+			return rate
+		}
+		return float64(r.Concurrency)
+	}
 	var all []float64
 	for i := range recs {
 		r := &recs[i]
@@ -352,14 +375,14 @@ func cdf(title, label string, u unit, recs []record.Record, suite, profile strin
 			continue
 		}
 		if v := get(r); v != nil {
-			by[r.Concurrency] = append(by[r.Concurrency], *v*u.scale)
+			by[level(r)] = append(by[level(r)], *v*u.scale)
 			all = append(all, *v*u.scale)
 		}
 	}
 	if len(all) == 0 {
 		return nil, nil
 	}
-	concs := make([]int, 0, len(by))
+	concs := make([]float64, 0, len(by))
 	for c := range by {
 		concs = append(concs, c)
 	}
@@ -398,7 +421,11 @@ func cdf(title, label string, u unit, recs []record.Record, suite, profile strin
 		l.LineStyle.Width = vg.Points(1.5)
 		l.LineStyle.Dashes = plotutil.Dashes(i)
 		p.Add(l)
-		p.Legend.Add(fmt.Sprintf("concurrency %d (n=%d)", c, len(xs)), l)
+		name := fmt.Sprintf("concurrency %g (n=%d)", c, len(xs))
+		if len(phaseRate) > 0 {
+			name = fmt.Sprintf("%g req/s (n=%d)", c, len(xs))
+		}
+		p.Legend.Add(name, l)
 		drawn = append(drawn, pts...)
 	}
 	placeLegend(p, drawn)

@@ -180,6 +180,7 @@ func maxY(y float64) float64 {
 // sections builds the optional parts of the report: the server metrics
 // and the kernel trace. Each missing input gives a note saying so.
 func sections(ctx context.Context, dir, trace string, recs []record.Record, phases []record.Phase) (secs []Section, plots []Plot, bad []error, notes []string) {
+	secs, plots, notes = openLoopSections(dir, recs, phases)
 	sm, smBad, err := serverMetricsSection(dir, recs, phases)
 	bad = append(bad, smBad...)
 	switch {

@@ -2,6 +2,7 @@ package report
 
 import (
 	"cmp"
+	"fmt"
 	"math"
 	"slices"
 	"time"
@@ -74,7 +75,11 @@ type Group struct {
 	Suite       string `json:"suite"`
 	Profile     string `json:"profile"`
 	Concurrency int    `json:"concurrency"`
-	Phases      []int  `json:"phases"` // phase indexes holding the group's records
+	// Rate is the target rate (requests/s) of an open-loop group, whose
+	// Concurrency is 0: open-loop records are grouped by their phase's
+	// target rate, not by the requests in flight they were sent with.
+	Rate   float64 `json:"rate,omitempty"`
+	Phases []int   `json:"phases"` // phase indexes holding the group's records
 
 	N      int            `json:"n"`      // records
 	OK     int            `json:"ok"`     // records without an error class
@@ -104,6 +109,30 @@ type Group struct {
 	OutputTokS   *float64 `json:"output_tokens_per_s"`
 	RequestsS    *float64 `json:"requests_per_s"` // successful requests
 	Goodput      *Goodput `json:"goodput"`        // null without an SLO
+
+	// The open-loop group's send lag (queue_s) and its latencies measured
+	// from each request's due instant (ttft_intended_s, total_intended_s);
+	// absent in closed-loop groups.
+	SendLag      *Dist `json:"queue_s,omitempty"`
+	TTFTFromDue  *Dist `json:"ttft_intended_s,omitempty"`
+	TotalFromDue *Dist `json:"total_intended_s,omitempty"`
+}
+
+// Level names the group's load level: its concurrency, or for an
+// open-loop group its target rate.
+func (g Group) Level() string {
+	if g.Rate > 0 {
+		return fmt.Sprintf("%g req/s", g.Rate)
+	}
+	return fmt.Sprint(g.Concurrency)
+}
+
+// x is the group's load level as a number: concurrency or target rate.
+func (g *Group) x() float64 {
+	if g.Rate > 0 {
+		return g.Rate
+	}
+	return float64(g.Concurrency)
 }
 
 // Excluded counts the records left out of each metric, by reason. Errored
@@ -158,13 +187,25 @@ func Summarize(recs []record.Record, phases []record.Phase, slo SLO) Summary {
 	type key struct {
 		suite, profile string
 		conc           int
+		rate           float64
+	}
+	rateOf := map[int]float64{}
+	for _, p := range phases {
+		if p.OpenLoop() {
+			rateOf[p.Index] = p.TargetRate
+		}
 	}
 	idx := map[key]int{}
 	var members [][]*record.Record
 	var keys []key
 	for i := range recs {
 		r := &recs[i]
-		k := key{r.Suite, r.Profile, r.Concurrency}
+		k := key{r.Suite, r.Profile, r.Concurrency, 0}
+		if rate, ok := rateOf[r.Phase]; ok {
+			k.conc, k.rate = 0, rate
+		} else if r.TargetRate > 0 {
+			k.conc, k.rate = 0, r.TargetRate
+		}
 		j, ok := idx[k]
 		if !ok {
 			j = len(keys)
@@ -181,17 +222,22 @@ func Summarize(recs []record.Record, phases []record.Phase, slo SLO) Summary {
 	}
 	slices.SortFunc(order, func(a, b int) int {
 		ka, kb := keys[a], keys[b]
-		return cmp.Or(cmp.Compare(ka.suite, kb.suite), cmpProfile(rank, ka.profile, kb.profile), cmp.Compare(ka.conc, kb.conc))
+		return cmp.Or(cmp.Compare(ka.suite, kb.suite), cmpProfile(rank, ka.profile, kb.profile), cmp.Compare(ka.conc, kb.conc), cmp.Compare(ka.rate, kb.rate))
 	})
 	for _, j := range order {
 		k := keys[j]
 		var ph []record.Phase
 		for _, p := range phases {
-			if p.Suite == k.suite && p.Profile == k.profile && p.Concurrency == k.conc {
+			if p.Suite == k.suite && p.Profile == k.profile && p.Concurrency == k.conc && (!p.OpenLoop() || p.TargetRate == k.rate) {
 				ph = append(ph, p)
 			}
 		}
-		s.Groups = append(s.Groups, summarizeGroup(k.suite, k.profile, k.conc, members[j], ph, slo))
+		g := summarizeGroup(k.suite, k.profile, k.conc, members[j], ph, slo)
+		if k.rate > 0 {
+			g.Rate = k.rate
+			openLoopDists(&g, members[j])
+		}
+		s.Groups = append(s.Groups, g)
 	}
 	return s
 }
@@ -302,7 +348,11 @@ func meets(r *record.Record, slo SLO) bool {
 		}
 		return *v <= d.Seconds()
 	}
-	return le(r.TTFT, slo.TTFT, false) && le(r.TPOT, slo.TPOT, true) && le(r.E2E, slo.E2E, false)
+	ttft := r.TTFT
+	if r.TTFTIntended != nil {
+		ttft = r.TTFTIntended // open loop: from due, so queueing counts
+	}
+	return le(ttft, slo.TTFT, false) && le(r.TPOT, slo.TPOT, true) && le(r.E2E, slo.E2E, false)
 }
 
 // window returns the seconds the group's rates divide by and where they
@@ -382,16 +432,23 @@ func stretch(s *Summary, wall, view []record.Record) {
 	type key struct {
 		suite, profile string
 		conc           int
+		rate           float64
+	}
+	keyOf := func(r *record.Record) key {
+		if r.TargetRate > 0 { // open loop: grouped by rate (see groups)
+			return key{r.Suite, r.Profile, 0, r.TargetRate}
+		}
+		return key{r.Suite, r.Profile, r.Concurrency, 0}
 	}
 	sumW, sumV := map[key]float64{}, map[key]float64{}
 	for i := range wall {
-		k := key{wall[i].Suite, wall[i].Profile, wall[i].Concurrency}
+		k := keyOf(&wall[i])
 		sumW[k] += wall[i].Total
 		sumV[k] += view[i].Total
 	}
 	for i := range s.Groups {
 		g := &s.Groups[i]
-		k := key{g.Suite, g.Profile, g.Concurrency}
+		k := key{g.Suite, g.Profile, g.Concurrency, g.Rate}
 		if sumW[k] <= 0 || g.WindowS <= 0 {
 			continue
 		}
@@ -422,4 +479,24 @@ func clientOverhead(recs []record.Record, scale float64) *Dist {
 	}
 	d := dist(xs)
 	return &d
+}
+
+// openLoopDists fills an open-loop group's send lag and latencies from due
+// from its successful records.
+func openLoopDists(g *Group, rs []*record.Record) {
+	var lag, ttft, total []float64
+	for _, r := range rs {
+		if !r.OK() {
+			continue
+		}
+		lag = append(lag, r.Queue)
+		if r.TTFTIntended != nil {
+			ttft = append(ttft, *r.TTFTIntended)
+		}
+		if r.TotalIntended != nil {
+			total = append(total, *r.TotalIntended)
+		}
+	}
+	l, t, tt := dist(lag), dist(ttft), dist(total)
+	g.SendLag, g.TTFTFromDue, g.TotalFromDue = &l, &t, &tt
 }

@@ -76,6 +76,7 @@ func writeConfig(cfg Config, status record.Status, started, ended time.Time, res
 	rc := &record.RunConfig{
 		RunID: cfg.RunID, Status: status, Started: started.UTC(), Model: cfg.Model, Seed: cfg.Seed,
 		Suite: suite, Client: MachineIdentity(), Records: res.Records, Errors: res.Errors,
+		ClientCheck: res.ClientCheck,
 	}
 	if !ended.IsZero() {
 		e := ended.UTC()

@@ -9,8 +9,27 @@
 //	reports/latest                   symlink to the newest `hypobench run` directory
 //	                                 (MarkLatest; hypothesis sessions do not move it)
 //
-// Load is closed-loop: a phase at concurrency c has c workers, each starting
-// its next request when its last one ends. Warm-up requests run before the
+// Load is closed-loop — a phase at concurrency c has c workers, each
+// starting its next request when its last one ends — or open-loop for a
+// suite with a rate, rates, ramp or trace (workload.Suite.OpenPlan): one
+// dispatcher walks each phase's schedule in due order, sleeps until each
+// request is due and starts it on its own goroutine, never waiting for a
+// response; with max_concurrency it first waits for a free slot, and that
+// wait is send lag (queue_s) too. Open-loop records carry the due instant
+// and the latencies from it; the phase its target, offered and achieved
+// rate and send-lag distribution (record.Phase).
+//
+// Every run checks its own client (SelfCheck, DefaultSelfCheck): the
+// process's CPU when the server runs elsewhere (Config.ExternalTarget; the
+// embedded engine shares the process, so then only the client's own
+// signals count: the scheduler's lateness and the client's send lag), a
+// sleeping goroutine's lateness, the client's share of send lag, and each
+// uncapped open-loop phase's achieved rate. The result is config.json's
+// client_check; a run it flags has every hypothesis verdict made
+// inconclusive (verdict.ForRun). The time between a read returning and
+// its event being parsed is not sampled: the client records the read
+// instant and parses on the same goroutine right after, so it would cost
+// one more clock reading per event in package openai. Warm-up requests run before the
 // first phase and are not recorded. Records are written whole and flushed as
 // each request ends. Cancelling the context stops new requests, lets
 // in-flight ones finish for a grace period, then cancels them (they become

@@ -49,8 +49,12 @@ func newProgress(w io.Writer, ph record.Phase, total int, done, errs *atomic.Int
 }
 
 func (p *progress) print(prefix string) {
-	fmt.Fprintf(p.w, "%sphase %d  %s %-12s c=%-3d %4d/%-4d done  %d errors  %5.1fs", prefix,
-		p.ph.Index, p.ph.Suite, p.ph.Profile, p.ph.Concurrency, p.done.Load(), p.total, p.errs.Load(), time.Since(p.start).Seconds())
+	level := fmt.Sprintf("c=%-3d", p.ph.Concurrency)
+	if p.ph.TargetRate > 0 {
+		level = fmt.Sprintf("%.3g req/s", p.ph.TargetRate)
+	}
+	fmt.Fprintf(p.w, "%sphase %d  %s %-12s %s %4d/%-4d done  %d errors  %5.1fs", prefix,
+		p.ph.Index, p.ph.Suite, p.ph.Profile, level, p.done.Load(), p.total, p.errs.Load(), time.Since(p.start).Seconds())
 }
 
 func (p *progress) stop() {

@@ -35,6 +35,16 @@ type Config struct {
 	Hooks    []Hook
 	// Meta is merged into config.json (target identity, engine, env).
 	Meta map[string]any
+	// ExternalTarget says the server runs in another process, so the
+	// process's CPU time is the client's own and the self-check uses it.
+	ExternalTarget bool
+	// SelfCheck holds the client self-check's thresholds; nil means
+	// DefaultSelfCheck.
+	SelfCheck *SelfCheck
+	// Continue, when set, is called after each phase ends; false stops the
+	// plan there and the run still ends complete (a rate sweep stops at
+	// saturation).
+	Continue func(ph record.Phase) bool
 }
 
 // Result summarises a finished run.
@@ -46,6 +56,8 @@ type Result struct {
 	Phases      []record.Phase
 	Interrupted bool
 	Warnings    []error
+	// ClientCheck is the client's check on itself, also in config.json.
+	ClientCheck *record.ClientCheck
 }
 
 // ErrNoTarget is returned when the target cannot be reached before any
@@ -98,12 +110,25 @@ func Execute(ctx context.Context, cfg Config) (*Result, error) {
 	})
 	defer stopGrace()
 
-	r := &runner{cfg: cfg, reqs: reqs, reqCtx: reqCtx}
+	sc := DefaultSelfCheck
+	if cfg.SelfCheck != nil {
+		sc = *cfg.SelfCheck
+	}
+	r := &runner{cfg: cfg, reqs: reqs, reqCtx: reqCtx, check: startMonitor(sc, cfg.ExternalTarget)}
 	r.hook(ctx, record.Phase{Index: -1, Suite: cfg.Suite.Name}, "run-start", res)
 	if err := r.warmup(ctx); err != nil {
+		r.check.finish(nil)
 		return nil, err
 	}
-	for i, pp := range cfg.Suite.Plan() {
+	plan := cfg.Suite.Plan() // closed loop
+	if cfg.Suite.OpenLoop() {
+		plan = nil
+		if err := r.openPhases(ctx, phases, res); err != nil {
+			r.check.finish(nil)
+			return nil, err
+		}
+	}
+	for i, pp := range plan {
 		if ctx.Err() != nil {
 			break
 		}
@@ -121,7 +146,11 @@ func Execute(ctx context.Context, cfg Config) (*Result, error) {
 			res.Warnings = append(res.Warnings, err)
 		}
 		res.Phases = append(res.Phases, ph)
+		if cfg.Continue != nil && !cfg.Continue(ph) {
+			break
+		}
 	}
+	res.ClientCheck = r.check.finish(res.Phases)
 	r.hook(context.WithoutCancel(ctx), record.Phase{Index: -1, Suite: cfg.Suite.Name}, "run-end", res)
 	res.Records = reqs.Lines()
 	res.Errors = int(r.errors.Load())
@@ -145,6 +174,7 @@ type runner struct {
 	reqCtx context.Context
 	seq    atomic.Int64 // request ordinal across the run, for ids and nonces
 	errors atomic.Int64
+	check  *monitor
 }
 
 func (r *runner) hook(ctx context.Context, p record.Phase, edge string, res *Result) {
@@ -178,7 +208,7 @@ func (r *runner) warmup(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		res := r.cfg.Client.Do(ctx, r.request(s.Profiles[i%len(s.Profiles)], -1-i))
+		res := r.cfg.Client.Do(ctx, r.request(r.warmProfile(i), -1-i))
 		if i == 0 && res.ErrorClass == record.ClassConnect {
 			return fmt.Errorf("%w: %s", ErrNoTarget, res.Error)
 		}
@@ -222,6 +252,8 @@ func (r *runner) phase(ctx context.Context, ph record.Phase, pp workload.PhasePl
 				}
 				res.Fill(&rec)
 				rec.Queue = res.T0.Sub(due).Seconds()
+				r.check.turnaround(res.T0.Sub(due))
+				r.check.observe(&rec)
 				if !rec.OK() {
 					errs.Add(1)
 					r.errors.Add(1)

@@ -8,7 +8,10 @@
 // wrap sentinels.
 //
 // Verdicts are appended to hypotheses.jsonl in the run directory (Append,
-// Read) and rendered to hypotheses.md (WriteMarkdown). Too little data or
+// Read) and rendered to hypotheses.md (WriteMarkdown). A verdict on a run whose
+// client limited its own measurements (config.json's client_check) is
+// written inconclusive, with the reasons as ErrClientLimited warnings
+// (ForRun, ForRunDir, applied by Append). Too little data or
 // too much noise gives inconclusive, never a pass; an inconclusive verdict
 // says how many more requests would likely decide it (NeededN).
 //

@@ -12,8 +12,13 @@ import (
 )
 
 // Append adds v to dir/hypotheses.jsonl and re-renders dir/hypotheses.md
-// from every verdict in the file.
+// from every verdict in the file. When the run's config.json says the
+// client limited the run, v is written inconclusive (ForRunDir).
 func Append(dir string, v Verdict) error {
+	v, err := ForRunDir(dir, v)
+	if err != nil {
+		return err
+	}
 	w, err := record.OpenAppend(filepath.Join(dir, record.HypothesesFile))
 	if err != nil {
 		return fmt.Errorf("opening %s: %w", record.HypothesesFile, err)

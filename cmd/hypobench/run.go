@@ -38,6 +38,8 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.Float64Var(&env.Speed, "speed", env.Speed, "embedded engine time compression (10 = ten times faster than the modelled GPU)")
 	fs.DurationVar(&env.Timeout, "timeout", env.Timeout, "per-request timeout (default 10m)")
 	noReport := fs.Bool("no-report", false, "skip writing summary, plots and index.html")
+	var open openFlags
+	open.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return &ExitError{Code: 2}
 	}
@@ -52,6 +54,9 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	env.Seed = *seed
 	env.SeedSet = env.SeedSet || *seed != 0
 	suite, err := suiteFromEnv(env)
+	if err == nil {
+		err = open.apply(suite, *conc != "")
+	}
 	if err != nil {
 		return &ExitError{Code: 2, Msg: err.Error()}
 	}
@@ -60,6 +65,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return &ExitError{Code: 2, Msg: err.Error()}
 	}
 	fmt.Fprintf(stdout, "run %s: %d records (%d errors) in %s\n", res.RunID, res.Records, res.Errors, res.Dir)
+	warnClientLimited(stderr, res.ClientCheck)
 	if !*noReport {
 		if err := writeReports(context.WithoutCancel(ctx), res.Dir, stdout, stderr); err != nil {
 			return err
@@ -109,11 +115,12 @@ func runSuite(ctx context.Context, env hrun.Env, s *workload.Suite, stderr io.Wr
 	}
 	meta := tgt.Meta
 	meta["env"] = env
-	fmt.Fprintf(stderr, "hypobench run %s: target %s model %s suite %s concurrency %v requests/level %d endpoint %s seed %d\n",
-		id, tgt.URL, tgt.Model, s.Name, s.Concurrency, s.Requests, s.Endpoint, s.Seed)
+	fmt.Fprintf(stderr, "hypobench run %s: target %s model %s suite %s %s requests/level %d endpoint %s seed %d\n",
+		id, tgt.URL, tgt.Model, s.Name, loadShape(s), s.Requests, s.Endpoint, s.Seed)
 	res, err := hrun.Execute(ctx, hrun.Config{
 		Client: tgt.Client, Model: tgt.Model, Suite: s, Dir: dir, RunID: id, Seed: s.Seed,
 		Progress: stderr, Meta: meta, Hooks: targetHooks(tgt, env.APIKey, dir, stderr),
+		ExternalTarget: tgt.Embedded == nil,
 	})
 	if err != nil && errors.Is(err, hrun.ErrNoTarget) {
 		return nil, fmt.Errorf("target %s: %w", tgt.URL, err)

@@ -1,0 +1,162 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hypobench/hypobench/capacity"
+	"github.com/hypobench/hypobench/engine"
+	"github.com/hypobench/hypobench/predict"
+	"github.com/hypobench/hypobench/record"
+	"github.com/hypobench/hypobench/workload"
+)
+
+// capacitySuiteJSON is one profile: 200 repetitions of "hi " (about 200
+// prompt tokens) and 64 output tokens, ignoring EOS.
+const capacitySuiteJSON = `{"name": "cap", "base_text": "hi ", "nonce": true, "endpoint": "completions", "ignore_eos": true,
+ "profiles": [{"name": "p", "prompt_rep": 200, "max_tokens": 64}], "concurrency": [1], "requests": 1, "warmup": 2, "order": "ordered", "seed": 194}`
+
+// Capacity test settings, in the modelled GPU's time (the live run is
+// time-compressed by capSpeed: rates × capSpeed, SLOs ÷ capSpeed).
+var (
+	capRates = []float64{12, 15, 18, 21, 24}
+	capSLO   = capacity.SLO{TTFT: 300 * time.Millisecond, TPOT: 40 * time.Millisecond, Quantile: 0.5}
+)
+
+const (
+	capSpeed    = 1
+	capDuration = 6 * time.Second
+)
+
+// predictedCapacity runs the sweep's suite — the same open-loop phases,
+// schedules drawn from the same seed — on the engine's virtual-time core
+// (package predict) for the GPU:model spec and returns the capacity the
+// same analysis finds, in model time.
+func predictedCapacity(t *testing.T, s *workload.Suite, spec string) capacity.Result {
+	t.Helper()
+	ps := *s
+	if err := capacitySuite(&ps, "", capRates, "poisson", 0, capDuration, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	res, err := predict.Run(predict.Options{Engine: engine.Config{Spec: spec, FrontEnd: &engine.FrontEnd{PerRequest: 200 * time.Microsecond}},
+		Suite: &ps, Seed: s.Seed, Start: time.Unix(1e9, 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return capacity.Analyze(rand.New(rand.NewPCG(1, 2)), capacity.Rates(res.Phases, res.Records, capSLO), capSLO, 1000, 0.95)
+}
+
+// TestCapacityMatchesPrediction runs `hypobench capacity` on the embedded
+// engine (rtx4090:qwen2.5-7b, speed 1, Poisson arrivals at 12–24 req/s,
+// 6 s per rate; the seed is one whose schedules offer within 3% of each
+// target) and checks that the capacity the virtual-time core predicts for
+// the same engine, workload, ladder and SLO (1500 requests per rate)
+// agrees with it: their 95% intervals overlap. The SLO is on the median
+// (TTFT ≤ 300 ms, TPOT ≤ 40 ms for half the requests): a tail quantile
+// measures the loaded test machine's stalls more than the engine. As a
+// negative control the same prediction on an h100-sxm must disagree. A
+// sweep the client check flags is run again once, then skipped.
+func TestCapacityMatchesPrediction(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a live capacity sweep of about half a minute")
+	}
+	tmp := t.TempDir()
+	suiteFile := filepath.Join(tmp, "cap.json")
+	if err := os.WriteFile(suiteFile, []byte(capacitySuiteJSON), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	suite, err := workload.LoadSuite(suiteFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pred := predictedCapacity(t, suite, engine.DefaultSpec)
+	t.Logf("predicted (model time): %s", capacityLog(pred))
+	// The negative control: the same workload predicted on a faster GPU.
+	wrong := predictedCapacity(t, suite, "h100-sxm:qwen2.5-7b")
+	t.Logf("predicted on h100-sxm (negative control): %s", capacityLog(wrong))
+
+	t.Setenv("HYPOBENCH_TARGET", "")
+	t.Setenv("HYPOBENCH_ENGINE", "")
+	var rates []string
+	for _, r := range capRates {
+		rates = append(rates, jsonNum(r*capSpeed))
+	}
+	// A sweep the client check flags measured the machine's load, not the
+	// engine (the engine shares the process): it is run again, once.
+	var dir string
+	var stdout bytes.Buffer
+	for try := range 2 {
+		out := filepath.Join(tmp, fmt.Sprint("out", try))
+		var stderr bytes.Buffer
+		stdout.Reset()
+		args := []string{"capacity", "--suite", suiteFile, "--speed", jsonNum(capSpeed), "--seed", "194", "--quantile", jsonNum(capSLO.Quantile),
+			"--slo-ttft", (capSLO.TTFT / capSpeed).String(), "--slo-tpot", (capSLO.TPOT / capSpeed).String(),
+			"--rates", strings.Join(rates, ","), "--duration", capDuration.String(), "--out", out, "--no-report"}
+		if err := run(context.Background(), args, &stdout, &stderr); err != nil {
+			t.Fatalf("hypobench %v: %v\n%s", args, err, stderr.String())
+		}
+		dirs, _ := filepath.Glob(filepath.Join(out, "*-cap-capacity-*"))
+		if len(dirs) != 1 {
+			t.Fatalf("run directories %v", dirs)
+		}
+		dir = dirs[0]
+		rc, err := record.ReadConfig(filepath.Join(dir, record.ConfigFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rc.ClientLimited()) == 0 {
+			break
+		}
+		t.Logf("sweep %d flagged by the client check: %v", try+1, rc.ClientLimited())
+		if try == 1 {
+			t.Skipf("the machine limited both sweeps (client check: %v); no agreement can be judged", rc.ClientLimited())
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(dir, record.CapacityFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var live capacity.Result
+	if err := json.Unmarshal(b, &live); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("live (wall time at speed %d): %s", capSpeed, capacityLog(live))
+	t.Logf("stdout:\n%s", stdout.String())
+	// Agreement: the two 95% intervals overlap (both are estimates: the
+	// prediction draws its own Poisson arrivals). Wall time = model time
+	// / capSpeed, so rates scale by capSpeed.
+	overlap := func(p capacity.Result) bool {
+		return p.CI.Lo*capSpeed <= live.CI.Hi && live.CI.Lo <= p.CI.Hi*capSpeed
+	}
+	if !overlap(pred) {
+		t.Errorf("predicted capacity %.3g req/s [%.3g, %.3g] (wall) disagrees with the live sweep's %.3g [%.3g, %.3g]",
+			pred.Capacity*capSpeed, pred.CI.Lo*capSpeed, pred.CI.Hi*capSpeed, live.Capacity, live.CI.Lo, live.CI.Hi)
+	}
+	if overlap(wrong) {
+		t.Errorf("negative control: the h100-sxm prediction %.3g [%.3g, %.3g] agrees with the live rtx4090 sweep [%.3g, %.3g]",
+			wrong.Capacity*capSpeed, wrong.CI.Lo*capSpeed, wrong.CI.Hi*capSpeed, live.CI.Lo, live.CI.Hi)
+	}
+	if len(live.Warnings) > 0 || len(pred.Warnings) > 0 {
+		t.Errorf("the ladder does not bracket the capacity: live %v, predicted %v", live.Warnings, pred.Warnings)
+	}
+}
+
+func jsonNum(x float64) string { b, _ := json.Marshal(x); return string(b) }
+
+func capacityLog(r capacity.Result) string {
+	var b strings.Builder
+	for _, x := range r.Rates {
+		b.WriteString("\n  ")
+		b.WriteString(strings.Join([]string{"rate", jsonNum(x.Target), "attainment", jsonNum(x.Attainment), "n", jsonNum(float64(x.N)),
+			"ttft p90", jsonNum(x.TTFTQ.P90), "tpot p90", jsonNum(x.TPOTQ.P90), "thr", jsonNum(x.Throughput), "send", jsonNum(x.SendRate)}, " "))
+	}
+	return jsonNum(r.Capacity) + " [" + jsonNum(r.CI.Lo) + ", " + jsonNum(r.CI.Hi) + "]" + b.String()
+}
