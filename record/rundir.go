@@ -72,6 +72,15 @@ type RunConfig struct {
 	Records  int             `json:"records"`
 	Errors   int             `json:"errors"`
 	Warnings []string        `json:"warnings,omitempty"`
+	// ClientLimited marks a run whose client, not the server, was the
+	// bottleneck (out of file descriptors: records of class
+	// ClassClientLimit); ClientLimitedReasons says why. Every hypothesis
+	// verdict on such a run is inconclusive.
+	ClientLimited        bool     `json:"client_limited,omitempty"`
+	ClientLimitedReasons []string `json:"client_limited_reasons,omitempty"`
+	// WriteErrors lists files of the run directory that could not be
+	// written whole (a full disk): their content is incomplete.
+	WriteErrors []string `json:"write_errors,omitempty"`
 	// Meta holds the target's identity: "target" (a URL or "embedded"),
 	// "engine" (the embedded engine's resolved configuration), "model",
 	// and whatever else the caller recorded.
