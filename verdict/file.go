@@ -12,8 +12,10 @@ import (
 )
 
 // Append adds v to dir/hypotheses.jsonl and re-renders dir/hypotheses.md
-// from every verdict in the file.
+// from every verdict in the file. A verdict on a client-limited run is
+// written inconclusive (ApplyRunLimits).
 func Append(dir string, v Verdict) error {
+	ApplyRunLimits(dir, &v)
 	w, err := record.OpenAppend(filepath.Join(dir, record.HypothesesFile))
 	if err != nil {
 		return fmt.Errorf("opening %s: %w", record.HypothesesFile, err)

@@ -40,6 +40,7 @@ func Record(t testing.TB, dir string, v verdict.Verdict) {
 // more requests would likely decide it.
 func Report(t testing.TB, dir string, v verdict.Verdict) {
 	t.Helper()
+	verdict.ApplyRunLimits(dir, &v) // a client-limited run decides nothing
 	Record(t, dir, v)
 	switch v.Outcome {
 	case verdict.Fail:
