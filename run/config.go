@@ -141,7 +141,7 @@ func ParseEnv(lookup func(string) (string, bool)) (Env, error) {
 			continue
 		}
 		if err := s.set(&e, v); err != nil {
-			return e, fmt.Errorf("%s=%q: %w", s.env, v, err)
+			return e, fmt.Errorf("%s=%q: %w", s.env, openai.StripCredentials(v), err)
 		}
 	}
 	return e, nil
