@@ -221,6 +221,15 @@ func ApplySuite(env Env) (*workload.Suite, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := ConfigureSuite(s, env); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// ConfigureSuite applies env's overrides to s and validates the result
+// (ValidateSuite).
+func ConfigureSuite(s *workload.Suite, env Env) error {
 	if len(env.Concurrency) > 0 {
 		s.Concurrency = env.Concurrency
 	}
@@ -233,10 +242,7 @@ func ApplySuite(env Env) (*workload.Suite, error) {
 	if env.SeedSet {
 		s.Seed = env.Seed
 	}
-	if err := ValidateSuite(s); err != nil {
-		return nil, err
-	}
-	return s, nil
+	return ValidateSuite(s)
 }
 
 // ValidateSuite runs the suite's own checks and confines its names (see

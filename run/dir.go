@@ -24,12 +24,8 @@ import (
 func NewDir(root, name string) (dir, id string, err error) {
 	var b [3]byte
 	_, _ = rand.Read(b[:])
-	if err := record.CheckName("run name", name); err != nil {
-		return "", "", fmt.Errorf("creating run directory: %w", err)
-	}
-	id = fmt.Sprintf("%s-%s-%s", time.Now().UTC().Format("20060102T150405Z"), name, hex.EncodeToString(b[:]))
-	if dir, err = record.Join(root, "run id", id); err != nil {
-		return "", "", fmt.Errorf("creating run directory: %w", err)
+	if dir, id, err = dirOf(root, name, time.Now(), b); err != nil {
+		return "", "", err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", "", fmt.Errorf("creating run directory: %w", err)
@@ -40,6 +36,18 @@ func NewDir(root, name string) (dir, id string, err error) {
 // ErrLatestNotLink is returned by MarkLatest when root/latest exists and
 // is not a symlink: it is the user's file, and it is left alone.
 var ErrLatestNotLink = errors.New("exists and is not a symlink; not replacing it")
+
+// dirOf resolves a run's directory under root without creating it.
+func dirOf(root, name string, at time.Time, suffix [3]byte) (dir, id string, err error) {
+	if err := record.CheckName("run name", name); err != nil {
+		return "", "", fmt.Errorf("creating run directory: %w", err)
+	}
+	id = fmt.Sprintf("%s-%s-%s", at.UTC().Format("20060102T150405Z"), name, hex.EncodeToString(suffix[:]))
+	if dir, err = record.Join(root, "run id", id); err != nil {
+		return "", "", fmt.Errorf("creating run directory: %w", err)
+	}
+	return dir, id, nil
+}
 
 // MarkLatest points root/latest at root/id, atomically (a new symlink
 // renamed over the old one). An existing root/latest that is not a symlink
