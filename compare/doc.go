@@ -119,4 +119,11 @@
 // at speed 5 (4.55 → 5.72 ms at concurrency 1) while long prompts' TTFT
 // barely moves until 10%, that figure says more about the engine than
 // about the gate.
+//
+// The error rate is gated too: a group with failed requests gets an
+// error-rate check that fails when the new run completed none of its
+// requests while the baseline completed some, or when Fisher's exact test
+// (one-sided, α = (1 − Level)/2) finds the new run's error rate higher;
+// latencies are computed on successful requests only, so without it a run
+// whose every request failed would be merely inconclusive.
 package compare
