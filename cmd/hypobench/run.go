@@ -19,8 +19,10 @@ func init() {
 
 // runCmd implements `hypobench run`. Flags override the HYPOBENCH_*
 // variables. Exit status 0 when the run completed (failed requests are
-// records), 2 when it could not proceed, 130 when it was interrupted
-// (SIGINT/SIGTERM) — every finished record is on disk then too.
+// records), 2 when it could not proceed or its result is not a valid
+// measurement (client-limited, or files not written whole), 130 when it
+// was interrupted (SIGINT/SIGTERM) — every finished record is on disk then
+// too.
 func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	env, err := hrun.LoadEnv()
 	if err != nil {
@@ -57,6 +59,9 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	if res.Interrupted {
 		return &ExitError{Code: 130, Msg: "run interrupted: every finished request is in " + res.Dir + "/requests.jsonl"}
+	}
+	if len(res.ClientLimited) > 0 || len(res.WriteErrors) > 0 {
+		return &ExitError{Code: 2, Msg: "run " + res.RunID + " is not a valid measurement (see the warnings above and config.json)"}
 	}
 	return nil
 }
