@@ -33,10 +33,13 @@ baseline:
 e2e:
 	bash scripts/ollama/e2e.sh
 
-## fuzz: run every fuzz target for FUZZTIME each
+## fuzz: run every fuzz target (or those matching FUZZ) for FUZZTIME each;
+## the configuration path for a million executions:
+##   make fuzz FUZZTIME=1000000x FUZZ=FuzzConfig
 FUZZTIME ?= 30s
+FUZZ     ?= .
 fuzz:
-	bash scripts/fuzz.sh $(FUZZTIME)
+	bash scripts/fuzz.sh $(FUZZTIME) '$(FUZZ)'
 
 vet:
 	$(GO) vet ./...

@@ -279,6 +279,11 @@ type GroupErrors struct {
 	BaseErrors int `json:"base_errors"`
 	NewN       int `json:"new_n"`
 	NewErrors  int `json:"new_errors"`
+	// Outcome is the error-rate check's (see gate): fail when the new
+	// run fails significantly more requests; P is its one-sided p-value.
+	Outcome verdict.Outcome `json:"outcome"`
+	P       float64         `json:"p"`
+	Detail  string          `json:"detail,omitempty"`
 }
 
 // Compare runs the non-inferiority gate per profile × concurrency on the
@@ -288,7 +293,9 @@ type GroupErrors struct {
 // those runs first: see bootstrapRatio). A check passes when the CI's upper
 // bound is at most 1 + budget, fails when its lower bound exceeds 1 +
 // budget, and is inconclusive otherwise (and when either side has fewer
-// than MinN requests). The report's outcome is fail if any check fails,
+// than MinN requests). A group with failed requests also gets an
+// error-rate check (GroupErrors.gate), which fails when the new run fails
+// significantly more requests. The report's outcome is fail if any check fails,
 // else inconclusive if any is inconclusive (or nothing could be compared),
 // else pass.
 func Compare(base, cand []record.Record, opts Options) Report {
@@ -315,6 +322,7 @@ func Compare(base, cand []record.Record, opts Options) Report {
 		b, c := bg[g], cg[g]
 		ge := GroupErrors{Group: g, BaseN: len(b), NewN: len(c), BaseErrors: failed(b), NewErrors: failed(c)}
 		if ge.BaseErrors+ge.NewErrors > 0 {
+			ge.gate((1 - o.Level) / 2)
 			rep.Errors = append(rep.Errors, ge)
 			if rate(ge.NewErrors, ge.NewN) > rate(ge.BaseErrors, ge.BaseN) {
 				rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s: the new run failed %d of %d requests, the baseline %d of %d; latencies compare successful requests only",
@@ -364,13 +372,16 @@ func (r *Report) combine() {
 		r.Warnings = append(r.Warnings, "no profile × concurrency group is present in both runs: nothing was compared")
 		return
 	}
-	outs := make([]verdict.Outcome, len(r.Checks))
-	for i, c := range r.Checks {
-		outs[i] = c.Outcome
+	outs := make([]verdict.Outcome, 0, len(r.Checks)+len(r.Errors))
+	for _, c := range r.Checks {
+		outs = append(outs, c.Outcome)
 		if c.Outcome == verdict.Inconclusive {
 			r.NeededN = max(r.NeededN, c.NeededN)
 			r.NeededRounds = max(r.NeededRounds, c.NeededRounds)
 		}
+	}
+	for _, e := range r.Errors {
+		outs = append(outs, e.Outcome) // the error rate is gated too
 	}
 	r.Outcome = verdict.Combine(outs...)
 }

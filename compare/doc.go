@@ -174,4 +174,13 @@
 // (runs recorded before them) both are compared as measured, with a
 // warning; Options.WallClock (hypobench compare --wall-clock) asks for
 // that. Report.Time and the text's "time:" line say which.
+//
+// # Errors
+//
+// The error rate is gated too: a group with failed requests gets an
+// error-rate check that fails when the new run completed none of its
+// requests while the baseline completed some, or when Fisher's exact test
+// (one-sided, α = (1 − Level)/2) finds the new run's error rate higher;
+// latencies are computed on successful requests only, so without it a run
+// whose every request failed would be merely inconclusive.
 package compare

@@ -83,7 +83,11 @@ func WriteText(w io.Writer, rep Report) error {
 	if len(rep.Errors) > 0 {
 		b.WriteString("\nfailed requests (left out of the latencies):\n")
 		for _, e := range rep.Errors {
-			fmt.Fprintf(&b, "  %s: base %d of %d, new %d of %d\n", e.Group, e.BaseErrors, e.BaseN, e.NewErrors, e.NewN)
+			fmt.Fprintf(&b, "  %s: base %d of %d, new %d of %d  error rate %s", e.Group, e.BaseErrors, e.BaseN, e.NewErrors, e.NewN, strings.ToUpper(string(e.Outcome)))
+			if e.Detail != "" {
+				fmt.Fprintf(&b, ": %s", e.Detail)
+			}
+			b.WriteString("\n")
 		}
 	}
 	if len(rep.NotCompared) > 0 {
@@ -242,6 +246,22 @@ func (r Report) Verdict() verdict.Verdict {
 	if op := r.Operating; op != nil {
 		v.Info = append(v.Info, fmt.Sprintf("operating characteristics (%s, %d simulated sessions): a true change at the budget passes %s (95%% upper bound %s), twice the budget fails %s, intervals cover %s",
 			op.Design, op.Sessions, pct(op.PassAtBoundary), pct(op.PassAtBoundaryHi), pct(op.FailAtTwice), pct(op.Coverage)))
+	}
+	for _, e := range r.Errors {
+		v.Checks = append(v.Checks, verdict.Check{
+			Name:      e.Group.String() + " error rate",
+			Claim:     "the new run fails no more requests than the baseline",
+			Outcome:   e.Outcome,
+			Test:      "Fisher's exact test, one-sided",
+			Statistic: verdict.Float(rate(e.NewErrors, e.NewN)),
+			P:         verdict.P(e.P),
+			Alpha:     alpha,
+			Effect:    verdict.Float(rate(e.NewErrors, e.NewN) - rate(e.BaseErrors, e.BaseN)),
+			EffectCI:  stats.CI{Lo: math.NaN(), Hi: math.NaN()},
+			Unit:      "error rate new − base",
+			N:         e.BaseN + e.NewN,
+			Detail:    e.Detail,
+		})
 	}
 	if r.Base != nil && r.New != nil {
 		v.Info = append(v.Info, fmt.Sprintf("baseline %s (run %s), new %s (run %s)", r.Base.Path, r.Base.RunID, r.New.Path, r.New.RunID))

@@ -140,6 +140,9 @@ func (s *Server) generate(chat bool) http.HandlerFunc {
 			case <-ctx.Done():
 				return
 			case <-s.loop.done:
+				if a.stream {
+					endStream(w, fl)
+				}
 				return
 			}
 			var buf []byte

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"sync"
@@ -22,14 +23,27 @@ type Server struct {
 	metrics *metrics
 	ln      net.Listener
 	http    *http.Server
-	cancel  context.CancelFunc
+	cancel  context.CancelFunc // ends the request contexts
+	stop    context.CancelFunc // ends the step loop
 	once    sync.Once
 	created int64
 	nonce   uint64 // makes response ids unique across servers
 }
 
+// Timeouts of the HTTP server, against clients that hold a connection
+// without sending (slowloris): a request's headers must arrive within
+// headerTimeout of its first byte (or of the connection), its body within
+// bodyTimeout of its headers, and a kept-alive connection may idle for
+// idleTimeout. Once the body is read no deadline applies: a stream may
+// last as long as its generation. Variables so tests can shorten them.
+var (
+	headerTimeout = 10 * time.Second
+	bodyTimeout   = 30 * time.Second
+	idleTimeout   = 120 * time.Second
+)
+
 // Start builds the engine of cfg, listens on cfg.Addr (127.0.0.1 on a free
-// port by default) and serves until Close or until ctx ends.
+// port by default) and serves until Close, Shutdown, or until ctx ends.
 func Start(ctx context.Context, cfg Config) (*Server, error) {
 	cfg, info, err := cfg.resolve()
 	if err != nil {
@@ -43,9 +57,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	s.ln = ln
 	lctx, cancel := context.WithCancel(ctx)
 	s.cancel = cancel
-	s.http = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second,
+	loopCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	s.stop = stop
+	s.http = &http.Server{Handler: bodyDeadline(s.Handler()), ReadHeaderTimeout: headerTimeout, IdleTimeout: idleTimeout,
 		BaseContext: func(net.Listener) context.Context { return lctx }}
-	go s.loop.run(lctx)
+	go s.loop.run(loopCtx)
 	go s.http.Serve(ln)
 	go func() {
 		<-lctx.Done()
@@ -83,19 +99,74 @@ func (s *Server) Describe() Info { return s.info }
 // the model's only while this stays a small share of the run.
 func (s *Server) HostStalls() time.Duration { return time.Duration(s.loop.stalled.Load()) }
 
-// Close stops serving and the step loop; in-flight requests are cut.
+// Close stops serving and the step loop; in-flight streams end at once,
+// each with an error event in place of [DONE].
 func (s *Server) Close() error {
 	var err error
 	s.once.Do(func() {
-		s.cancel()
+		s.stop()
+		<-s.loop.done // handlers see it, write their error event and return
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		if e := s.http.Shutdown(ctx); e != nil {
 			err = s.http.Close()
 		}
-		<-s.loop.done
+		s.cancel()
 	})
 	return err
+}
+
+// Shutdown drains the server: it stops accepting connections, lets
+// in-flight requests finish until ctx ends, then closes it as Close does
+// (the streams still running end with an error event). It returns
+// ctx.Err() when requests were still in flight at the end of the drain.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.http.Shutdown(ctx)
+	if cerr := s.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// bodyDeadline bounds the time a request's body may take to arrive
+// (bodyTimeout) and lifts the bound once it has: http.Server.ReadTimeout
+// would instead cut every stream that outlives it.
+func bodyDeadline(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body != nil && r.Body != http.NoBody {
+			rc := http.NewResponseController(w)
+			if rc.SetReadDeadline(time.Now().Add(bodyTimeout)) == nil {
+				r.Body = &liftAtEOF{ReadCloser: r.Body, rc: rc}
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// liftAtEOF clears the connection's read deadline when the body ends.
+type liftAtEOF struct {
+	io.ReadCloser
+	rc   *http.ResponseController
+	done bool
+}
+
+func (b *liftAtEOF) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF && !b.done {
+		b.done = true
+		b.rc.SetReadDeadline(time.Time{})
+	}
+	return n, err
+}
+
+// endStream ends a stream the engine can no longer serve (it is closing)
+// with an OpenAI-style error event, so the client sees why instead of a
+// stream that stops without [DONE].
+func endStream(w http.ResponseWriter, fl http.Flusher) {
+	io.WriteString(w, `data: {"error":{"object":"error","message":"the server is shutting down; the request was not completed","type":"ServiceUnavailable","param":null,"code":503}}`+"\n\n")
+	if fl != nil {
+		fl.Flush()
+	}
 }
 
 // Handler returns the HTTP API: /v1/completions, /v1/chat/completions,

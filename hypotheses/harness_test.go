@@ -181,7 +181,8 @@ func runDesign(t testing.TB, name string, s *workload.Suite, ec *engine.Config, 
 	}
 	defer tgt.Close()
 	dir := filepath.Join(sessionDir(t), name)
-	hooks := []run.Hook{run.MetricsHook(tgt.URL, env.APIKey, dir, time.Second, 50*time.Millisecond, testLog{t})}
+	hooks := []run.Hook{run.NewMetricsHook(run.MetricsConfig{BaseURL: tgt.URL, APIKey: env.APIKey, SendKey: env.MetricsAuth,
+		Dir: dir, Interval: time.Second, Settle: 50 * time.Millisecond, Notices: testLog{t}})}
 	for _, h := range extra {
 		hooks = append(hooks, h(tgt))
 	}

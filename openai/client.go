@@ -5,15 +5,16 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptrace"
-	"net/url"
 	"os"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/hypobench/hypobench/record"
@@ -23,7 +24,7 @@ import (
 // in JSON, so printing a Config never leaks it.
 type Secret string
 
-const redacted = "[REDACTED]"
+const redacted = record.Redacted
 
 // String returns "[REDACTED]" (or "" for an empty key).
 func (s Secret) String() string {
@@ -102,18 +103,11 @@ type Client struct {
 
 // New builds a Client from cfg.
 func New(cfg Config) (*Client, error) {
-	u, err := url.Parse(cfg.BaseURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("openai: base URL %q is not an http(s) URL", cfg.BaseURL)
+	root, err := ParseBaseURL(cfg.BaseURL)
+	if err != nil {
+		return nil, err
 	}
-	if u.User != nil {
-		return nil, fmt.Errorf("openai: base URL must not carry credentials; use Config.APIKey")
-	}
-	base := strings.TrimRight(u.String(), "/")
-	if !strings.HasSuffix(base, "/v1") {
-		base += "/v1"
-	}
-	c := &Client{base: base, key: cfg.APIKey, ua: cfg.UserAgent, timeout: cfg.Timeout, maxLine: cfg.MaxLine}
+	c := &Client{base: root + "/v1", key: cfg.APIKey, ua: cfg.UserAgent, timeout: cfg.Timeout, maxLine: cfg.MaxLine}
 	if c.ua == "" {
 		c.ua = "hypobench"
 	}
@@ -233,6 +227,9 @@ func (c *Client) Do(ctx context.Context, req Request) (res *Result) {
 		hreq.Header.Set("Authorization", c.auth)
 	}
 
+	if req.Activity != nil {
+		req.Activity.Store(time.Now().UnixNano())
+	}
 	resp, err := c.hc.Do(hreq)
 	setT0 := func() {
 		if gotConn.Load() {
@@ -246,6 +243,9 @@ func (c *Client) Do(ctx context.Context, req Request) (res *Result) {
 	if err != nil {
 		res.End = time.Since(res.T0)
 		class := classify(ctx, err, !gotConn.Load(), false)
+		if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
+			class = record.ClassClientLimit // out of descriptors here, not a server fault
+		}
 		res.fail(class, c.redact(fmt.Sprintf("sending request: %v", err)))
 		return res
 	}
@@ -264,8 +264,26 @@ func (c *Client) Do(ctx context.Context, req Request) (res *Result) {
 		res.fail(record.ClassContentType, c.redact(fmt.Sprintf("response content type %q is not text/event-stream", ct)))
 		return res
 	}
-	c.readStream(ctx, res, resp.Body, req.MaxTokens)
+	var stream io.Reader = resp.Body
+	if req.Activity != nil {
+		stream = &activityReader{r: resp.Body, at: req.Activity}
+	}
+	c.readStream(ctx, res, stream, req.MaxTokens)
 	return res
+}
+
+// activityReader stamps Request.Activity on every read that returns bytes.
+type activityReader struct {
+	r  io.Reader
+	at *atomic.Int64
+}
+
+func (a *activityReader) Read(p []byte) (int, error) {
+	n, err := a.r.Read(p)
+	if n > 0 {
+		a.at.Store(time.Now().UnixNano())
+	}
+	return n, err
 }
 
 // failStatus records a non-2xx response.
@@ -293,13 +311,8 @@ func (c *Client) snippet(r io.Reader) string {
 	return c.redact(strings.ToValidUTF8(string(b), "\uFFFD"))
 }
 
-// redact removes the API key from s.
-func (c *Client) redact(s string) string {
-	if c.key == "" || len(c.key) < 4 {
-		return s
-	}
-	return strings.ReplaceAll(s, string(c.key), redacted)
-}
+// redact removes the API key from s (record.Redact: case-insensitive).
+func (c *Client) redact(s string) string { return record.Redact(s, string(c.key)) }
 
 // oneLine collapses whitespace and truncates s to n bytes.
 func oneLine(s string, n int) string {

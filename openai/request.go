@@ -3,6 +3,7 @@ package openai
 import (
 	"encoding/json"
 	"fmt"
+	"sync/atomic"
 )
 
 // Endpoints accepted in Request.Endpoint.
@@ -39,6 +40,10 @@ type Request struct {
 	// Extra fields are added to the JSON body last, overriding the fields
 	// above of the same name, except "stream", which is always true.
 	Extra map[string]any
+	// Activity, when non-nil, is set to the wall clock (unix ns) when the
+	// request is sent and each time bytes of its response arrive, so a
+	// caller can see a stream that stalls (the runner's progress line).
+	Activity *atomic.Int64 `json:"-"`
 }
 
 // path returns the request path below the /v1 root.

@@ -5,7 +5,9 @@
 // PhasesFile, ConfigFile, ServerMetricsFile, ...), the run and phase
 // Status values, the ErrorClass of a failed request, ErrNoRecords, the
 // JSONL codecs and the atomic write (WriteFileAtomic) every writer of a
-// run directory uses. No other package declares these.
+// run directory uses, the confinement of every user-supplied name that
+// becomes a path (CheckName, Join) and the one redaction of the API key
+// (Redact, case-insensitive). No other package declares these.
 //
 // A run directory holds requests.jsonl (one Record per line, written whole and
 // flushed as each request ends, through a Writer from OpenAppend),

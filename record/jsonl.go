@@ -42,7 +42,7 @@ func (w *Writer) Write(v any) error {
 		return fmt.Errorf("encoding line %d of %s: %w", w.n+1, w.f.Name(), err)
 	}
 	if _, err := w.f.Write(w.buf.Bytes()); err != nil {
-		return fmt.Errorf("writing %s: %w", w.f.Name(), err)
+		return &WriteError{File: w.f.Name(), Err: err}
 	}
 	w.n++
 	return nil
@@ -55,14 +55,30 @@ func (w *Writer) Lines() int {
 	return w.n
 }
 
-// Close syncs and closes the file.
+// Close syncs and closes the file. A failure is a *WriteError: lines may
+// not have reached the disk.
 func (w *Writer) Close() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	serr := w.f.Sync()
 	cerr := w.f.Close()
-	return errors.Join(serr, cerr)
+	if err := errors.Join(serr, cerr); err != nil {
+		return &WriteError{File: w.f.Name(), Err: err}
+	}
+	return nil
 }
+
+// WriteError is a line, or the final sync, that did not reach a run file —
+// a full disk, typically. The file's content is incomplete; the runner
+// lists such files in RunConfig.WriteErrors.
+type WriteError struct {
+	File string
+	Err  error
+}
+
+func (e *WriteError) Error() string { return fmt.Sprintf("writing %s: %v", e.File, e.Err) }
+
+func (e *WriteError) Unwrap() error { return e.Err }
 
 // LineError describes a line of a JSONL file that could not be decoded.
 type LineError struct {

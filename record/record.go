@@ -23,7 +23,14 @@ const (
 	ClassInvalidUTF8 ErrorClass = "invalid_utf8"  // event data was not valid UTF-8
 	ClassEmptyOutput ErrorClass = "empty_output"  // [DONE] arrived but no content event did
 	ClassRetry       ErrorClass = "retry"         // reserved for recorded retries
+	// ClassClientLimit: the client ran out of file descriptors (EMFILE or
+	// ENFILE) — a client-side failure that makes the run client-limited.
+	ClassClientLimit ErrorClass = "client_limit"
 )
+
+// ClientSide reports whether the class is a failure of the client or of the
+// run, not of the server: canceled and client_limit.
+func (c ErrorClass) ClientSide() bool { return c == ClassCanceled || c == ClassClientLimit }
 
 // Token count sources carried by Record.TokenSource.
 const (

@@ -76,6 +76,9 @@ type RunConfig struct {
 	// ClientCheck is the client's check on itself (see ClientCheck); nil
 	// in runs written before it existed and in predictions.
 	ClientCheck *ClientCheck `json:"client_check,omitempty"`
+	// WriteErrors lists files of the run directory that could not be
+	// written whole (a full disk): their content is incomplete.
+	WriteErrors []string `json:"write_errors,omitempty"`
 	// Meta holds the target's identity: "target" (a URL or "embedded"),
 	// "engine" (the embedded engine's resolved configuration), "model",
 	// and whatever else the caller recorded.
@@ -202,12 +205,15 @@ type ClientReason struct {
 	Detail string `json:"detail"`
 }
 
-// The codes of ClientReason written by the runner's self-check.
+// The codes of ClientReason written by the runner.
 const (
 	ReasonCPU      = "cpu"       // the client's CPU was near its cores' capacity
 	ReasonSchedLag = "sched_lag" // goroutines woke late
 	ReasonSendLag  = "send_lag"  // requests went out late for the client's own reasons
 	ReasonRate     = "rate"      // an open-loop phase sent under 95% of its offered rate
+	// ReasonFD is written by the runner when requests failed with
+	// ClassClientLimit: the client ran out of file descriptors.
+	ReasonFD = "fd"
 )
 
 // SuiteName returns the suite's name from the config, or "".

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/hypobench/hypobench/record"
 	"github.com/hypobench/hypobench/verdict"
@@ -80,6 +81,12 @@ func BuildContext(ctx context.Context, dir string, opts Options) (*Built, error)
 	if err != nil {
 		return nil, fmt.Errorf("building the report of %s: %w", dir, err)
 	}
+	if len(bad) > len(recs) {
+		// Mostly garbage: a summary of the few readable lines would replace
+		// a good report with a wrong one.
+		return nil, fmt.Errorf("building the report of %s: %d of %d lines of %s are unreadable (first: %v); existing reports left as they were: %w",
+			dir, len(bad), len(bad)+len(recs), record.RequestsFile, bad[0], record.ErrNoRecords)
+	}
 	skip(bad)
 	phases, bad, err := record.ReadPhases(filepath.Join(dir, record.PhasesFile))
 	switch {
@@ -139,7 +146,12 @@ func BuildContext(ctx context.Context, dir string, opts Options) (*Built, error)
 	if err := b.write(record.SummaryMDFile, md.Bytes()); err != nil {
 		return nil, err
 	}
-	plots, err := Plots(b.Summary, view)
+	drawn, left := Plottable(view)
+	if len(left) > 0 {
+		note("%d record(s) with durations that cannot be plotted (not finite, negative or above %g s) left out of the plots: %s",
+			len(left), MaxPlottable, strings.Join(left[:min(len(left), 5)], ", "))
+	}
+	plots, err := Plots(b.Summary, drawn)
 	if err != nil {
 		return nil, fmt.Errorf("building the report of %s: %w", dir, err)
 	}

@@ -516,6 +516,14 @@ func style(l *plotter.Line, s *plotter.Scatter, i int) {
 // render draws p as PNG (plotDPI) and SVG (fonts referenced by name, not
 // embedded).
 func render(p *plot.Plot) (pngB, svgB []byte, err error) {
+	// gonum/plot panics on axis ranges it cannot tick (a span lost in
+	// float precision); Plottable keeps such values out, and this turns any
+	// other into an error.
+	defer func() {
+		if r := recover(); r != nil {
+			pngB, svgB, err = nil, nil, fmt.Errorf("the plotting library gave up: %v", r)
+		}
+	}()
 	c := vgimg.NewWith(vgimg.UseWH(plotW, plotH), vgimg.UseDPI(plotDPI))
 	p.Draw(draw.New(c))
 	var pb bytes.Buffer
@@ -543,4 +551,26 @@ func slug(s string) string {
 		return '_'
 	}, s)
 	return cmp.Or(s, "_")
+}
+
+// MaxPlottable is the largest duration, in seconds, a plot draws (about
+// 11.6 days): beyond it a value is a broken record, not a latency, and
+// axes spanning it lose their ticks to float precision.
+const MaxPlottable = 1e6
+
+// Plottable returns the records whose durations can be drawn — finite,
+// non-negative, at most MaxPlottable seconds — and the ids of the others,
+// which the report names and leaves out of its plots.
+func Plottable(recs []record.Record) (ok []record.Record, left []string) {
+	good := func(v float64) bool { return !math.IsNaN(v) && v >= 0 && v <= MaxPlottable }
+	goodP := func(p *float64) bool { return p == nil || good(*p) }
+	ok = make([]record.Record, 0, len(recs))
+	for _, r := range recs {
+		if good(r.Total) && goodP(r.TTFT) && goodP(r.E2E) && goodP(r.TPOT) && goodP(r.TTFTText) && good(r.Queue) {
+			ok = append(ok, r)
+			continue
+		}
+		left = append(left, r.ID)
+	}
+	return ok, left
 }

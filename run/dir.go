@@ -5,10 +5,12 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,23 +19,48 @@ import (
 
 // NewDir creates root/<run-id>/. The run id is the UTC start time plus
 // the name (a suite, "hypotheses", "abab") and a random suffix, so ids sort
-// by time and never collide. It does not move root/latest: MarkLatest does,
-// for directories that hold a run's requests.jsonl.
+// by time and never collide. The name must pass record.CheckName, so the
+// directory is always inside root. It does not move root/latest:
+// MarkLatest does, for directories that hold a run's requests.jsonl.
 func NewDir(root, name string) (dir, id string, err error) {
 	var b [3]byte
 	_, _ = rand.Read(b[:])
-	id = fmt.Sprintf("%s-%s-%s", time.Now().UTC().Format("20060102T150405Z"), name, hex.EncodeToString(b[:]))
-	dir = filepath.Join(root, id)
+	if dir, id, err = dirOf(root, name, time.Now(), b); err != nil {
+		return "", "", err
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", "", fmt.Errorf("creating run directory: %w", err)
 	}
 	return dir, id, nil
 }
 
+// ErrLatestNotLink is returned by MarkLatest when root/latest exists and
+// is not a symlink: it is the user's file, and it is left alone.
+var ErrLatestNotLink = errors.New("exists and is not a symlink; not replacing it")
+
+// dirOf resolves a run's directory under root without creating it.
+func dirOf(root, name string, at time.Time, suffix [3]byte) (dir, id string, err error) {
+	if err := record.CheckName("run name", name); err != nil {
+		return "", "", fmt.Errorf("creating run directory: %w", err)
+	}
+	id = fmt.Sprintf("%s-%s-%s", at.UTC().Format("20060102T150405Z"), name, hex.EncodeToString(suffix[:]))
+	if dir, err = record.Join(root, "run id", id); err != nil {
+		return "", "", fmt.Errorf("creating run directory: %w", err)
+	}
+	return dir, id, nil
+}
+
 // MarkLatest points root/latest at root/id, atomically (a new symlink
-// renamed over the old one).
+// renamed over the old one). An existing root/latest that is not a symlink
+// is never replaced (ErrLatestNotLink).
 func MarkLatest(root, id string) error {
+	if err := record.CheckName("run id", id); err != nil {
+		return fmt.Errorf("pointing latest at %s: %w", id, err)
+	}
 	latest := filepath.Join(root, record.LatestLink)
+	if fi, err := os.Lstat(latest); err == nil && fi.Mode()&os.ModeSymlink == 0 {
+		return fmt.Errorf("pointing %s at %s: %s %w", latest, id, latest, ErrLatestNotLink)
+	}
 	tmp := latest + ".tmp-" + id
 	if err := os.Symlink(id, tmp); err != nil {
 		return fmt.Errorf("pointing %s at %s: %w", latest, id, err)
@@ -85,6 +112,17 @@ func writeConfig(cfg Config, status record.Status, started, ended time.Time, res
 	for _, w := range res.Warnings {
 		rc.Warnings = append(rc.Warnings, w.Error())
 	}
+	// Descriptor exhaustion is one more way the client limited the run:
+	// a reason beside the self-check's (record.ReasonFD).
+	if len(res.ClientLimited) > 0 && rc.ClientCheck == nil {
+		rc.ClientCheck = &record.ClientCheck{Thresholds: "no self-check"}
+	}
+	for _, why := range res.ClientLimited {
+		if !slices.ContainsFunc(rc.ClientCheck.Reasons, func(r record.ClientReason) bool { return r.Code == record.ReasonFD && r.Detail == why }) {
+			rc.ClientCheck.Reasons = append(rc.ClientCheck.Reasons, record.ClientReason{Code: record.ReasonFD, Detail: why})
+		}
+	}
+	rc.WriteErrors = res.WriteErrors
 	for k, v := range cfg.Meta {
 		b, err := json.Marshal(v)
 		if err != nil {

@@ -34,5 +34,22 @@
 // each request ends. Cancelling the context stops new requests, lets
 // in-flight ones finish for a grace period, then cancels them (they become
 // records of class record.ClassCanceled), and marks the run
-// record.StatusInterrupted.
+// record.StatusInterrupted; closing Config.Abort (a second Ctrl-C) ends the
+// grace at once. An embedded engine outlives the context, so its streams
+// get the grace too.
+//
+// Configuration has one validation path: each HYPOBENCH_* variable and
+// its flag (Env.BindFlags) go through the same parser, Env.Validate checks
+// an Env built in code by the same rules, and ApplySuite/ConfigureSuite
+// validate a suite with its overrides and confine every name that becomes
+// a path (record.CheckName). FuzzConfig fuzzes the whole path.
+//
+// CheckFDs is the one resource check: it raises RLIMIT_NOFILE's soft limit
+// to the hard one (Linux) and refuses a concurrency whose descriptors
+// cannot fit. Requests that still run out of descriptors are records of
+// class record.ClassClientLimit, and the run's config.json is marked
+// client-limited (RunConfig.ClientLimited). Files that could not be
+// written whole (a full disk) are listed in RunConfig.WriteErrors. The
+// progress line counts requests with no response byte for
+// Config.StallAfter as stalled.
 package run

@@ -3,7 +3,6 @@ package run
 import (
 	"context"
 	"fmt"
-	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -60,7 +59,7 @@ func (r *runner) openPhases(ctx context.Context, phases *record.Writer, res *Res
 // many requests ended.
 func (r *runner) openPhase(ctx context.Context, ph *record.Phase, op workload.OpenPhase, sched []workload.Due) int {
 	var done, errs, inflight atomic.Int64
-	prog := newProgress(r.cfg.Progress, *ph, len(sched), &done, &errs)
+	prog := newProgress(r.cfg.Progress, *ph, len(sched), &done, &errs, nil, r.cfg.StallAfter)
 	defer prog.stop()
 	var sem chan struct{}
 	if op.MaxConcurrency > 0 {
@@ -137,8 +136,11 @@ dispatch:
 				errs.Add(1)
 				r.errors.Add(1)
 			}
-			if err := r.reqs.Write(&rec); err != nil {
-				fmt.Fprintf(os.Stderr, "hypobench: %v\n", err)
+			if rec.ErrorClass == record.ClassClientLimit {
+				r.clientLimit.Add(1)
+			}
+			if err := r.reqs.Write(&rec); err != nil && r.firstWriteErr.CompareAndSwap(nil, &err) && r.cfg.Progress != nil {
+				fmt.Fprintf(r.cfg.Progress, "\nhypobench: %v (the run goes on; its records are incomplete)\n", err)
 			}
 			done.Add(1)
 		}()

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,15 +25,21 @@ type Hook func(ctx context.Context, p record.Phase, edge string) error
 
 // Config describes one run. Zero fields get defaults.
 type Config struct {
-	Client   *openai.Client
-	Model    string
-	Suite    *workload.Suite
-	Dir      string // the run directory; created if missing
-	RunID    string
-	Seed     uint64
-	Grace    time.Duration // how long in-flight requests may finish after cancel (default 5s)
-	Progress io.Writer     // live progress lines; nil for none
-	Hooks    []Hook
+	Client *openai.Client
+	Model  string
+	Suite  *workload.Suite
+	Dir    string // the run directory; created if missing
+	RunID  string
+	Seed   uint64
+	Grace  time.Duration // how long in-flight requests may finish after cancel (default 5s)
+	// Abort, when it closes after ctx is cancelled, ends the grace at once
+	// (a second Ctrl-C): requests still in flight become canceled records.
+	Abort <-chan struct{}
+	// StallAfter is how long an in-flight request may go without a byte of
+	// response before the progress line counts it as stalled (default 10s).
+	StallAfter time.Duration
+	Progress   io.Writer // live progress lines; nil for none
+	Hooks      []Hook
 	// Meta is merged into config.json (target identity, engine, env).
 	Meta map[string]any
 	// ExternalTarget says the server runs in another process, so the
@@ -58,6 +65,24 @@ type Result struct {
 	Warnings    []error
 	// ClientCheck is the client's check on itself, also in config.json.
 	ClientCheck *record.ClientCheck
+	// ClientLimited says why the client, not the server, limited the run
+	// (records of class record.ClassClientLimit); empty when it did not.
+	ClientLimited []string
+	// WriteErrors names run files that could not be written whole.
+	WriteErrors []string
+}
+
+// warn adds err to Warnings and, when it is a *record.WriteError, the
+// file to WriteErrors.
+func (res *Result) warn(err error) {
+	var we *record.WriteError
+	if errors.As(err, &we) {
+		name := filepath.Base(we.File)
+		if !slices.Contains(res.WriteErrors, name) {
+			res.WriteErrors = append(res.WriteErrors, name)
+		}
+	}
+	res.Warnings = append(res.Warnings, err)
 }
 
 // ErrNoTarget is returned when the target cannot be reached before any
@@ -73,6 +98,9 @@ func Execute(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	if cfg.Grace == 0 {
 		cfg.Grace = 5 * time.Second
+	}
+	if cfg.StallAfter <= 0 {
+		cfg.StallAfter = 10 * time.Second
 	}
 	if cfg.RunID == "" {
 		cfg.RunID = filepath.Base(cfg.Dir)
@@ -105,6 +133,8 @@ func Execute(ctx context.Context, cfg Config) (*Result, error) {
 		select {
 		case <-t.C:
 			cancelReqs()
+		case <-cfg.Abort:
+			cancelReqs()
 		case <-reqCtx.Done():
 		}
 	})
@@ -114,7 +144,7 @@ func Execute(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.SelfCheck != nil {
 		sc = *cfg.SelfCheck
 	}
-	r := &runner{cfg: cfg, reqs: reqs, reqCtx: reqCtx, check: startMonitor(sc, cfg.ExternalTarget)}
+	r := &runner{cfg: cfg, reqs: reqs, reqCtx: reqCtx, res: res, check: startMonitor(sc, cfg.ExternalTarget)}
 	r.hook(ctx, record.Phase{Index: -1, Suite: cfg.Suite.Name}, "run-start", res)
 	if err := r.warmup(ctx); err != nil {
 		r.check.finish(nil)
@@ -143,7 +173,7 @@ func Execute(ctx context.Context, cfg Config) (*Result, error) {
 		}
 		r.hook(ctx, ph, "end", res)
 		if err := phases.Write(ph); err != nil {
-			res.Warnings = append(res.Warnings, err)
+			res.warn(err)
 		}
 		res.Phases = append(res.Phases, ph)
 		if cfg.Continue != nil && !cfg.Continue(ph) {
@@ -154,6 +184,13 @@ func Execute(ctx context.Context, cfg Config) (*Result, error) {
 	r.hook(context.WithoutCancel(ctx), record.Phase{Index: -1, Suite: cfg.Suite.Name}, "run-end", res)
 	res.Records = reqs.Lines()
 	res.Errors = int(r.errors.Load())
+	if n := r.clientLimit.Load(); n > 0 {
+		res.ClientLimited = append(res.ClientLimited, fmt.Sprintf(
+			"%d requests failed with %s: the client ran out of file descriptors (EMFILE/ENFILE), so the load offered was not the load planned", n, record.ClassClientLimit))
+	}
+	if we := r.firstWriteErr.Load(); we != nil {
+		res.warn(*we)
+	}
 	res.Interrupted = ctx.Err() != nil
 	status := record.StatusComplete
 	if res.Interrupted {
@@ -163,6 +200,8 @@ func Execute(ctx context.Context, cfg Config) (*Result, error) {
 		return res, err
 	}
 	if err := errors.Join(reqs.Close(), phases.Close()); err != nil {
+		res.warn(err)
+		_ = writeConfig(cfg, status, started, time.Now(), res)
 		return res, fmt.Errorf("closing run files: %w", err)
 	}
 	return res, nil
@@ -172,15 +211,19 @@ type runner struct {
 	cfg    Config
 	reqs   *record.Writer
 	reqCtx context.Context
+	res    *Result
 	seq    atomic.Int64 // request ordinal across the run, for ids and nonces
 	errors atomic.Int64
 	check  *monitor
+	// clientLimit counts records of class record.ClassClientLimit.
+	clientLimit   atomic.Int64
+	firstWriteErr atomic.Pointer[error]
 }
 
 func (r *runner) hook(ctx context.Context, p record.Phase, edge string, res *Result) {
 	for _, h := range r.cfg.Hooks {
 		if err := h(ctx, p, edge); err != nil {
-			res.Warnings = append(res.Warnings, fmt.Errorf("%s hook, phase %d: %w", edge, p.Index, err))
+			res.warn(fmt.Errorf("%s hook, phase %d: %w", edge, p.Index, err))
 		}
 	}
 }
@@ -220,10 +263,12 @@ func (r *runner) warmup(ctx context.Context) error {
 func (r *runner) phase(ctx context.Context, ph record.Phase, pp workload.PhasePlan) int {
 	var next, done atomic.Int64
 	var errs atomic.Int64
-	prog := newProgress(r.cfg.Progress, ph, pp.Requests, &done, &errs)
+	// active[w] is worker w's last sign of life (unix ns; 0 when idle).
+	active := make([]atomic.Int64, pp.Concurrency)
+	prog := newProgress(r.cfg.Progress, ph, pp.Requests, &done, &errs, active, r.cfg.StallAfter)
 	defer prog.stop()
 	var wg sync.WaitGroup
-	for range pp.Concurrency {
+	for w := range pp.Concurrency {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -236,7 +281,9 @@ func (r *runner) phase(ctx context.Context, ph record.Phase, pp workload.PhasePl
 				n := int(r.seq.Add(1))
 				prof := pp.ProfileOf(k)
 				req := r.request(prof, n)
+				req.Activity = &active[w]
 				res := r.cfg.Client.Do(r.reqCtx, req)
+				active[w].Store(0)
 				rec := record.Record{
 					ID:          record.RequestID(n),
 					Profile:     prof.Name,
@@ -258,8 +305,11 @@ func (r *runner) phase(ctx context.Context, ph record.Phase, pp workload.PhasePl
 					errs.Add(1)
 					r.errors.Add(1)
 				}
-				if err := r.reqs.Write(&rec); err != nil {
-					fmt.Fprintf(os.Stderr, "hypobench: %v\n", err)
+				if rec.ErrorClass == record.ClassClientLimit {
+					r.clientLimit.Add(1)
+				}
+				if err := r.reqs.Write(&rec); err != nil && r.firstWriteErr.CompareAndSwap(nil, &err) && r.cfg.Progress != nil {
+					fmt.Fprintf(r.cfg.Progress, "\nhypobench: %v (the run goes on; its records are incomplete)\n", err)
 				}
 				done.Add(1)
 				due = time.Now()

@@ -3,13 +3,15 @@ package run
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/hypobench/hypobench/engine"
 	"github.com/hypobench/hypobench/openai"
+	"github.com/hypobench/hypobench/record"
 )
 
 // Target is the server under test: a URL given by the user, or the
@@ -43,6 +45,9 @@ func (t *Target) Close() {
 // The returned Target carries a Client for it (see Target.Client); Close
 // releases both.
 func OpenTarget(ctx context.Context, env Env, ec *engine.Config) (*Target, error) {
+	if err := env.Validate(); err != nil {
+		return nil, err
+	}
 	t := &Target{URL: env.Target, Model: env.Model, Meta: map[string]any{}}
 	if t.URL == "" {
 		cfg := engine.DefaultConfig
@@ -58,7 +63,9 @@ func OpenTarget(ctx context.Context, env Env, ec *engine.Config) (*Target, error
 		if env.SeedSet && ec == nil {
 			cfg.Seed = env.Seed
 		}
-		srv, err := engine.Start(ctx, cfg)
+		// The engine outlives ctx: an interrupted run's in-flight requests
+		// get their grace period against a live server (Close stops it).
+		srv, err := engine.Start(context.WithoutCancel(ctx), cfg)
 		if err != nil {
 			return nil, fmt.Errorf("starting the embedded engine: %w", err)
 		}
@@ -67,6 +74,11 @@ func OpenTarget(ctx context.Context, env Env, ec *engine.Config) (*Target, error
 		t.Meta["target"] = "embedded"
 		t.Meta["engine"] = srv.Describe()
 	} else {
+		root, err := openai.ParseBaseURL(t.URL)
+		if err != nil {
+			return nil, err
+		}
+		t.URL = root
 		t.Meta["target"] = t.URL
 	}
 	if t.Model == "" {
@@ -99,7 +111,7 @@ func firstModel(ctx context.Context, base, key string) (string, error) {
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return "", redact(err, key)
+		return "", errors.New(record.Redact(err.Error(), key))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -119,10 +131,29 @@ func firstModel(ctx context.Context, base, key string) (string, error) {
 	return ms.Data[0].ID, nil
 }
 
-// redact removes the API key from an error's text.
-func redact(err error, key string) error {
-	if key == "" || !strings.Contains(err.Error(), key) {
-		return err
+// Validate checks an Env built in code with the rules its parsers apply to
+// variables and flags: a usable target URL (no credentials), finite
+// non-negative numbers (zero means "the default"), a named reports root.
+func (e Env) Validate() error {
+	if e.Target != "" {
+		if _, err := openai.ParseBaseURL(e.Target); err != nil {
+			return fmt.Errorf("target: %w", err)
+		}
 	}
-	return fmt.Errorf("%s", strings.ReplaceAll(err.Error(), key, "[redacted]"))
+	switch {
+	case math.IsNaN(e.Speed) || math.IsInf(e.Speed, 0) || e.Speed < 0:
+		return fmt.Errorf("speed %v: %w: want a positive finite number", e.Speed, ErrSetting)
+	case e.Requests < 0:
+		return fmt.Errorf("requests %d: %w: want a positive integer", e.Requests, ErrSetting)
+	case e.Timeout < 0:
+		return fmt.Errorf("timeout %s: %w: want a positive duration", e.Timeout, ErrSetting)
+	case e.Endpoint != "" && e.Endpoint != "completions" && e.Endpoint != "chat":
+		return fmt.Errorf("endpoint %q: %w: want completions or chat", e.Endpoint, ErrSetting)
+	}
+	for _, c := range e.Concurrency {
+		if c < 1 {
+			return fmt.Errorf("concurrency %d: %w: want positive integers", c, ErrSetting)
+		}
+	}
+	return nil
 }

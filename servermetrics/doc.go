@@ -59,4 +59,8 @@
 //
 // Anything the target does not expose is reported as not available; nothing
 // is estimated from another quantity.
+//
+// The scrape log never holds the API key: Config.Secret is removed, in any
+// case (record.Redact), from every metric name, label and error text before
+// a line is written, whether or not the key was sent to /metrics.
 package servermetrics

@@ -55,6 +55,12 @@ type Config struct {
 	Timeout time.Duration
 	// Notices receives one line when the endpoint first fails; nil discards.
 	Notices io.Writer
+	// Secret is removed (record.Redact: case-insensitively) from every
+	// metric name, label and error written to the log, so a server that
+	// echoes a bearer key into a label does not leak it. Empty means
+	// Target.APIKey. Set it even when no key is sent to /metrics: the
+	// server saw the key on the generation requests.
+	Secret string
 }
 
 // Scraper scrapes a target at phase edges and on a steady tick, appending
@@ -89,6 +95,9 @@ func Start(ctx context.Context, cfg Config) (*Scraper, error) {
 	}
 	if cfg.Target.Client == nil {
 		cfg.Target.Client = http.DefaultClient
+	}
+	if cfg.Secret == "" {
+		cfg.Secret = cfg.Target.APIKey
 	}
 	path := filepath.Join(cfg.Dir, record.ServerMetricsFile)
 	w, err := record.OpenAppend(path)
@@ -177,10 +186,32 @@ func (s *Scraper) scrape(ctx context.Context, phase int, edge Edge) error {
 		line.TookNs = int64(snap.Took)
 		s.ok++
 	}
+	redactLine(&line, s.cfg.Secret)
 	if werr := s.w.Write(line); werr != nil {
 		return fmt.Errorf("writing %s scrape of phase %d: %w", edge, phase, werr)
 	}
 	return nil
+}
+
+// redactLine removes secret from everything in line that came from the
+// server or the network.
+func redactLine(line *ScrapeLine, secret string) {
+	if len(secret) == 0 {
+		return
+	}
+	line.Error = record.Redact(line.Error, secret)
+	for i := range line.Samples {
+		sm := &line.Samples[i]
+		sm.Name = record.Redact(sm.Name, secret)
+		if len(sm.Labels) == 0 {
+			continue
+		}
+		labels := make(map[string]string, len(sm.Labels))
+		for k, v := range sm.Labels {
+			labels[record.Redact(k, secret)] = record.Redact(v, secret)
+		}
+		sm.Labels = labels
+	}
 }
 
 func (s *Scraper) notice(err error) {
@@ -196,7 +227,7 @@ func (s *Scraper) notice(err error) {
 	if errors.As(err, &se) && !se.Permanent() {
 		what = "server metrics unavailable for now (will keep trying quietly)"
 	}
-	fmt.Fprintf(s.cfg.Notices, "notice: %s: %v; continuing without server-side evidence\n", what, err)
+	fmt.Fprintf(s.cfg.Notices, "notice: %s: %s; continuing without server-side evidence\n", what, record.Redact(err.Error(), s.cfg.Secret))
 }
 
 // Counts returns how many scrapes succeeded and failed so far.

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 
 	"github.com/hypobench/hypobench/compare"
 	"github.com/hypobench/hypobench/record"
@@ -25,8 +24,6 @@ var baselineFiles = []struct {
 	name     string
 	required bool
 }{{record.RequestsFile, true}, {record.ConfigFile, true}, {record.PhasesFile, false}}
-
-var baselineName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
 // baselineCmd implements `hypobench baseline [--name NAME] [--force] RUNDIR
 // [DEST]`: it copies the run's files into DEST/NAME (DEST defaults to
@@ -72,10 +69,10 @@ func baselineCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if n == "" {
 		n = filepath.Base(src)
 	}
-	if !baselineName.MatchString(n) {
-		return &ExitError{Code: 2, Msg: fmt.Sprintf("baseline: %q is not a usable name (letters, digits, . _ -)", n)}
+	dir, err := record.Join(dest, "baseline name", n)
+	if err != nil {
+		return &ExitError{Code: 2, Msg: fmt.Sprintf("baseline: %v", err)}
 	}
-	dir := filepath.Join(dest, n)
 	if _, err := os.Stat(dir); err == nil && !*force {
 		return &ExitError{Code: 2, Msg: fmt.Sprintf("baseline: %s exists (--force to replace it)", dir)}
 	}

@@ -215,7 +215,7 @@ func sweep(ctx context.Context, env hrun.Env, s *workload.Suite, o capacityOptio
 	meta["command"] = "hypobench capacity"
 	res, err := hrun.Execute(ctx, hrun.Config{
 		Client: tgt.Client, Model: tgt.Model, Suite: s, Dir: dir, RunID: id, Seed: s.Seed,
-		Progress: stderr, Meta: meta, Hooks: targetHooks(tgt, env.APIKey, dir, stderr),
+		Progress: stderr, Meta: meta, Hooks: targetHooks(tgt, env, dir, stderr),
 		ExternalTarget: tgt.Embedded == nil, Continue: cont,
 	})
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/hypobench/hypobench/compare"
@@ -191,10 +190,7 @@ func ababCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fs.PrintDefaults()
 	}
 	rounds := fs.Int("rounds", defaultRounds, "rounds per target, counterbalanced: A B, B A, A B, …")
-	fs.StringVar(&env.Suite, "suite", env.Suite, "suite: tiny, huge, or a suite file")
-	conc := fs.String("concurrency", "", "comma-separated concurrency levels, overriding the suite's")
-	fs.IntVar(&env.Requests, "requests", env.Requests, "requests per profile per level per round, overriding the suite's")
-	fs.StringVar(&env.Model, "model", env.Model, "model name (empty: the first listed by /v1/models)")
+	env.BindFlags(fs, "suite", "concurrency", "requests", "model")
 	root := fs.String("root", env.Out, "reports root; the session lands in ROOT/<id>-abab")
 	g := addGateFlags(fs, "where to write compare.json (default: the session directory)")
 	pos, err := parseInterspersed(fs, args)
@@ -204,11 +200,6 @@ func ababCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if len(pos) != 2 || *rounds < 1 {
 		fs.Usage()
 		return &ExitError{Code: 2, Msg: "abab: want two targets A and B and --rounds ≥ 1"}
-	}
-	if *conc != "" {
-		if env.Concurrency, err = hrun.ParseInts(*conc); err != nil {
-			return &ExitError{Code: 2, Msg: fmt.Sprintf("--concurrency: %v", err)}
-		}
 	}
 	opts, err := g.options()
 	if err != nil {
@@ -276,9 +267,9 @@ func openSpec(ctx context.Context, env hrun.Env, spec string) (*hrun.Target, err
 			ec.Speed = env.Speed
 		}
 		if s, ok := strings.CutPrefix(rest, "@"); ok {
-			v, err := strconv.ParseFloat(s, 64)
-			if err != nil || v <= 0 {
-				return nil, fmt.Errorf("embedded@SPEED: %q is not a positive number", s)
+			v, err := hrun.PositiveFloat(s)
+			if err != nil {
+				return nil, fmt.Errorf("embedded@SPEED: %q: %w", s, err)
 			}
 			ec.Speed = v
 		} else if rest != "" {

@@ -71,7 +71,9 @@ func usage(w io.Writer) {
 	}
 }
 
-// run dispatches args[0] to its subcommand. SIGINT and SIGTERM cancel ctx.
+// run dispatches args[0] to its subcommand. The first SIGINT or SIGTERM
+// cancels ctx (in-flight work gets its grace period); a second closes the
+// channel abortOf(ctx) returns, cutting the grace short.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stdout)
@@ -82,7 +84,48 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		usage(stderr)
 		return &ExitError{Code: 2, Msg: fmt.Sprintf("unknown command %q", args[0])}
 	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interrupts(ctx, stderr)
 	defer stop()
 	return c.run(ctx, args[1:], stdout, stderr)
+}
+
+type abortKey struct{}
+
+// abortOf returns the channel closed on a second interrupt (nil outside
+// run: it never closes).
+func abortOf(ctx context.Context) <-chan struct{} {
+	ch, _ := ctx.Value(abortKey{}).(chan struct{})
+	return ch
+}
+
+// interrupts returns ctx cancelled by the first SIGINT/SIGTERM, carrying
+// the channel a second one closes; each is announced on stderr.
+func interrupts(parent context.Context, stderr io.Writer) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(parent)
+	abort := make(chan struct{})
+	ctx = context.WithValue(ctx, abortKey{}, abort)
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		for n := 0; n < 2; n++ {
+			select {
+			case sig := <-sigs:
+				if n == 0 {
+					fmt.Fprintf(stderr, "\nhypobench: %v: stopping; in-flight work gets its grace period (interrupt again to cut it short)\n", sig)
+					cancel()
+				} else {
+					fmt.Fprintf(stderr, "\nhypobench: second %v: cutting the grace period short; what is still in flight is cut now\n", sig)
+					close(abort)
+				}
+			case <-done:
+				return
+			}
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(sigs)
+		close(done)
+		cancel()
+	}
 }

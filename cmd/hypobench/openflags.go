@@ -162,3 +162,10 @@ func warnClientLimited(w io.Writer, c *record.ClientCheck) {
 		fmt.Fprintf(w, "hypobench: warning: the client may have limited this run (%s): %s; hypothesis verdicts on it are inconclusive\n", r.Code, r.Detail)
 	}
 }
+
+// flagGiven reports whether the flag name was set on the command line.
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
+}

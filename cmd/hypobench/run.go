@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/hypobench/hypobench/openai"
+	"github.com/hypobench/hypobench/record"
 	hrun "github.com/hypobench/hypobench/run"
 	"github.com/hypobench/hypobench/workload"
 )
@@ -17,45 +19,29 @@ func init() {
 
 // runCmd implements `hypobench run`. Flags override the HYPOBENCH_*
 // variables. Exit status 0 when the run completed (failed requests are
-// records), 2 when it could not proceed, 130 when it was interrupted
-// (SIGINT/SIGTERM) — every finished record is on disk then too.
+// records), 2 when it could not proceed or its result is not a valid
+// measurement (client-limited, or files not written whole), 130 when it
+// was interrupted (SIGINT/SIGTERM) — every finished record is on disk then
+// too.
 func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	env, err := hrun.LoadEnv()
 	if err != nil {
 		return &ExitError{Code: 2, Msg: err.Error()}
 	}
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&env.Target, "target", env.Target, "base URL of an OpenAI-compatible server (empty: the embedded engine)")
-	fs.StringVar(&env.Model, "model", env.Model, "model name (empty: the first listed by /v1/models)")
-	fs.StringVar(&env.Suite, "suite", env.Suite, "suite: tiny, huge, or a suite file")
-	conc := fs.String("concurrency", "", "comma-separated concurrency levels, overriding the suite's")
-	fs.IntVar(&env.Requests, "requests", env.Requests, "requests per profile per level, overriding the suite's")
-	fs.StringVar(&env.Endpoint, "endpoint", env.Endpoint, "completions or chat, overriding the suite's")
-	fs.StringVar(&env.Out, "out", env.Out, "reports root; the run lands in OUT/<run-id>")
-	seed := fs.Uint64("seed", env.Seed, "seed for nonces and statistics")
-	fs.StringVar(&env.Engine, "engine", env.Engine, "embedded engine gpu:model, e.g. rtx4090:qwen2.5-7b")
-	fs.Float64Var(&env.Speed, "speed", env.Speed, "embedded engine time compression (10 = ten times faster than the modelled GPU)")
-	fs.DurationVar(&env.Timeout, "timeout", env.Timeout, "per-request timeout (default 10m)")
+	env.BindFlags(fs)
 	noReport := fs.Bool("no-report", false, "skip writing summary, plots and index.html")
 	var open openFlags
 	open.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return &ExitError{Code: 2}
+	if err := parseFlags(fs, args, stderr); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return &ExitError{Code: 2, Msg: fmt.Sprintf("run: unexpected argument %q", fs.Arg(0))}
 	}
-	if *conc != "" {
-		if env.Concurrency, err = hrun.ParseInts(*conc); err != nil {
-			return &ExitError{Code: 2, Msg: fmt.Sprintf("--concurrency: %v", err)}
-		}
-	}
-	env.Seed = *seed
-	env.SeedSet = env.SeedSet || *seed != 0
 	suite, err := suiteFromEnv(env)
 	if err == nil {
-		err = open.apply(suite, *conc != "")
+		err = open.apply(suite, flagGiven(fs, "concurrency"))
 	}
 	if err != nil {
 		return &ExitError{Code: 2, Msg: err.Error()}
@@ -66,6 +52,9 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	fmt.Fprintf(stdout, "run %s: %d records (%d errors) in %s\n", res.RunID, res.Records, res.Errors, res.Dir)
 	warnClientLimited(stderr, res.ClientCheck)
+	for _, f := range res.WriteErrors {
+		fmt.Fprintf(stderr, "hypobench: warning: %s could not be written whole (disk full?); the run's data is incomplete\n", f)
+	}
 	if !*noReport {
 		if err := writeReports(context.WithoutCancel(ctx), res.Dir, stdout, stderr); err != nil {
 			return err
@@ -74,33 +63,23 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if res.Interrupted {
 		return &ExitError{Code: 130, Msg: "run interrupted: every finished request is in " + res.Dir + "/requests.jsonl"}
 	}
+	if len(res.ClientLimited) > 0 || len(res.WriteErrors) > 0 {
+		return &ExitError{Code: 2, Msg: "run " + res.RunID + " is not a valid measurement (see the warnings above and config.json)"}
+	}
 	return nil
 }
 
-// suiteFromEnv loads the suite and applies the environment's overrides.
-func suiteFromEnv(env hrun.Env) (*workload.Suite, error) {
-	s, err := workload.LoadSuite(env.Suite)
-	if err != nil {
+// suiteFromEnv loads the suite and applies the environment's overrides
+// (run.ApplySuite: the one validation path).
+func suiteFromEnv(env hrun.Env) (*workload.Suite, error) { return hrun.ApplySuite(env) }
+
+// runSuite checks the descriptor budget, opens the target, prints the
+// effective configuration once and executes the suite into a new run
+// directory, which becomes OUT/latest once its config.json is written.
+func runSuite(ctx context.Context, env hrun.Env, s *workload.Suite, stderr io.Writer) (*hrun.Result, error) {
+	if _, err := hrun.CheckFDs(hrun.PlannedStreams(s), env.Target == ""); err != nil {
 		return nil, err
 	}
-	if len(env.Concurrency) > 0 {
-		s.Concurrency = env.Concurrency
-	}
-	if env.Requests > 0 {
-		s.Requests = env.Requests
-	}
-	if env.Endpoint != "" {
-		s.Endpoint = env.Endpoint
-	}
-	if env.SeedSet {
-		s.Seed = env.Seed
-	}
-	return s, s.Validate()
-}
-
-// runSuite opens the target, prints the effective configuration once and
-// executes the suite into a new run directory.
-func runSuite(ctx context.Context, env hrun.Env, s *workload.Suite, stderr io.Writer) (*hrun.Result, error) {
 	tgt, err := hrun.OpenTarget(ctx, env, nil)
 	if err != nil {
 		return nil, err
@@ -110,8 +89,13 @@ func runSuite(ctx context.Context, env hrun.Env, s *workload.Suite, stderr io.Wr
 	if err != nil {
 		return nil, err
 	}
-	if err := hrun.MarkLatest(env.Out, id); err != nil {
-		fmt.Fprintln(stderr, "hypobench:", err)
+	markLatest := func(_ context.Context, _ record.Phase, edge string) error {
+		if edge == "run-start" {
+			if err := hrun.MarkLatest(env.Out, id); err != nil {
+				fmt.Fprintln(stderr, "hypobench:", err)
+			}
+		}
+		return nil
 	}
 	meta := tgt.Meta
 	meta["env"] = env
@@ -119,11 +103,29 @@ func runSuite(ctx context.Context, env hrun.Env, s *workload.Suite, stderr io.Wr
 		id, tgt.URL, tgt.Model, s.Name, loadShape(s), s.Requests, s.Endpoint, s.Seed)
 	res, err := hrun.Execute(ctx, hrun.Config{
 		Client: tgt.Client, Model: tgt.Model, Suite: s, Dir: dir, RunID: id, Seed: s.Seed,
-		Progress: stderr, Meta: meta, Hooks: targetHooks(tgt, env.APIKey, dir, stderr),
+		Progress: stderr, Meta: meta, Abort: abortOf(ctx),
+		Hooks:          append([]hrun.Hook{markLatest}, targetHooks(tgt, env, dir, stderr)...),
 		ExternalTarget: tgt.Embedded == nil,
 	})
 	if err != nil && errors.Is(err, hrun.ErrNoTarget) {
 		return nil, fmt.Errorf("target %s: %w", tgt.URL, err)
 	}
 	return res, err
+}
+
+// parseFlags parses args into fs. The flag package's own error message
+// quotes the value, which for --target may hold credentials, so it is
+// printed here with any user:password@ removed.
+func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) error {
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	fs.SetOutput(stderr)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, flag.ErrHelp):
+		fs.Usage()
+		return &ExitError{Code: 0}
+	}
+	return &ExitError{Code: 2, Msg: fs.Name() + ": " + openai.StripCredentials(err.Error())}
 }

@@ -6,8 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
+	"time"
 
 	"github.com/hypobench/hypobench/engine"
+	hrun "github.com/hypobench/hypobench/run"
 )
 
 func init() {
@@ -15,7 +18,9 @@ func init() {
 }
 
 // serveCmd implements `hypobench serve`: it runs the embedded engine until
-// ctx is cancelled.
+// ctx is cancelled (SIGINT/SIGTERM), then drains: no new connection is
+// accepted, in-flight streams get up to --drain to finish, and the rest end
+// with an error event. A second interrupt ends the drain at once.
 func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -23,7 +28,12 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var cfg engine.Config
 	addr := fs.String("addr", "127.0.0.1:8000", "listen address")
 	fs.StringVar(&cfg.Spec, "engine", d.Spec, "engine profile gpu:model (gpus: rtx4090, a100-80g, h100-sxm, h200; models: qwen2.5-7b, llama-3.1-8b, qwen2.5-0.5b)")
-	fs.Float64Var(&cfg.Speed, "speed", d.Speed, "time compression factor: steps last cost/speed")
+	cfg.Speed = d.Speed
+	fs.Func("speed", fmt.Sprintf("time compression factor: steps last cost/speed (default %g)", d.Speed), func(v string) (err error) {
+		cfg.Speed, err = hrun.PositiveFloat(v)
+		return err
+	})
+	drain := fs.Duration("drain", 5*time.Second, "on SIGTERM/SIGINT, how long in-flight streams may finish before they are ended with an error event")
 	gpuFile := fs.String("gpu", "", "GPU profile JSON file (replaces the spec's GPU)")
 	modelFile := fs.String("model-config", "", "Hugging Face config.json (replaces the spec's model)")
 	fs.StringVar(&cfg.ServedModelName, "served-model-name", "", "model name of the API (default: the model's Hugging Face name)")
@@ -49,6 +59,14 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return &ExitError{Code: 2, Msg: err.Error()}
 	}
+	for name, v := range map[string]float64{"jitter": cfg.Jitter, "eos-rate": cfg.EOSRate, "gpu-memory-utilization": cfg.GPUMemoryUtilization} {
+		if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+			return &ExitError{Code: 2, Msg: fmt.Sprintf("serve: --%s %v: want a finite number ≥ 0", name, v)}
+		}
+	}
+	if *drain < 0 {
+		return &ExitError{Code: 2, Msg: fmt.Sprintf("serve: --drain %s: want a duration ≥ 0", *drain)}
+	}
 	cfg.Addr = *addr
 	if *gpuFile != "" {
 		g, err := engine.LoadGPUFile(*gpuFile)
@@ -64,7 +82,7 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		cfg.Model = &m
 	}
-	srv, err := engine.Start(ctx, cfg)
+	srv, err := engine.Start(context.WithoutCancel(ctx), cfg)
 	if err != nil {
 		if errors.Is(err, engine.ErrConfig) || errors.Is(err, engine.ErrUnknownProfile) {
 			return &ExitError{Code: 2, Msg: fmt.Sprintf("serve: %v", err)}
@@ -76,5 +94,26 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		info.Model.Name, info.GPU.Name, info.NumGPUBlocks, info.BlockSize, info.MaxNumSeqs, info.MaxNumBatchedTokens, info.PrefixCaching, info.Speed)
 	fmt.Fprintf(stdout, "serving model %q at %s/v1\n", srv.ModelName(), srv.URL())
 	<-ctx.Done()
-	return srv.Close()
+	fmt.Fprintf(stderr, "hypobench serve: draining: no new connections; in-flight streams have up to %s to finish\n", *drain)
+	dctx, cancel := context.WithTimeout(context.Background(), *drain)
+	defer cancel()
+	go func() {
+		select {
+		case <-abortOf(ctx):
+			cancel()
+		case <-dctx.Done():
+		}
+	}()
+	if err := srv.Shutdown(dctx); err != nil {
+		why := fmt.Sprintf("the %s drain ran out", *drain)
+		select {
+		case <-abortOf(ctx):
+			why = "a second interrupt cut the drain short"
+		default:
+		}
+		fmt.Fprintf(stderr, "hypobench serve: %s; streams still in flight were ended with an error event\n", why)
+		return nil
+	}
+	fmt.Fprintln(stderr, "hypobench serve: drained; every stream finished")
+	return nil
 }
