@@ -117,6 +117,15 @@
 //	 8       0.000 (0.831)  0.052 (0.052)  0.371 (0.002)  0.822 (0.000)  0.998 (0.000)  1.000 (0.000)  1.000 (0.000)
 //	16       0.000 (0.987)  0.050 (0.054)  0.621 (0.000)  0.988 (0.000)  1.000 (0.000)  1.000 (0.000)  1.000 (0.000)
 //
+//
+// Sequential rounds (every base run, then every new run: a stored baseline
+// of several runs against new ones) pay for the drift and the per-run
+// levels that pairs cancel: under the same noise, 16 sequential rounds
+// false-alarm 9.7% at no change (the 0.5%-per-run drift alone puts the
+// two halves 8% apart) and their intervals cover the truth 71–75%; 4
+// sequential rounds detect nothing reliably. Interleave when both servers
+// can run.
+//
 // So with the default 5% budget and 90% interval, the smallest TTFT p50
 // regression detected reliably (fail rate ≥ 0.9) in this design is +20%
 // with abab's default 4 rounds, +15% with 8 and +10% (twice the budget)
