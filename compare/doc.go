@@ -117,7 +117,6 @@
 //	 8       0.000 (0.831)  0.052 (0.052)  0.371 (0.002)  0.822 (0.000)  0.998 (0.000)  1.000 (0.000)  1.000 (0.000)
 //	16       0.000 (0.987)  0.050 (0.054)  0.621 (0.000)  0.988 (0.000)  1.000 (0.000)  1.000 (0.000)  1.000 (0.000)
 //
-//
 // Sequential rounds (every base run, then every new run: a stored baseline
 // of several runs against new ones) pay for the drift and the per-run
 // levels that pairs cancel: under the same noise, 16 sequential rounds
