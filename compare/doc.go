@@ -39,7 +39,10 @@
 // package: two `hypobench run --suite tiny --concurrency 1,8 --requests
 // 32` runs of the same embedded engine at the same speed, compared with a
 // request-level bootstrap, gave FAIL (short_short c=8 TTFT p50 +39.6%,
-// 90% CI [+30.9%, +50.1%]). An interval built from one run per side
+// 90% CI [+30.9%, +50.1%]); re-run on 2026-12-01, two such runs gave FAIL
+// on 7 of 48 checks (short_short c=8 E2E p50 +27.8%, CI [+26.5%, +29.4%]
+// among them), and this package now calls them INCONCLUSIVE because of
+// one run per side. An interval built from one run per side
 // cannot see run-to-run variation at all, however many requests it has.
 // So the interval comes from rounds (runs, told apart by run id), and
 // its form from how the rounds were laid out (Design):
