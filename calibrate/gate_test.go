@@ -121,7 +121,7 @@ func calibrate(t *testing.T) []*point {
 // equal to its 5% budget at most α of the time (point estimate, and
 // exact 95% upper bound ≤ 1.5α); with no change it falsely fails at most
 // α of the time and passes at least 90%; at twice the budget it fails at
-// least 90%; its 90% intervals cover the noise-free true ratio 88–92% of
+// least 95%; its 90% intervals cover the noise-free true ratio 88–92% of
 // the time. It also shows that the assertions have teeth: doubling the
 // budget (so the boundary sits at half of it) or narrowing the interval to
 // 80% breaks them. compare.Calibrated must match what is measured here.
@@ -146,8 +146,10 @@ func TestGateCalibration(t *testing.T) {
 	if r := zero.rates; r.PassRate() < 0.9 {
 		t.Errorf("with no change the gate passed %.4f, want ≥ 0.9", r.PassRate())
 	}
-	if r := twice.rates; r.FailRate() < 0.9 {
-		t.Errorf("at twice the budget the gate failed %.4f, want ≥ 0.9", r.FailRate())
+	// Power at twice the budget: ≥ 0.95 (the bar for every check;
+	// the gate's own is 0.9).
+	if r := twice.rates; r.FailRate() < 0.95 {
+		t.Errorf("at twice the budget the gate failed %.4f, want ≥ 0.95", r.FailRate())
 	}
 	// Teeth: the same boundary sessions with a doubled budget pass far
 	// more often than 1.5α, and 80% intervals cover far less than 88%.

@@ -92,10 +92,11 @@ type Options struct {
 	Budgets map[Metric]float64 `json:"budgets,omitempty"`
 	// Quantiles are the statistics compared (DefaultQuantiles: p50, p90).
 	Quantiles []float64 `json:"quantiles"`
-	// B is the number of bootstrap replicates (DefaultB; at least 2000 is
-	// what the gate is documented for).
+	// B is the number of bootstrap replicates of the request-level
+	// interval shown for one run per side (DefaultB; at least 2000 is what
+	// the gate is documented for). Rounds use t intervals, no bootstrap.
 	B int `json:"b"`
-	// Level is the two-sided level of the bootstrap CI of new/base
+	// Level is the two-sided level of the CI of new/base
 	// (DefaultLevel, 0.90): its upper bound is a one-sided 95% bound, the
 	// usual non-inferiority test at α = 0.05.
 	Level float64 `json:"level"`

@@ -39,7 +39,10 @@
 // package: two `hypobench run --suite tiny --concurrency 1,8 --requests
 // 32` runs of the same embedded engine at the same speed, compared with a
 // request-level bootstrap, gave FAIL (short_short c=8 TTFT p50 +39.6%,
-// 90% CI [+30.9%, +50.1%]). An interval built from one run per side
+// 90% CI [+30.9%, +50.1%]); re-run on 2026-12-01, two such runs gave FAIL
+// on 7 of 48 checks (short_short c=8 E2E p50 +27.8%, CI [+26.5%, +29.4%]
+// among them), and this package now calls them INCONCLUSIVE because of
+// one run per side. An interval built from one run per side
 // cannot see run-to-run variation at all, however many requests it has.
 // So the interval comes from rounds (runs, told apart by run id), and
 // its form from how the rounds were laid out (Design):
@@ -116,6 +119,14 @@
 //	 4       0.000 (0.477)  0.044 (0.043)  0.188 (0.006)  0.474 (0.000)  0.892 (0.000)  0.993 (0.000)  1.000 (0.000)
 //	 8       0.000 (0.831)  0.052 (0.052)  0.371 (0.002)  0.822 (0.000)  0.998 (0.000)  1.000 (0.000)  1.000 (0.000)
 //	16       0.000 (0.987)  0.050 (0.054)  0.621 (0.000)  0.988 (0.000)  1.000 (0.000)  1.000 (0.000)  1.000 (0.000)
+//
+// Sequential rounds (every base run, then every new run: a stored baseline
+// of several runs against new ones) pay for the drift and the per-run
+// levels that pairs cancel: under the same noise, 16 sequential rounds
+// false-alarm 9.7% at no change (the 0.5%-per-run drift alone puts the
+// two halves 8% apart) and their intervals cover the truth 71–75%; 4
+// sequential rounds detect nothing reliably. Interleave when both servers
+// can run.
 //
 // So with the default 5% budget and 90% interval, the smallest TTFT p50
 // regression detected reliably (fail rate ≥ 0.9) in this design is +20%

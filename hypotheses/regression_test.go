@@ -96,7 +96,7 @@ func TestRegression(t *testing.T) {
 	}
 	newDir := filepath.Join(sessionDir(t), "regression", "B")
 	base := stored
-	how := fmt.Sprintf("%d rounds of the current target against the stored baseline %s (unpaired: the baseline's server cannot be started here)", rounds, path)
+	how := fmt.Sprintf("%d rounds of the current target against the stored baseline %s (unpaired: the baseline's server cannot be started here, so drift between its session and this one is not cancelled)", rounds, path)
 	if baseEngine != nil {
 		if base, err = compare.Load(filepath.Join(sessionDir(t), "regression", "A")); err != nil {
 			t.Fatalf("reading the baseline engine's rounds back: %v", err)
