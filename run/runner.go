@@ -35,6 +35,9 @@ type Config struct {
 	Hooks    []Hook
 	// Meta is merged into config.json (target identity, engine, env).
 	Meta map[string]any
+	// Sharding, when set, makes the run one shard of a sharded run (see
+	// Sharding).
+	Sharding *Sharding
 }
 
 // Result summarises a finished run.
@@ -103,14 +106,20 @@ func Execute(ctx context.Context, cfg Config) (*Result, error) {
 	if err := r.warmup(ctx); err != nil {
 		return nil, err
 	}
-	for i, pp := range cfg.Suite.Plan() {
+	for i, pp := range cfg.plan() {
 		if ctx.Err() != nil {
+			break
+		}
+		pctx, endSlot := cfg.Sharding.slot(ctx, i)
+		if ctx.Err() != nil {
+			endSlot()
 			break
 		}
 		ph := record.Phase{Index: i, Suite: cfg.Suite.Name, Profile: pp.Profile.Name, Concurrency: pp.Concurrency, Requests: pp.Requests}
 		r.hook(ctx, ph, "start", res)
 		ph.StartUnixNs = time.Now().UnixNano()
-		done := r.phase(ctx, ph, pp)
+		done := r.phase(pctx, ph, pp)
+		endSlot()
 		ph.EndUnixNs = time.Now().UnixNano()
 		ph.Status = record.StatusComplete
 		if done < pp.Requests {

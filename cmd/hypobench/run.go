@@ -38,6 +38,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.Float64Var(&env.Speed, "speed", env.Speed, "embedded engine time compression (10 = ten times faster than the modelled GPU)")
 	fs.DurationVar(&env.Timeout, "timeout", env.Timeout, "per-request timeout (default 10m)")
 	noReport := fs.Bool("no-report", false, "skip writing summary, plots and index.html")
+	shard := addShardFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return &ExitError{Code: 2}
 	}
@@ -55,7 +56,11 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return &ExitError{Code: 2, Msg: err.Error()}
 	}
-	res, err := runSuite(ctx, env, suite, stderr)
+	sharding, clockEnd, err := shard.setup(ctx, env, stderr)
+	if err != nil {
+		return &ExitError{Code: 2, Msg: err.Error()}
+	}
+	res, err := runSuite(ctx, env, suite, sharding, clockEnd, stderr)
 	if err != nil {
 		return &ExitError{Code: 2, Msg: err.Error()}
 	}
@@ -94,7 +99,11 @@ func suiteFromEnv(env hrun.Env) (*workload.Suite, error) {
 
 // runSuite opens the target, prints the effective configuration once and
 // executes the suite into a new run directory.
-func runSuite(ctx context.Context, env hrun.Env, s *workload.Suite, stderr io.Writer) (*hrun.Result, error) {
+//
+// With sharding, the run is one shard: its own nonce seed (so shards'
+// prompts differ and prefix caching cannot join them), and clockEnd (when
+// not nil) takes the end-of-run clock estimate.
+func runSuite(ctx context.Context, env hrun.Env, s *workload.Suite, sharding *hrun.Sharding, clockEnd hrun.Hook, stderr io.Writer) (*hrun.Result, error) {
 	tgt, err := hrun.OpenTarget(ctx, env, nil)
 	if err != nil {
 		return nil, err
@@ -111,9 +120,16 @@ func runSuite(ctx context.Context, env hrun.Env, s *workload.Suite, stderr io.Wr
 	meta["env"] = env
 	fmt.Fprintf(stderr, "hypobench run %s: target %s model %s suite %s concurrency %v requests/level %d endpoint %s seed %d\n",
 		id, tgt.URL, tgt.Model, s.Name, s.Concurrency, s.Requests, s.Endpoint, s.Seed)
+	hooks, seed := targetHooks(tgt, env.APIKey, dir, stderr), s.Seed
+	if sharding != nil {
+		seed += uint64(sharding.Shard.Index) * 0x9e3779b97f4a7c15
+		if clockEnd != nil {
+			hooks = append(hooks, clockEnd)
+		}
+	}
 	res, err := hrun.Execute(ctx, hrun.Config{
-		Client: tgt.Client, Model: tgt.Model, Suite: s, Dir: dir, RunID: id, Seed: s.Seed,
-		Progress: stderr, Meta: meta, Hooks: targetHooks(tgt, env.APIKey, dir, stderr),
+		Client: tgt.Client, Model: tgt.Model, Suite: s, Dir: dir, RunID: id, Seed: seed,
+		Progress: stderr, Meta: meta, Hooks: hooks, Sharding: sharding,
 	})
 	if err != nil && errors.Is(err, hrun.ErrNoTarget) {
 		return nil, fmt.Errorf("target %s: %w", tgt.URL, err)
