@@ -16,4 +16,10 @@
 // in-flight ones finish for a grace period, then cancels them (they become
 // records of class record.ClassCanceled), and marks the run
 // record.StatusInterrupted.
+//
+// A run can be one shard of a run spread over several client machines
+// (Config.Sharding, `hypobench run --shard i/N`): it executes its share of
+// every phase (SplitPlan), optionally in time slots common to all shards,
+// and writes a normal run directory whose config.json says which shard it
+// is and carries its clock estimates; package merge joins the shards.
 package run
