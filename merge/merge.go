@@ -3,9 +3,11 @@ package merge
 import (
 	"container/heap"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -78,6 +80,9 @@ type Result struct {
 	Tolerance time.Duration
 	// ToleranceText says how the tolerance was chosen.
 	ToleranceText string
+	// ServerMetricsFrom is the shard whose server-metrics.jsonl was
+	// copied (its times corrected), or −1 when no shard had one.
+	ServerMetricsFrom int
 	// Warnings are *Warning values (errors.Is them against the Err values).
 	Warnings []error
 }
@@ -185,6 +190,15 @@ func Merge(ctx context.Context, dirs []string, opts Options) (*Result, error) {
 	res.Records, res.Errors = n, nerr
 	if err := writePhases(filepath.Join(opts.Out, record.PhasesFile), phases); err != nil {
 		return nil, fmt.Errorf("merge: %w", err)
+	}
+	from, bad, err := copyServerMetrics(shards, opts.Out)
+	if err != nil {
+		return nil, fmt.Errorf("merge: %w", err)
+	}
+	res.ServerMetricsFrom = from
+	if bad > 0 {
+		res.Warnings = append(res.Warnings, &Warning{Shard: from, Err: ErrSkippedLines,
+			Msg: fmt.Sprintf("%d undecodable lines of its %s were skipped", bad, record.ServerMetricsFile)})
 	}
 	res.Config = mergedConfig(shards, runID, res)
 	if err := record.WriteConfig(opts.Out, res.Config); err != nil {
@@ -451,6 +465,19 @@ func writePhases(path string, phases []record.Phase) error {
 	return w.Close()
 }
 
+// MetaKey is the key of MergeMeta in a merged run's config.json meta.
+const MetaKey = "merge"
+
+// MergeMeta is what a merged config.json's meta says about the merge
+// itself.
+type MergeMeta struct {
+	Shards            int     `json:"shards"` // shards merged
+	Count             int     `json:"count"`  // shards in the run
+	SkewToleranceMs   float64 `json:"skew_tolerance_ms"`
+	SkewTolerance     string  `json:"skew_tolerance"`      // how it was chosen
+	ServerMetricsFrom int     `json:"server_metrics_from"` // shard index, −1 for none
+}
+
 // mergedConfig builds the merged run's config.json: the shards' common
 // plan (suite, model, target), the merged counts and status, the
 // machines' identities joined, one MergedShard per shard, and every
@@ -459,7 +486,7 @@ func mergedConfig(shards []*shard, runID string, res *Result) *record.RunConfig 
 	first := shards[0].cfg
 	c := &record.RunConfig{
 		RunID: runID, Status: record.StatusComplete, Model: first.Model, Seed: first.Seed,
-		Suite: first.Suite, Client: first.Client, Records: res.Records, Errors: res.Errors, Meta: first.Meta,
+		Suite: first.Suite, Client: first.Client, Records: res.Records, Errors: res.Errors,
 	}
 	if len(shards) < first.Shard.Count {
 		c.Status = record.StatusInterrupted
@@ -497,7 +524,14 @@ func mergedConfig(shards []*shard, runID string, res *Result) *record.RunConfig 
 		c.Ended = &e
 	}
 	c.Client.Hostname = strings.Join(hosts, ",")
-	c.Warnings = append(c.Warnings, fmt.Sprintf("merged from %d shards of %d; clock-skew tolerance %s", len(shards), first.Shard.Count, res.ToleranceText))
+	c.Meta = maps.Clone(first.Meta)
+	if c.Meta == nil {
+		c.Meta = map[string]json.RawMessage{}
+	}
+	c.Meta[MetaKey], _ = json.Marshal(MergeMeta{
+		Shards: len(shards), Count: first.Shard.Count, SkewToleranceMs: float64(res.Tolerance) / 1e6,
+		SkewTolerance: res.ToleranceText, ServerMetricsFrom: res.ServerMetricsFrom,
+	})
 	for _, w := range res.Warnings {
 		c.Warnings = append(c.Warnings, w.Error())
 	}
