@@ -519,3 +519,24 @@ func TestMergeCopiesServerMetrics(t *testing.T) {
 		t.Errorf("from shard %d, scrape %+v: want shard 1's scrape at the true time (+%d ns estimate error)", res.ServerMetricsFrom, lines[0], estErr)
 	}
 }
+
+// TestMergeReportsSkippedLines: a corrupt line in a shard's requests.jsonl
+// is skipped, counted and named; every good record is still merged.
+func TestMergeReportsSkippedLines(t *testing.T) {
+	root := t.TempDir()
+	dirs := writeShards(t, root, testCoordinator, time.Now().Truncate(time.Second), make([]simShard, 2))
+	f, err := os.OpenFile(filepath.Join(dirs[1], record.RequestsFile), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("{\"id\":\"req_9\",\"ttft_s\":\n")
+	f.Close()
+	res, err := Merge(context.Background(), dirs, Options{Out: filepath.Join(root, "m")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Records != 51 || len(res.Warnings) != 1 || !errors.Is(res.Warnings[0], ErrSkippedLines) ||
+		res.Warnings[0].(*Warning).Shard != 1 || res.Config.Shards[1].SkippedLines != 1 {
+		t.Errorf("records %d, warnings %v, shard 1 %+v", res.Records, res.Warnings, res.Config.Shards[1])
+	}
+}

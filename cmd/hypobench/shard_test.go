@@ -160,3 +160,18 @@ func TestShardFlagErrors(t *testing.T) {
 		})
 	}
 }
+
+func FuzzParseShard(f *testing.F) {
+	for _, s := range []string{"0/1", "3/4", "4/4", "-1/2", "a/b", "1/", "/", "", "0/0", "1/2/3", "+1/2"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		i, n, err := ParseShard(s)
+		if err != nil {
+			return
+		}
+		if n < 1 || i < 0 || i >= n {
+			t.Fatalf("ParseShard(%q) = %d/%d without an error", s, i, n)
+		}
+	})
+}
