@@ -48,6 +48,10 @@
 // rates divide by them), the order of requests across shards, and the
 // alignment with server metrics and kernel traces.
 //
+// server-metrics.jsonl is taken from the lowest-index shard that has one,
+// its scrape times corrected like the records': every shard scraped the
+// same target, and one log describes it for the whole run.
+//
 // A shard whose status is not complete (interrupted, or still "running"
 // because its process died) is merged with every record it finished and
 // a warning (ErrShardIncomplete); the merged run is then marked

@@ -3,9 +3,11 @@ package merge
 import (
 	"container/heap"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -78,6 +80,9 @@ type Result struct {
 	Tolerance time.Duration
 	// ToleranceText says how the tolerance was chosen.
 	ToleranceText string
+	// ServerMetricsFrom is the shard whose server-metrics.jsonl was
+	// copied (its times corrected), or −1 when no shard had one.
+	ServerMetricsFrom int
 	// Warnings are *Warning values (errors.Is them against the Err values).
 	Warnings []error
 }
@@ -117,50 +122,46 @@ func Merge(ctx context.Context, dirs []string, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("merge: %w", err)
 	}
 
-	// Pass 1: per shard and phase, what the records say; the TTFTs for
-	// the tolerance.
-	var ttfts []float64
+	// Pass 1, only over the shards that did not complete (a complete shard
+	// wrote a line for every phase): what their records say per phase.
 	for _, s := range shards {
-		bad, err := forEachRecord(ctx, s, func(r *record.Record) {
-			s.records++
-			if !r.OK() {
-				s.errors++
-			} else if r.TTFT != nil {
-				ttfts = append(ttfts, *r.TTFT)
-			}
-			sp := s.byPhase[r.Phase]
-			if sp == nil {
-				sp = &phaseSpan{}
-				s.byPhase[r.Phase] = sp
-			}
-			sp.n++
-			sp.suite, sp.profile = r.Suite, r.Profile
-			sp.concurrency = max(sp.concurrency, r.Concurrency)
-			if r.StartUnixNs != 0 {
-				if st := s.clock.correct(r.StartUnixNs); !sp.haveStart || st < sp.startNs {
-					sp.startNs, sp.haveStart = st, true
-				}
-			}
-			if r.EndUnixNs != 0 {
-				if en := s.clock.correct(r.EndUnixNs); !sp.haveEnd || en > sp.endNs {
-					sp.endNs, sp.haveEnd = en, true
-				}
-			}
-		})
-		if err != nil {
+		if s.cfg.Status == record.StatusComplete {
+			continue
+		}
+		if _, err := forEachRecord(ctx, s, s.span); err != nil {
 			return nil, fmt.Errorf("merge: %w", err)
 		}
-		s.bad += bad
 	}
+	phases, conc := mergePhases(shards)
+	res.Phases = phases
+
+	runID := opts.RunID
+	if runID == "" {
+		runID = filepath.Base(filepath.Clean(opts.Out))
+	}
+	// Pass 2: every record, in order of its corrected end; the counts and
+	// the TTFTs for the tolerance on the way.
+	var ttfts []float64
+	observe := func(s *shard, r *record.Record) {
+		s.records++
+		if !r.OK() {
+			s.errors++
+		} else if r.TTFT != nil {
+			ttfts = append(ttfts, *r.TTFT)
+		}
+		s.lastEnd = max(s.lastEnd, r.EndUnixNs)
+	}
+	n, nerr, err := writeRecords(ctx, shards, filepath.Join(opts.Out, record.RequestsFile), runID, conc, observe)
+	if err != nil {
+		return nil, fmt.Errorf("merge: %w", err)
+	}
+	res.Records, res.Errors = n, nerr
 	var median float64
 	if len(ttfts) > 0 {
 		median = stats.Quantile(ttfts, 0.5)
 	}
 	ttfts = nil
 	res.Tolerance, res.ToleranceText = tolerance(opts.SkewTolerance, median, median > 0)
-
-	phases, conc := mergePhases(shards)
-	res.Phases = phases
 	for _, s := range shards {
 		if s.cfg.Status != record.StatusComplete {
 			res.Warnings = append(res.Warnings, &Warning{Shard: s.index, Err: ErrShardIncomplete,
@@ -172,19 +173,17 @@ func Merge(ctx context.Context, dirs []string, opts Options) (*Result, error) {
 				Msg: fmt.Sprintf("%d undecodable lines in %s's JSONL files were skipped", s.bad, s.dir)})
 		}
 	}
-
-	runID := opts.RunID
-	if runID == "" {
-		runID = filepath.Base(filepath.Clean(opts.Out))
+	if err := writePhases(filepath.Join(opts.Out, record.PhasesFile), phases); err != nil {
+		return nil, fmt.Errorf("merge: %w", err)
 	}
-	// Pass 2: every record, in order of its corrected end.
-	n, nerr, err := writeRecords(ctx, shards, filepath.Join(opts.Out, record.RequestsFile), runID, conc)
+	from, bad, err := copyServerMetrics(shards, opts.Out)
 	if err != nil {
 		return nil, fmt.Errorf("merge: %w", err)
 	}
-	res.Records, res.Errors = n, nerr
-	if err := writePhases(filepath.Join(opts.Out, record.PhasesFile), phases); err != nil {
-		return nil, fmt.Errorf("merge: %w", err)
+	res.ServerMetricsFrom = from
+	if bad > 0 {
+		res.Warnings = append(res.Warnings, &Warning{Shard: from, Err: ErrSkippedLines,
+			Msg: fmt.Sprintf("%d undecodable lines of its %s were skipped", bad, record.ServerMetricsFile)})
 	}
 	res.Config = mergedConfig(shards, runID, res)
 	if err := record.WriteConfig(opts.Out, res.Config); err != nil {
@@ -373,7 +372,7 @@ func (h *cursors) Pop() any {
 // means differently: id (prefixed with the shard), run id, shard,
 // wall-clock times (corrected), and concurrency (the phase's total across
 // shards). Everything measured is kept as it was.
-func writeRecords(ctx context.Context, shards []*shard, path, runID string, conc map[int]int) (n, nerr int, err error) {
+func writeRecords(ctx context.Context, shards []*shard, path, runID string, conc map[int]int, observe func(*shard, *record.Record)) (n, nerr int, err error) {
 	w, err := record.OpenAppend(path)
 	if err != nil {
 		return 0, 0, err
@@ -410,6 +409,7 @@ func writeRecords(ctx context.Context, shards []*shard, path, runID string, conc
 		if total, ok := conc[r.Phase]; ok {
 			r.Concurrency = total
 		}
+		observe(c.s, &r)
 		if err := w.Write(&r); err != nil {
 			return n, nerr, err
 		}
@@ -422,6 +422,9 @@ func writeRecords(ctx context.Context, shards []*shard, path, runID string, conc
 		} else {
 			heap.Pop(&h)
 		}
+	}
+	for i, s := range shards {
+		s.bad += bads[i]
 	}
 	return n, nerr, errors.Join(errs...)
 }
@@ -451,6 +454,19 @@ func writePhases(path string, phases []record.Phase) error {
 	return w.Close()
 }
 
+// MetaKey is the key of MergeMeta in a merged run's config.json meta.
+const MetaKey = "merge"
+
+// MergeMeta is what a merged config.json's meta says about the merge
+// itself.
+type MergeMeta struct {
+	Shards            int     `json:"shards"` // shards merged
+	Count             int     `json:"count"`  // shards in the run
+	SkewToleranceMs   float64 `json:"skew_tolerance_ms"`
+	SkewTolerance     string  `json:"skew_tolerance"`      // how it was chosen
+	ServerMetricsFrom int     `json:"server_metrics_from"` // shard index, −1 for none
+}
+
 // mergedConfig builds the merged run's config.json: the shards' common
 // plan (suite, model, target), the merged counts and status, the
 // machines' identities joined, one MergedShard per shard, and every
@@ -459,7 +475,7 @@ func mergedConfig(shards []*shard, runID string, res *Result) *record.RunConfig 
 	first := shards[0].cfg
 	c := &record.RunConfig{
 		RunID: runID, Status: record.StatusComplete, Model: first.Model, Seed: first.Seed,
-		Suite: first.Suite, Client: first.Client, Records: res.Records, Errors: res.Errors, Meta: first.Meta,
+		Suite: first.Suite, Client: first.Client, Records: res.Records, Errors: res.Errors,
 	}
 	if len(shards) < first.Shard.Count {
 		c.Status = record.StatusInterrupted
@@ -483,9 +499,7 @@ func mergedConfig(shards []*shard, runID string, res *Result) *record.RunConfig 
 		if cfg.Ended != nil {
 			ended = max(ended, s.clock.correct(cfg.Ended.UnixNano()))
 		}
-		for _, sp := range s.byPhase {
-			ended = max(ended, sp.endNs)
-		}
+		ended = max(ended, s.lastEnd)
 		c.Shards = append(c.Shards, record.MergedShard{
 			Index: s.index, Dir: s.dir, RunID: cfg.RunID, Status: cfg.Status, Hostname: cfg.Client.Hostname,
 			Records: s.records, Errors: s.errors, OffsetStartNs: s.clock.off0, OffsetEndNs: s.clock.off1,
@@ -497,7 +511,14 @@ func mergedConfig(shards []*shard, runID string, res *Result) *record.RunConfig 
 		c.Ended = &e
 	}
 	c.Client.Hostname = strings.Join(hosts, ",")
-	c.Warnings = append(c.Warnings, fmt.Sprintf("merged from %d shards of %d; clock-skew tolerance %s", len(shards), first.Shard.Count, res.ToleranceText))
+	c.Meta = maps.Clone(first.Meta)
+	if c.Meta == nil {
+		c.Meta = map[string]json.RawMessage{}
+	}
+	c.Meta[MetaKey], _ = json.Marshal(MergeMeta{
+		Shards: len(shards), Count: first.Shard.Count, SkewToleranceMs: float64(res.Tolerance) / 1e6,
+		SkewTolerance: res.ToleranceText, ServerMetricsFrom: res.ServerMetricsFrom,
+	})
 	for _, w := range res.Warnings {
 		c.Warnings = append(c.Warnings, w.Error())
 	}

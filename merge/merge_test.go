@@ -13,6 +13,7 @@ import (
 
 	"github.com/hypobench/hypobench/internal/fakerun"
 	"github.com/hypobench/hypobench/record"
+	"github.com/hypobench/hypobench/servermetrics"
 )
 
 // planPhase is one phase of a simulated plan: a profile at a total
@@ -237,6 +238,13 @@ func TestMergeKeepsEveryRecordAndAlignsPhases(t *testing.T) {
 		if s.Index != i || !s.Clock || s.Records != share(20, 3, i)+share(31, 3, i) || s.Dir != dirs[i] {
 			t.Errorf("merged config shard %d = %+v", i, s)
 		}
+	}
+	var mm MergeMeta
+	if err := json.Unmarshal(cfg.Meta[MetaKey], &mm); err != nil || mm.Shards != 3 || mm.Count != 3 || mm.SkewToleranceMs <= 0 || mm.ServerMetricsFrom != -1 {
+		t.Errorf("merged config meta %s: %+v %v", cfg.Meta[MetaKey], mm, err)
+	}
+	if string(cfg.Meta["target"]) != `"http://vllm:8000"` {
+		t.Errorf("merged config lost the target: %s", cfg.Meta["target"])
 	}
 	if cfg.Client.Hostname != "pod-0,pod-1,pod-2" || cfg.Client.CPUs != 6 {
 		t.Errorf("merged client identity %+v", cfg.Client)
@@ -484,5 +492,51 @@ func TestClockMapInterpolates(t *testing.T) {
 	}
 	if m.delay != 40 || m.correct(0) != 0 {
 		t.Errorf("delay %d, correct(0) = %d", m.delay, m.correct(0))
+	}
+}
+
+// TestMergeCopiesServerMetrics: only shard 1 (clock 250 ms ahead) has a
+// server-metrics.jsonl; the merged run gets it with corrected times.
+func TestMergeCopiesServerMetrics(t *testing.T) {
+	root := t.TempDir()
+	base := time.Now().Truncate(time.Second)
+	const skew = 250 * time.Millisecond
+	dirs := writeShards(t, root, testCoordinator, base, []simShard{{}, {skew: skew}})
+	at := base.Add(5 * time.Second).UnixNano()
+	fakerun.WriteJSONL(t, filepath.Join(dirs[1], record.ServerMetricsFile), []servermetrics.ScrapeLine{
+		{UnixNs: at + int64(skew), Phase: 0, Edge: servermetrics.EdgeTick, Samples: []servermetrics.Sample{{Name: "vllm:num_requests_running", Value: 3}}},
+	})
+	out := filepath.Join(root, "m")
+	res, err := Merge(context.Background(), dirs, Options{Out: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, bad, err := servermetrics.ReadFile(filepath.Join(out, record.ServerMetricsFile))
+	if err != nil || len(bad) > 0 || len(lines) != 1 {
+		t.Fatalf("merged server metrics: %v %v %d lines", err, bad, len(lines))
+	}
+	if res.ServerMetricsFrom != 1 || lines[0].UnixNs != at+estErr || lines[0].Samples[0].Value != 3 {
+		t.Errorf("from shard %d, scrape %+v: want shard 1's scrape at the true time (+%d ns estimate error)", res.ServerMetricsFrom, lines[0], estErr)
+	}
+}
+
+// TestMergeReportsSkippedLines: a corrupt line in a shard's requests.jsonl
+// is skipped, counted and named; every good record is still merged.
+func TestMergeReportsSkippedLines(t *testing.T) {
+	root := t.TempDir()
+	dirs := writeShards(t, root, testCoordinator, time.Now().Truncate(time.Second), make([]simShard, 2))
+	f, err := os.OpenFile(filepath.Join(dirs[1], record.RequestsFile), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("{\"id\":\"req_9\",\"ttft_s\":\n")
+	f.Close()
+	res, err := Merge(context.Background(), dirs, Options{Out: filepath.Join(root, "m")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Records != 51 || len(res.Warnings) != 1 || !errors.Is(res.Warnings[0], ErrSkippedLines) ||
+		res.Warnings[0].(*Warning).Shard != 1 || res.Config.Shards[1].SkippedLines != 1 {
+		t.Errorf("records %d, warnings %v, shard 1 %+v", res.Records, res.Warnings, res.Config.Shards[1])
 	}
 }

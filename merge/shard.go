@@ -21,9 +21,33 @@ type shard struct {
 	clock  clockMap
 	bad    int // undecodable lines in its JSONL files
 
-	// Filled by the first pass over its records.
+	// Filled by the pass that writes the records.
 	records, errors int
-	byPhase         map[int]*phaseSpan
+	lastEnd         int64 // the latest corrected end of a record
+	// Filled, for a shard that did not complete, by a first pass.
+	byPhase map[int]*phaseSpan
+}
+
+// span adds what one record says about its phase to s.byPhase.
+func (s *shard) span(r *record.Record) {
+	sp := s.byPhase[r.Phase]
+	if sp == nil {
+		sp = &phaseSpan{}
+		s.byPhase[r.Phase] = sp
+	}
+	sp.n++
+	sp.suite, sp.profile = r.Suite, r.Profile
+	sp.concurrency = max(sp.concurrency, r.Concurrency)
+	if r.StartUnixNs != 0 {
+		if st := s.clock.correct(r.StartUnixNs); !sp.haveStart || st < sp.startNs {
+			sp.startNs, sp.haveStart = st, true
+		}
+	}
+	if r.EndUnixNs != 0 {
+		if en := s.clock.correct(r.EndUnixNs); !sp.haveEnd || en > sp.endNs {
+			sp.endNs, sp.haveEnd = en, true
+		}
+	}
 }
 
 // phaseSpan is what one shard's records say about one phase.

@@ -15,6 +15,12 @@
 // when the run starts and rewritten when it ends). Readers report a corrupt
 // line with its line number and skip it; nothing is silently dropped.
 //
+// Sharded runs add three optional fields, absent otherwise: a shard's
+// config.json has Shard (its index, the shard count and its ClockEstimate
+// values against the coordinator); a run merged from shards (package
+// merge) has Shards (one MergedShard each) in config.json and Shard on
+// every record.
+//
 // Metric definitions, on the client's monotonic clock:
 //
 //   - t0 is the instant just before the request is written to the connection.

@@ -109,6 +109,10 @@ func writeConfig(cfg Config, status record.Status, started, ended time.Time, res
 		e := ended.UTC()
 		rc.Ended = &e
 	}
+	if cfg.Sharding != nil {
+		sh := cfg.Sharding.Shard
+		rc.Shard = &sh
+	}
 	for _, w := range res.Warnings {
 		rc.Warnings = append(rc.Warnings, w.Error())
 	}

@@ -48,8 +48,14 @@
 // to the hard one (Linux) and refuses a concurrency whose descriptors
 // cannot fit. Requests that still run out of descriptors are records of
 // class record.ClassClientLimit, and the run's config.json is marked
-// client-limited (RunConfig.ClientLimited). Files that could not be
+// client-limited (a ClientCheck reason with code record.ReasonFD). Files that could not be
 // written whole (a full disk) are listed in RunConfig.WriteErrors. The
 // progress line counts requests with no response byte for
 // Config.StallAfter as stalled.
+//
+// A run can be one shard of a run spread over several client machines
+// (Config.Sharding, `hypobench run --shard i/N`): it executes its share of
+// every phase (SplitPlan), optionally in time slots common to all shards,
+// and writes a normal run directory whose config.json says which shard it
+// is and carries its clock estimates; package merge joins the shards.
 package run

@@ -52,6 +52,9 @@ type Config struct {
 	// plan there and the run still ends complete (a rate sweep stops at
 	// saturation).
 	Continue func(ph record.Phase) bool
+	// Sharding, when set, makes the run one shard of a sharded run (see
+	// Sharding).
+	Sharding *Sharding
 }
 
 // Result summarises a finished run.
@@ -95,6 +98,11 @@ var ErrNoTarget = errors.New("target unreachable")
 func Execute(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Client == nil || cfg.Suite == nil || cfg.Dir == "" {
 		return nil, errors.New("run: Client, Suite and Dir are required")
+	}
+	if cfg.Sharding != nil && cfg.Suite.OpenLoop() {
+		// A rate would have to be split over the shards like a
+		// concurrency; the open-loop runner does not do that yet.
+		return nil, errors.New("run: a sharded run must be closed loop (concurrency levels); open-loop phases are not split over shards yet")
 	}
 	if cfg.Grace == 0 {
 		cfg.Grace = 5 * time.Second
@@ -150,7 +158,7 @@ func Execute(ctx context.Context, cfg Config) (*Result, error) {
 		r.check.finish(nil)
 		return nil, err
 	}
-	plan := cfg.Suite.Plan() // closed loop
+	plan := cfg.plan() // closed loop (this shard's share when sharded)
 	if cfg.Suite.OpenLoop() {
 		plan = nil
 		if err := r.openPhases(ctx, phases, res); err != nil {
@@ -162,10 +170,16 @@ func Execute(ctx context.Context, cfg Config) (*Result, error) {
 		if ctx.Err() != nil {
 			break
 		}
+		pctx, endSlot := cfg.Sharding.slot(ctx, i)
+		if ctx.Err() != nil {
+			endSlot()
+			break
+		}
 		ph := record.Phase{Index: i, Suite: cfg.Suite.Name, Profile: pp.Profile.Name, Concurrency: pp.Concurrency, Requests: pp.Requests}
 		r.hook(ctx, ph, "start", res)
 		ph.StartUnixNs = time.Now().UnixNano()
-		done := r.phase(ctx, ph, pp)
+		done := r.phase(pctx, ph, pp)
+		endSlot()
 		ph.EndUnixNs = time.Now().UnixNano()
 		ph.Status = record.StatusComplete
 		if done < pp.Requests {

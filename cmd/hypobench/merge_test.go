@@ -139,7 +139,8 @@ func TestMergeCommand(t *testing.T) {
 	// far above what a loaded machine's loopback round trip could add, so
 	// only the injected 2 s can trip it.
 	args := append(append([]string{"merge", "--skew-tolerance", "100ms"}, dirs...), "--out", out)
-	if err := run(context.Background(), args, &stdout, &stderr); err != nil {
+	err := run(context.Background(), args, &stdout, &stderr)
+	if err != nil {
 		t.Fatalf("hypobench merge: %v\nstderr:\n%s", err, stderr.String())
 	}
 	for _, want := range []string{"merge: 144 records (7 errors) from 2 of 2 shards", "status complete", "report: 144 records"} {
@@ -177,6 +178,24 @@ func TestMergeCommand(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"report", single}, &stdout, &stderr); err != nil {
 		t.Fatal(err)
+	}
+	// `hypobench report` on the merged directory, like any other run.
+	stdout.Reset()
+	if err := run(context.Background(), []string{"report", out}, &stdout, &stderr); err != nil {
+		t.Fatalf("report on the merged run: %v\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "report: 144 records, 12 groups") {
+		t.Errorf("report on the merged run: %s", stdout.String())
+	}
+	// `hypobench compare` of the single-process run with the merged one:
+	// the same records, so no check fails (12 per group are too few for
+	// every check to pass: exit 0 or 2, never 1). It warns that the
+	// client machines differ (one of 2 CPUs, two of 2).
+	stdout.Reset()
+	err = run(context.Background(), []string{"compare", single, out}, &stdout, &stderr)
+	var ee *ExitError
+	if (err != nil && (!errors.As(err, &ee) || ee.Code != 2)) || !strings.Contains(stdout.String(), " 0 fail") {
+		t.Errorf("compare single merged: %v\n%s", err, stdout.String())
 	}
 	want, got := readSummary(t, single), readSummary(t, out)
 	if d := cmp.Diff(want.Groups, got.Groups, cmpopts.EquateApprox(1e-3, 0)); d != "" {

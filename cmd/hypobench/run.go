@@ -33,6 +33,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	noReport := fs.Bool("no-report", false, "skip writing summary, plots and index.html")
 	var open openFlags
 	open.register(fs)
+	shard := addShardFlags(fs)
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
@@ -46,7 +47,11 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return &ExitError{Code: 2, Msg: err.Error()}
 	}
-	res, err := runSuite(ctx, env, suite, stderr)
+	sharding, clockEnd, err := shard.setup(ctx, env, stderr)
+	if err != nil {
+		return &ExitError{Code: 2, Msg: err.Error()}
+	}
+	res, err := runSuite(ctx, env, suite, sharding, clockEnd, stderr)
 	if err != nil {
 		return &ExitError{Code: 2, Msg: err.Error()}
 	}
@@ -76,7 +81,11 @@ func suiteFromEnv(env hrun.Env) (*workload.Suite, error) { return hrun.ApplySuit
 // runSuite checks the descriptor budget, opens the target, prints the
 // effective configuration once and executes the suite into a new run
 // directory, which becomes OUT/latest once its config.json is written.
-func runSuite(ctx context.Context, env hrun.Env, s *workload.Suite, stderr io.Writer) (*hrun.Result, error) {
+//
+// With sharding, the run is one shard: its own nonce seed (so shards'
+// prompts differ and prefix caching cannot join them), and clockEnd (when
+// not nil) takes the end-of-run clock estimate.
+func runSuite(ctx context.Context, env hrun.Env, s *workload.Suite, sharding *hrun.Sharding, clockEnd hrun.Hook, stderr io.Writer) (*hrun.Result, error) {
 	if _, err := hrun.CheckFDs(hrun.PlannedStreams(s), env.Target == ""); err != nil {
 		return nil, err
 	}
@@ -101,11 +110,17 @@ func runSuite(ctx context.Context, env hrun.Env, s *workload.Suite, stderr io.Wr
 	meta["env"] = env
 	fmt.Fprintf(stderr, "hypobench run %s: target %s model %s suite %s %s requests/level %d endpoint %s seed %d\n",
 		id, tgt.URL, tgt.Model, s.Name, loadShape(s), s.Requests, s.Endpoint, s.Seed)
+	hooks, seed := append([]hrun.Hook{markLatest}, targetHooks(tgt, env, dir, stderr)...), s.Seed
+	if sharding != nil {
+		seed += uint64(sharding.Shard.Index) * 0x9e3779b97f4a7c15
+		if clockEnd != nil {
+			hooks = append(hooks, clockEnd)
+		}
+	}
 	res, err := hrun.Execute(ctx, hrun.Config{
-		Client: tgt.Client, Model: tgt.Model, Suite: s, Dir: dir, RunID: id, Seed: s.Seed,
-		Progress: stderr, Meta: meta, Abort: abortOf(ctx),
-		Hooks:          append([]hrun.Hook{markLatest}, targetHooks(tgt, env, dir, stderr)...),
-		ExternalTarget: tgt.Embedded == nil,
+		Client: tgt.Client, Model: tgt.Model, Suite: s, Dir: dir, RunID: id, Seed: seed,
+		Progress: stderr, Meta: meta, Abort: abortOf(ctx), Hooks: hooks,
+		ExternalTarget: tgt.Embedded == nil, Sharding: sharding,
 	})
 	if err != nil && errors.Is(err, hrun.ErrNoTarget) {
 		return nil, fmt.Errorf("target %s: %w", tgt.URL, err)
