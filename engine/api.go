@@ -88,6 +88,21 @@ func (m rawMessage) text() (string, error) {
 }
 
 // decodeBody reads a JSON body of at most limit bytes into v.
+// decodePost is the prologue of the POST endpoints that take a generation
+// request: 405 for another method, then decodeBody; on an error it has
+// written the answer and returns false.
+func (s *Server) decodePost(w http.ResponseWriter, r *http.Request, req *genRequest) bool {
+	if r.Method != http.MethodPost {
+		writeError(w, &apiError{Status: http.StatusMethodNotAllowed, Type: "MethodNotAllowed", Message: "use POST"})
+		return false
+	}
+	if err := decodeBody(w, r, s.cfg.MaxRequestBytes, req); err != nil {
+		writeError(w, err)
+		return false
+	}
+	return true
+}
+
 func decodeBody(w http.ResponseWriter, r *http.Request, limit int64, v any) *apiError {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {

@@ -84,13 +84,8 @@ var requestCounter atomic.Uint64
 // "hb_sim_ns", the token's virtual time since the request arrived.
 func (s *Server) generate(chat bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			writeError(w, &apiError{Status: http.StatusMethodNotAllowed, Type: "MethodNotAllowed", Message: "use POST"})
-			return
-		}
 		var req genRequest
-		if err := decodeBody(w, r, s.cfg.MaxRequestBytes, &req); err != nil {
-			writeError(w, err)
+		if !s.decodePost(w, r, &req) {
 			return
 		}
 		a, aerr := s.validate(&req, chat)

@@ -201,13 +201,8 @@ func (s *Server) models(w http.ResponseWriter, r *http.Request) {
 // tokenize answers vLLM's /tokenize for a prompt or chat messages, with
 // the same counts the generation endpoints report as prompt_tokens.
 func (s *Server) tokenize(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		writeError(w, &apiError{Status: http.StatusMethodNotAllowed, Type: "MethodNotAllowed", Message: "use POST"})
-		return
-	}
 	var req genRequest
-	if err := decodeBody(w, r, s.cfg.MaxRequestBytes, &req); err != nil {
-		writeError(w, err)
+	if !s.decodePost(w, r, &req) {
 		return
 	}
 	if req.Model != "" && req.Model != s.info.ServedModelName {
