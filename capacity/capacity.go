@@ -1,6 +1,7 @@
 package capacity
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -253,7 +254,7 @@ const Blocks = 10
 // linearly between tested rates: Bracket bounds that.
 func Analyze(rng *rand.Rand, rates []Rate, slo SLO, B int, level float64) Result {
 	rs := slices.Clone(rates)
-	slices.SortFunc(rs, func(a, b Rate) int { return cmpFloat(a.X(), b.X()) })
+	slices.SortFunc(rs, func(a, b Rate) int { return cmp.Compare(a.X(), b.X()) })
 	res := Result{SLO: slo, Rates: rs, Method: fmt.Sprintf("block bootstrap (%d blocks per rate, %d replicates, percentile interval); linear interpolation of SLO attainment between tested rates", Blocks, B)}
 	att := make([]float64, len(rs))
 	for i, r := range rs {
@@ -350,16 +351,6 @@ func resampledAttainment(rng *rand.Rand, good []bool) float64 {
 		total += hi - lo
 	}
 	return float64(hits) / float64(total)
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // Rates groups a run's records by phase and summarises each phase with a

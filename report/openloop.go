@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -117,7 +118,7 @@ func latencyVsRate(open []record.Phase, byPhase map[int][]record.Record) (*Plot,
 				pts = append(pts, plotter.XY{X: ph.TargetRate, Y: 1e3 * stats.Quantile(xs, s.p)})
 			}
 		}
-		slices.SortFunc(pts, func(a, b plotter.XY) int { return cmpF(a.X, b.X) })
+		slices.SortFunc(pts, func(a, b plotter.XY) int { return cmp.Compare(a.X, b.X) })
 		if len(pts) == 0 {
 			continue
 		}
@@ -194,16 +195,6 @@ func markCapacity(pl *plot.Plot, est capacity.Result) {
 		}
 		pl.Add(l)
 	}
-}
-
-func cmpF(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // clientCheckSection states the client's check on itself from config.json:

@@ -132,16 +132,7 @@ dispatch:
 			lags = append(lags, rec.Queue)
 			lastSend = max(lastSend, res.T0.Sub(start))
 			mu.Unlock()
-			if !rec.OK() {
-				errs.Add(1)
-				r.errors.Add(1)
-			}
-			if rec.ErrorClass == record.ClassClientLimit {
-				r.clientLimit.Add(1)
-			}
-			if err := r.reqs.Write(&rec); err != nil && r.firstWriteErr.CompareAndSwap(nil, &err) && r.cfg.Progress != nil {
-				fmt.Fprintf(r.cfg.Progress, "\nhypobench: %v (the run goes on; its records are incomplete)\n", err)
-			}
+			r.keep(&rec, &errs)
 			done.Add(1)
 		}()
 	}

@@ -234,6 +234,22 @@ type runner struct {
 	firstWriteErr atomic.Pointer[error]
 }
 
+// keep counts rec's failure (in the phase's errs and the run's) and its
+// client-limit class, and writes it; the first write error is reported on
+// the progress writer and the run goes on.
+func (r *runner) keep(rec *record.Record, errs *atomic.Int64) {
+	if !rec.OK() {
+		errs.Add(1)
+		r.errors.Add(1)
+	}
+	if rec.ErrorClass == record.ClassClientLimit {
+		r.clientLimit.Add(1)
+	}
+	if err := r.reqs.Write(rec); err != nil && r.firstWriteErr.CompareAndSwap(nil, &err) && r.cfg.Progress != nil {
+		fmt.Fprintf(r.cfg.Progress, "\nhypobench: %v (the run goes on; its records are incomplete)\n", err)
+	}
+}
+
 func (r *runner) hook(ctx context.Context, p record.Phase, edge string, res *Result) {
 	for _, h := range r.cfg.Hooks {
 		if err := h(ctx, p, edge); err != nil {
@@ -315,16 +331,7 @@ func (r *runner) phase(ctx context.Context, ph record.Phase, pp workload.PhasePl
 				rec.Queue = res.T0.Sub(due).Seconds()
 				r.check.turnaround(res.T0.Sub(due))
 				r.check.observe(&rec)
-				if !rec.OK() {
-					errs.Add(1)
-					r.errors.Add(1)
-				}
-				if rec.ErrorClass == record.ClassClientLimit {
-					r.clientLimit.Add(1)
-				}
-				if err := r.reqs.Write(&rec); err != nil && r.firstWriteErr.CompareAndSwap(nil, &err) && r.cfg.Progress != nil {
-					fmt.Fprintf(r.cfg.Progress, "\nhypobench: %v (the run goes on; its records are incomplete)\n", err)
-				}
+				r.keep(&rec, &errs)
 				done.Add(1)
 				due = time.Now()
 			}
