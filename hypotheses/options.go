@@ -181,7 +181,7 @@ func minMax(xs []float64) (lo, hi float64) {
 // absence of a significant trend does not contradict a claim by itself
 // (growthCheck decides that).
 func trendCheck(name, claim string, xs, ys []float64, stream uint64, o Options) verdict.Check {
-	kt := stats.KendallTest(o.rng(stream), xs, ys, stats.Greater, o.B)
+	kt := stats.KendallTestLevel(o.rng(stream), xs, ys, stats.Greater, o.B, o.level())
 	c := verdict.Check{Name: name, Claim: claim, Test: "Kendall τ-b, " + kt.Method, Statistic: verdict.Float(kt.Statistic),
 		P: verdict.P(kt.P), Alpha: o.Alpha, Effect: verdict.Float(kt.Statistic), EffectCI: kt.EffectCI, Unit: "τ", N: kt.N, Outcome: verdict.Inconclusive}
 	if kt.P < o.Alpha {

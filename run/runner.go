@@ -107,7 +107,7 @@ func Execute(ctx context.Context, cfg Config) (*Result, error) {
 		if ctx.Err() != nil {
 			break
 		}
-		ph := record.Phase{Index: i, Suite: cfg.Suite.Name, Profile: pp.Profile.Name, Concurrency: pp.Concurrency, Requests: pp.Requests}
+		ph := record.Phase{Index: i, Suite: cfg.Suite.Name, Profile: pp.Profile.Name, Concurrency: pp.Concurrency, Requests: pp.Requests, Round: pp.Round}
 		r.hook(ctx, ph, "start", res)
 		ph.StartUnixNs = time.Now().UnixNano()
 		done := r.phase(ctx, ph, pp)
@@ -215,6 +215,7 @@ func (r *runner) phase(ctx context.Context, ph record.Phase, pp workload.PhasePl
 					Suite:       r.cfg.Suite.Name,
 					Phase:       ph.Index,
 					Seq:         k,
+					Round:       pp.Round,
 					PromptRep:   prof.PromptRep,
 					MaxTokens:   prof.MaxTokens,
 					Endpoint:    req.Endpoint,
