@@ -23,11 +23,11 @@ import (
 func synthLadder(rng *rand.Rand, reps []int, n int, base, slope, noise float64) []record.Record {
 	var recs []record.Record
 	for _, r := range reps {
-		for range n {
+		for k := range n {
 			tok := r + 5
 			ttft := (base + slope*float64(tok)) * math.Exp(noise*rng.NormFloat64())
 			recs = append(recs, record.Record{Profile: "p", Concurrency: 1, PromptRep: r, MaxTokens: 1, PromptTokens: record.I(tok),
-				OutputTokens: record.I(1), TTFT: record.F(ttft), E2E: record.F(ttft), Total: ttft})
+				OutputTokens: record.I(1), TTFT: record.F(ttft), E2E: record.F(ttft), Total: ttft, Round: k%3 + 1})
 		}
 	}
 	return recs
@@ -77,11 +77,12 @@ func TestH1Outcomes(t *testing.T) {
 func synthOutputs(rng *rand.Rand, maxTok []int, n int, tpot float64, c int) []record.Record {
 	var recs []record.Record
 	for _, m := range maxTok {
-		for range n {
+		for k := range n {
 			ttft := 0.02 * math.Exp(0.05*rng.NormFloat64())
 			tp := tpot * math.Exp(0.03*rng.NormFloat64())
 			e2e := ttft + float64(m-1)*tp
-			r := record.Record{Concurrency: c, PromptRep: 40, MaxTokens: m, OutputTokens: record.I(m), TTFT: record.F(ttft), E2E: record.F(e2e), Total: e2e}
+			r := record.Record{Concurrency: c, PromptRep: 40, MaxTokens: m, OutputTokens: record.I(m), TTFT: record.F(ttft), E2E: record.F(e2e), Total: e2e,
+				Round: k%3 + 1, Seq: c + k/3}
 			if m >= 2 {
 				r.TPOT = record.F(tp)
 			}
@@ -91,14 +92,14 @@ func synthOutputs(rng *rand.Rand, maxTok []int, n int, tpot float64, c int) []re
 	return recs
 }
 
-func TestH2AndH3Outcomes(t *testing.T) {
+func TestH2Outcomes(t *testing.T) {
 	t.Parallel()
 	rng := rand.New(rand.NewPCG(5, 1))
 	lad := synthOutputs(rng, []int{1, 8, 64, 256, 512}, 6, 0.02, 1)
 	var conc, concCB []record.Record
 	for _, c := range []int{1, 2, 4, 8, 16} {
-		conc = append(conc, synthOutputs(rng, []int{128}, 8, 0.02*(1+0.01*float64(c)), c)...)
-		concCB = append(concCB, synthOutputs(rng, []int{128}, 8, 0.02*float64(c), c)...)
+		conc = append(conc, synthOutputs(rng, []int{128}, 9, 0.02*(1+0.01*float64(c)), c)...)
+		concCB = append(concCB, synthOutputs(rng, []int{128}, 9, 0.02*float64(c), c)...)
 	}
 	v := H2(lad, conc, Options{Seed: 1})
 	if v.Outcome != verdict.Pass {
@@ -107,18 +108,86 @@ func TestH2AndH3Outcomes(t *testing.T) {
 	if v.Info[0] != "TPOT is undefined for 6 of 30 requests with fewer than 2 output tokens: excluded and counted, never averaged in" {
 		t.Errorf("the N<2 exclusion is not reported: %q", v.Info[0])
 	}
-	flat := synthOutputs(rng, []int{1, 8, 64, 256, 512}, 6, 1e-6, 1)
-	if v := H2(flat, conc, Options{Seed: 1}); v.Outcome != verdict.Fail {
+	// Free decode: each token costs 20 µs of transport against a 20 ms
+	// request — E2E still doubles over 512 tokens, which the previous
+	// definition took for decode.
+	flat := synthOutputs(rng, []int{1, 8, 64, 256, 512}, 6, 2e-5, 1)
+	if v := H2(flat, conc, Options{Seed: 1}); v.Outcome != verdict.Fail || v.Checks[0].Name != "token-cost" || v.Checks[0].Outcome != verdict.Fail {
 		t.Errorf("H2 on a server whose decode is free: %s", verdict.Summary(v))
+	} else if v.Test != v.Checks[0].Test || v.P != nil {
+		t.Errorf("the headline of a failed verdict is not its failing check: %s", verdict.Summary(v))
 	}
-	if v := H3(conc, nil, Options{Seed: 1}); v.Outcome != verdict.Pass {
-		t.Errorf("H3 on a memory-bound decode: %s", verdict.Summary(v))
+	// No batching: TPOT ∝ c must fail, not merely be inconclusive.
+	if v := H2(lad, concCB, Options{Seed: 1}); v.Outcome != verdict.Fail {
+		t.Errorf("H2 on a server that does not batch decode: %s", verdict.Summary(v))
 	}
-	if v := H3(concCB, nil, Options{Seed: 1}); v.Outcome != verdict.Fail {
-		t.Errorf("H3 on a compute-bound decode: %s", verdict.Summary(v))
+	// Without rounds, the round-based checks cannot decide.
+	noRounds := append([]record.Record(nil), lad...)
+	for i := range noRounds {
+		noRounds[i].Round = 0
 	}
-	if v := H3(conc[:16], nil, Options{Seed: 1}); v.Outcome != verdict.Inconclusive {
-		t.Errorf("H3 on two levels: %s", verdict.Summary(v))
+	if v := H2(noRounds, conc, Options{Seed: 1}); v.Outcome != verdict.Inconclusive {
+		t.Errorf("H2 without rounds: %s", verdict.Summary(v))
+	}
+}
+
+// synthH3 builds H3Design-like records: short (40) and long (1000)
+// prompts at each level, 3 rounds, with TTFTs and TPOT from the given
+// functions of the level.
+func synthH3(rng *rand.Rand, ttftShort, ttftLong, tpot func(c int) float64) []record.Record {
+	var recs []record.Record
+	for round := 1; round <= 3; round++ {
+		for _, c := range []int{1, 2, 4, 8, 16} {
+			for seq := range 2*c + 6 {
+				rep, tt := 40, ttftShort(c)
+				if seq%2 == 1 {
+					rep, tt = 1000, ttftLong(c)
+				}
+				tt *= math.Exp(0.05 * rng.NormFloat64())
+				tp := tpot(c) * math.Exp(0.03*rng.NormFloat64())
+				e2e := tt + 127*tp
+				recs = append(recs, record.Record{Concurrency: c, PromptRep: rep, MaxTokens: 128, OutputTokens: record.I(128), Seq: seq, Round: round,
+					TTFT: record.F(tt), TPOT: record.F(tp), E2E: record.F(e2e), Total: e2e})
+			}
+		}
+	}
+	return recs
+}
+
+func TestH3Outcomes(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(6, 1))
+	tpot := func(c int) float64 { return 0.02 * (1 + 0.01*float64(c)) }
+	// The shift: prefill dominates a long prompt's TTFT at c=1; at c=16
+	// both wait on a few decode steps.
+	short := func(c int) float64 { return 0.025 + 0.02*float64(c)/4 }
+	long := func(c int) float64 { return short(c) + 0.2/float64(c) }
+	flat := func(c int) float64 { return short(c) }
+	for _, tc := range []struct {
+		name    string
+		recs    []record.Record
+		want    verdict.Outcome
+		failing string
+	}{
+		{"shift", synthH3(rng, short, long, tpot), verdict.Pass, ""},
+		{"flat prefill", synthH3(rng, short, flat, tpot), verdict.Fail, "prefill-bound"},
+		{"no shift", synthH3(rng, short, func(c int) float64 { return short(c) + 0.2 }, tpot), verdict.Fail, "shift"},
+		{"no batching", synthH3(rng, short, long, func(c int) float64 { return 0.02 * float64(c) }), verdict.Fail, "batching"},
+		{"admission", synthH3(rng, func(c int) float64 { return 0.025 + 0.5*float64(c) }, func(c int) float64 { return 0.225 + 0.5*float64(c) }, func(int) float64 { return 0.02 }), verdict.Fail, "admission"},
+	} {
+		v := H3(tc.recs, nil, Options{Seed: 1})
+		if v.Outcome != tc.want {
+			t.Errorf("%s: %s", tc.name, verdict.Summary(v))
+			continue
+		}
+		for _, c := range v.Checks {
+			if c.Name == tc.failing && c.Outcome != verdict.Fail {
+				t.Errorf("%s: check %s is %s, want fail", tc.name, c.Name, c.Outcome)
+			}
+		}
+	}
+	if v := H3(synthH3(rng, short, long, tpot)[:40], nil, Options{Seed: 1}); v.Outcome != verdict.Inconclusive {
+		t.Errorf("H3 on two levels of one round: %s", verdict.Summary(v))
 	}
 }
 

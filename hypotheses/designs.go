@@ -37,6 +37,12 @@ func ladder(name string, reps, maxTokens []int) []workload.Profile {
 // and are not recorded.
 const DesignRounds = 3
 
+// H3Rounds is H3Design's number of rounds: more than DesignRounds because
+// at high concurrency TTFT is a mixture (a request that arrives just
+// before a long prefill step waits for it, one that arrives after does
+// not), so a round's median moves more than at concurrency 1.
+const H3Rounds = 6
+
 // H1Design is a prompt-length ladder at concurrency 1 with one output
 // token: 5 prompt lengths (40 to 1000 repetitions, the seed's range) × 4
 // repetitions × 3 rounds (Full: 8 lengths × 5 × 4 rounds), interleaved in
@@ -118,9 +124,9 @@ func ConcurrencyDesign(size Size, requests int, levels []int) *workload.Suite {
 // short prompt (40 repetitions) and a long one (1000), each with 128
 // output tokens so that decode load builds up, interleaved at random
 // within each level, at c = 1, 2, 4, 8, 16 (Full: up to 32), at least 3
-// requests of each prompt and 2 per worker at each level (so that after
-// the ramp the analysis leaves out, a steady state remains), in 3 rounds
-// (Full: 4) whose level order is random.
+// requests of each prompt and 3 per worker at each level (so that after
+// the ramp the analysis leaves out, a steady state remains), in H3Rounds
+// rounds (Full: 8) whose level order is random.
 func H3Design(size Size, requests int, levels []int) *workload.Suite {
 	if len(levels) == 0 {
 		levels = []int{1, 2, 4, 8, 16}
@@ -128,9 +134,9 @@ func H3Design(size Size, requests int, levels []int) *workload.Suite {
 			levels = []int{1, 2, 4, 8, 16, 32}
 		}
 	}
-	n, rounds := 3, DesignRounds
+	n, rounds := 3, H3Rounds
 	if size == Full {
-		rounds = 4
+		rounds = 8
 	}
 	if requests > 0 {
 		n = requests
@@ -138,7 +144,7 @@ func H3Design(size Size, requests int, levels []int) *workload.Suite {
 	return &workload.Suite{
 		Name: "h3-mixed-ladder", BaseText: BaseText, Nonce: true, Endpoint: "completions", IgnoreEOS: true,
 		Profiles: []workload.Profile{{Name: "short_long", PromptRep: 40, MaxTokens: 128}, {Name: "long_long", PromptRep: 1000, MaxTokens: 128}},
-		Concurrency: levels, Requests: n, MinPerWorker: 2, Mix: true, Order: workload.Ordered, Seed: 105, Rounds: rounds, Warmup: 2,
+		Concurrency: levels, Requests: n, MinPerWorker: 3, Mix: true, Order: workload.Ordered, Seed: 105, Rounds: rounds, Warmup: 2,
 	}
 }
 

@@ -70,7 +70,7 @@ var (
 type matrixHypothesis struct {
 	id      string
 	engines []matrixEngine
-	truth   func(model) (truth, error)
+	truth   func(m model, speed float64) (truth, error)
 	verdict func(cfg engine.Config, seed uint64, speed float64) (verdict.Verdict, error)
 }
 
@@ -87,13 +87,13 @@ func simulate(cfg engine.Config, s *workload.Suite, seed uint64, speed float64) 
 
 var matrixHypotheses = []matrixHypothesis{
 	{id: "H1", engines: []matrixEngine{soundEngine, flatPrefillEngine},
-		truth: func(m model) (truth, error) { return truthH1(m, H1Design(Default, 0, nil)), nil },
+		truth: func(m model, _ float64) (truth, error) { return truthH1(m, H1Design(Default, 0, nil)), nil },
 		verdict: func(cfg engine.Config, seed uint64, speed float64) (verdict.Verdict, error) {
 			recs, err := simulate(cfg, H1Design(Default, 0, nil), seed, speed)
 			return H1(recs, Options{Seed: seed}), err
 		}},
 	{id: "H2", engines: []matrixEngine{soundEngine, freeDecodeEngine, noBatchingEngine},
-		truth: func(m model) (truth, error) {
+		truth: func(m model, _ float64) (truth, error) {
 			return truthH2(m, H2Design(Default, 0, nil), ConcurrencyDesign(Default, 0, nil)), nil
 		},
 		verdict: func(cfg engine.Config, seed uint64, speed float64) (verdict.Verdict, error) {
@@ -105,7 +105,7 @@ var matrixHypotheses = []matrixHypothesis{
 			return H2(l, c, Options{Seed: seed}), err
 		}},
 	{id: "H3", engines: []matrixEngine{soundEngine, flatPrefillEngine, noBatchingEngine, admissionEngine},
-		truth: func(m model) (truth, error) { return truthH3(m, H3Design(Default, 0, nil)) },
+		truth: func(m model, speed float64) (truth, error) { return truthH3(m, H3Design(Default, 0, nil), speed) },
 		verdict: func(cfg engine.Config, seed uint64, speed float64) (verdict.Verdict, error) {
 			recs, err := simulate(cfg, H3Design(Default, 0, nil), seed, speed)
 			return H3(recs, nil, Options{Seed: seed}), err
@@ -143,11 +143,11 @@ func TestMatrix(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s %s %s: %v", h.id, e.name, spec, err)
 				}
-				tr, err := h.truth(m)
-				if err != nil {
-					t.Fatalf("%s %s %s: truth: %v", h.id, e.name, spec, err)
-				}
 				for _, speed := range matrixSpeeds {
+					tr, err := h.truth(m, speed)
+					if err != nil {
+						t.Fatalf("%s %s %s: truth: %v", h.id, e.name, spec, err)
+					}
 					c := &cell{hyp: h.id, eng: e.name, spec: spec, speed: speed, tr: tr, counts: map[verdict.Outcome]int{}}
 					cells = append(cells, c)
 					t.Run(fmt.Sprintf("%s/%s/%s/speed%g", h.id, e.name, spec, speed), func(t *testing.T) {
