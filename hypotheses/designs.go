@@ -143,7 +143,7 @@ func H3Design(size Size, requests int, levels []int) *workload.Suite {
 	}
 	return &workload.Suite{
 		Name: "h3-mixed-ladder", BaseText: BaseText, Nonce: true, Endpoint: "completions", IgnoreEOS: true,
-		Profiles: []workload.Profile{{Name: "short_long", PromptRep: 40, MaxTokens: 128}, {Name: "long_long", PromptRep: 1000, MaxTokens: 128}},
+		Profiles:    []workload.Profile{{Name: "short_long", PromptRep: 40, MaxTokens: 128}, {Name: "long_long", PromptRep: 1000, MaxTokens: 128}},
 		Concurrency: levels, Requests: n, MinPerWorker: 3, Mix: true, Order: workload.Ordered, Seed: 105, Rounds: rounds, Warmup: 2,
 	}
 }
