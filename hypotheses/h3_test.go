@@ -46,12 +46,14 @@ func TestH3(t *testing.T) {
 // own decode time for its first token, against the admission bound of 1×
 // — and H3 must fail. (Flat prefill and no batching are H3's other
 // claim-false engines; TestMatrix runs all three.) It runs the ladder
-// 1, 2, 16 at speed 40: a factor 7 does not hide in scheduling noise, and
-// the queue makes this engine slow.
+// 1, 2, 16 in MinRounds rounds at speed 40: a factor 7 does not hide in
+// scheduling noise, and the queue makes this engine slow.
 func TestH3NegativeControl(t *testing.T) {
 	ec := control(engine.Knobs{}, 1, 40)
 	ec.MaxNumSeqs = 2
-	c := runDesign(t, "h3-control-admission-limited", H3Design(Default, 0, []int{1, 2, 16}), ec)
+	d := H3Design(Default, 0, []int{1, 2, 16})
+	d.Rounds = MinRounds
+	c := runDesign(t, "h3-control-admission-limited", d, ec)
 	v := finish(t, H3(c.recs, nil, opts()), h3Design, c)
 	v.ID, v.Claim = "H3 control", "negative control (max_num_seqs 2 engine): "+v.Claim
 	assertFails(t, v)

@@ -50,25 +50,6 @@ func medianWhere(recs []record.Record, keep func(*record.Record) bool, y func(*r
 	return stats.Median(ys)
 }
 
-// geoMeanWhere is the geometric mean of the positive y over the records
-// that keep selects; NaN when there are none.
-func geoMeanWhere(recs []record.Record, keep func(*record.Record) bool, y func(*record.Record) (float64, bool)) float64 {
-	var sum float64
-	n := 0
-	for i := range recs {
-		if keep(&recs[i]) {
-			if v, ok := y(&recs[i]); ok && v > 0 {
-				sum += math.Log(v)
-				n++
-			}
-		}
-	}
-	if n == 0 {
-		return math.NaN()
-	}
-	return math.Exp(sum / float64(n))
-}
-
 // roundSpec describes a round-based check: its per-round estimate lives on
 // an analysis scale (a log ratio, an elasticity) where it is close to
 // normal, and show maps that scale to the effect a person reads (a ratio).
