@@ -225,3 +225,32 @@ func TestVerdictFilesGolden(t *testing.T) {
 		}
 	}
 }
+
+// TestTrendCheckCanFail: a trend check fails when the data contradict a
+// rising trend (τ's whole interval at or below 0), passes a rising one and
+// is inconclusive on noise.
+func TestTrendCheckCanFail(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(8, 1))
+	var xs, up, down, flat []float64
+	for i := range 40 {
+		x := float64(i % 5)
+		xs = append(xs, x)
+		up = append(up, x+0.3*rng.NormFloat64())
+		down = append(down, -x+0.3*rng.NormFloat64())
+		flat = append(flat, rng.NormFloat64())
+	}
+	o := DefaultOptions
+	for _, tc := range []struct {
+		name string
+		ys   []float64
+		want verdict.Outcome
+	}{{"rising", up, verdict.Pass}, {"falling", down, verdict.Fail}} {
+		if c := trendCheck("trend", "y rises", xs, tc.ys, 1, o); c.Outcome != tc.want {
+			t.Errorf("%s: %s (τ %s CI %+v), want %s", tc.name, c.Outcome, verdict.Num(c.Effect), c.EffectCI, tc.want)
+		}
+	}
+	if c := trendCheck("trend", "y rises", xs, flat, 1, o); c.Outcome == verdict.Pass {
+		t.Errorf("noise passed the trend check: τ %s, p %s", verdict.Num(c.Effect), verdict.PString(c.P))
+	}
+}

@@ -125,15 +125,19 @@ func promptTokens(r *record.Record) float64 {
 
 // trendCheck is the one-sided Kendall τ-b test of y on x with a seeded
 // permutation p-value (resampling stream stream); the effect is τ with its
-// bootstrap CI. It passes when p < α and is otherwise inconclusive: the
-// absence of a significant trend does not contradict a claim by itself
-// (growthCheck decides that).
+// bootstrap CI at 1 − 2α. It passes when p < α, fails when the whole CI of
+// τ lies at or below 0 (the data contradict a rising trend), and is
+// otherwise inconclusive: a trend that is merely not significant does not
+// contradict a claim by itself (the deciding checks do that).
 func trendCheck(name, claim string, xs, ys []float64, stream uint64, o Options) verdict.Check {
 	kt := stats.KendallTestLevel(o.rng(stream), xs, ys, stats.Greater, o.B, o.level())
 	c := verdict.Check{Name: name, Claim: claim, Test: "Kendall τ-b, " + kt.Method, Statistic: verdict.Float(kt.Statistic),
 		P: verdict.P(kt.P), Alpha: o.Alpha, Effect: verdict.Float(kt.Statistic), EffectCI: kt.EffectCI, Unit: "τ", N: kt.N, Outcome: verdict.Inconclusive}
-	if kt.P < o.Alpha {
+	switch {
+	case kt.P < o.Alpha:
 		c.Outcome = verdict.Pass
+	case verdict.CIOutcome(kt.EffectCI, 0, true) == verdict.Fail:
+		c.Outcome = verdict.Fail
 	}
 	return c
 }
