@@ -9,7 +9,7 @@ import (
 	"github.com/hypobench/hypobench/verdict/verdicttest"
 )
 
-const h3Design = "short (40) and long (1000 repetitions) prompts with 128 output tokens, interleaved, at c = 1–16 (full: 1–32), ≥ 3 requests of each and 2 per worker per level, 3 rounds with the level order random per round; the first c requests of a level (the closed loop's ramp) excluded"
+const h3Design = "short (40) and long (1000 repetitions) prompts with 128 output tokens, interleaved, at c = 1–16 (full: 1–32), ≥ 3 requests of each and 3 per worker per level, 6 rounds (full: 8) with the level order random per round; the first c requests of a level (the closed loop's ramp) excluded"
 
 // TestH3 checks H3, "as concurrency rises the bottleneck moves from
 // prefill to memory-bound decode".
