@@ -51,7 +51,9 @@
 // The live slice is the TestH1…TestH3 tests and their negative controls:
 // one claim-true and one claim-false engine per hypothesis over HTTP, the
 // claim-false ones far beyond their bound so that they cannot flake on a
-// loaded machine.
+// loaded machine. Each live control records its ground truth from the
+// cost model in its verdict (Info) and fails unless the cost model says
+// the claim is false there.
 //
 // Designs come in two sizes: the default, sized to give the same verdict in
 // every run on a loaded 2-core machine within a few minutes, and the full

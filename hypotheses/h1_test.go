@@ -35,9 +35,11 @@ func TestH1(t *testing.T) {
 // loaded machine; TestMatrix shows the definition failing this engine at
 // speed 10 too, in virtual time.
 func TestH1NegativeControl(t *testing.T) {
-	r := runDesign(t, "H1-control-flat-prefill", H1Design(Default, 0, nil), control(engine.Knobs{FlatPrefill: true}, 1, 1))
+	ec := control(engine.Knobs{FlatPrefill: true}, 1, 1)
+	r := runDesign(t, "H1-control-flat-prefill", H1Design(Default, 0, nil), ec)
 	v := finish(t, H1(r.recs, opts()), h1Design, r)
 	v.ID, v.Claim = "H1 control", "negative control (FlatPrefill engine): "+v.Claim
+	liveTruth(t, &v, *ec, func(m model) (truth, error) { return truthH1(m, H1Design(Default, 0, nil)), nil })
 	assertFails(t, v)
 }
 

@@ -38,9 +38,13 @@ func TestH2(t *testing.T) {
 // not drift with the speed (TestMatrix: speed 1 and 10, three profiles).
 func TestH2NegativeControl(t *testing.T) {
 	k := engine.Knobs{FreeDecode: true}
-	l := runDesign(t, "H2-control-free-decode", H2Design(Default, 0, nil), control(k, 1, 0))
-	c := runDesign(t, "concurrency-control-free-decode", ConcurrencyDesign(Default, 0, nil), control(k, 1, 0))
+	ec := control(k, 1, 0)
+	l := runDesign(t, "H2-control-free-decode", H2Design(Default, 0, nil), ec)
+	c := runDesign(t, "concurrency-control-free-decode", ConcurrencyDesign(Default, 0, nil), ec)
 	v := finish(t, H2(l.recs, c.recs, opts()), h2Design, l, c)
 	v.ID, v.Claim = "H2 control", "negative control (FreeDecode engine): "+v.Claim
+	liveTruth(t, &v, *ec, func(m model) (truth, error) {
+		return truthH2(m, H2Design(Default, 0, nil), ConcurrencyDesign(Default, 0, nil)), nil
+	})
 	assertFails(t, v)
 }

@@ -56,6 +56,7 @@ func TestH3NegativeControl(t *testing.T) {
 	c := runDesign(t, "h3-control-admission-limited", d, ec)
 	v := finish(t, H3(c.recs, nil, opts()), h3Design, c)
 	v.ID, v.Claim = "H3 control", "negative control (max_num_seqs 2 engine): "+v.Claim
+	liveTruth(t, &v, *ec, func(m model) (truth, error) { return truthH3(m, d, ec.Speed) })
 	assertFails(t, v)
 	for _, ch := range v.Checks {
 		if ch.Name == "admission" && ch.Outcome != verdict.Fail {

@@ -5,10 +5,12 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"testing"
 	"time"
 
 	"github.com/hypobench/hypobench/engine"
 	"github.com/hypobench/hypobench/predict"
+	"github.com/hypobench/hypobench/verdict"
 	"github.com/hypobench/hypobench/workload"
 )
 
@@ -134,9 +136,18 @@ func (m model) decodeStep(n, ctx int) float64 {
 	return (m.cost.Step(seqs).Time + m.info.FrontEnd.PerOutputToken).Seconds()
 }
 
-// stepElasticity is log(step(n)/step(1)) / log(n).
+// stepElasticity is log(step(n)/step(1)) / log(n); 0 when decode costs
+// nothing at all (FreeDecode without a front-end).
 func (m model) stepElasticity(n, ctx int) float64 {
-	return math.Log(m.decodeStep(n, ctx)/m.decodeStep(1, ctx)) / math.Log(float64(n))
+	return math.Log(ratioOf(m.decodeStep(n, ctx), m.decodeStep(1, ctx))) / math.Log(float64(n))
+}
+
+// ratioOf is a/b, 1 when both are 0.
+func ratioOf(a, b float64) float64 {
+	if a == 0 && b == 0 {
+		return 1
+	}
+	return a / b
 }
 
 // truthH1: median TTFT at the longest prompt over the shortest, from the
@@ -157,7 +168,7 @@ func truthH2(m model, ladder, conc *workload.Suite) truth {
 	outs := ladder.Profiles
 	last, prev := outs[len(outs)-1].MaxTokens, outs[len(outs)-2].MaxTokens
 	cost := m.decodeStep(1, p+last/2) / m.ttft(p)
-	settle := m.decodeStep(1, p+last/2) / m.decodeStep(1, p+prev/2)
+	settle := ratioOf(m.decodeStep(1, p+last/2), m.decodeStep(1, p+prev/2))
 	cmax := conc.Concurrency[len(conc.Concurrency)-1]
 	e := m.stepElasticity(cmax, p+conc.Profiles[0].MaxTokens/2)
 	inBand := settle < H2SettleBand && settle > 1/H2SettleBand
@@ -276,4 +287,25 @@ func median(xs []float64) float64 {
 		return s[len(s)/2]
 	}
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// liveTruth records a live control's ground truth in its verdict and
+// fails the test unless the cost model says the claim is false there. The
+// live server has no front-end cost model (its HTTP layer is real), so
+// the truth is computed without one.
+func liveTruth(t *testing.T, v *verdict.Verdict, cfg engine.Config, truthOf func(model) (truth, error)) {
+	t.Helper()
+	cfg.FrontEnd = &engine.FrontEnd{}
+	m, err := newModel(cfg)
+	if err != nil {
+		t.Fatalf("ground truth: %v", err)
+	}
+	tr, err := truthOf(m)
+	if err != nil {
+		t.Fatalf("ground truth: %v", err)
+	}
+	v.Info = append(v.Info, "ground truth from the engine's cost model: claim "+map[bool]string{true: "holds", false: "false"}[tr.holds()]+" ("+tr.String()+")")
+	if tr.holds() || !tr.decided() {
+		t.Errorf("the control's engine is not clearly claim-false by its own cost model: %s", tr)
+	}
 }
