@@ -69,6 +69,14 @@ func H1Design(size Size, requests int, ladderReps []int) *workload.Suite {
 	}
 }
 
+// H2PromptRep is the prompt of H2's output ladder, 10 repetitions: short,
+// so that a one-token request — token-cost's reference — is mostly the
+// server's fixed cost and not a prefill. On a CPU engine prefill is
+// compute-bound and slow (Ollama's tiny e2e model: ~0.5 ms per prompt
+// token, TPOT ~4.7 ms), and the seed's 40 repetitions (~130 tokens there)
+// would make a one-token request cost 14 TPOTs.
+const H2PromptRep = 10
+
 // H2Design is an output-length ladder at concurrency 1 with short prompts:
 // max_tokens 1, 8, 64, 256, 512 × 2 repetitions × 3 rounds (Full: 3 × 4
 // rounds), interleaved within each round.
@@ -90,7 +98,7 @@ func H2Design(size Size, requests int, outs []int) *workload.Suite {
 	}
 	return &workload.Suite{
 		Name: "h2-output-ladder", BaseText: BaseText, Nonce: true, Endpoint: "completions", IgnoreEOS: true,
-		Profiles: ladder("h2", []int{40}, outs), Concurrency: []int{1}, Requests: n, Order: workload.Ordered, Mix: true, Seed: 102,
+		Profiles: ladder("h2", []int{H2PromptRep}, outs), Concurrency: []int{1}, Requests: n, Order: workload.Ordered, Mix: true, Seed: 102,
 		Rounds: rounds, Warmup: 2,
 	}
 }

@@ -17,7 +17,12 @@ const H2Claim = "TPOT follows decode: E2E latency tracks output tokens, TPOT set
 // median TPOT at the longest output must exceed 0.1 × median TTFT of the
 // one-token requests (so E2E at 512 tokens exceeds ~52 × E2E at one
 // token). A decode step reads the weights once, about what a short prompt's
-// prefill step costs, so real servers give 0.2–1; a server whose decode is
+// prefill step costs on a GPU, so GPU servers give 0.3–1 (the embedded
+// engine's profiles 0.47–0.91); on a CPU engine prefill is compute-bound and
+// slow, which is why H2Design's prompt is short (H2PromptRep) — Ollama's
+// tiny e2e model should then give ~0.3 (TPOT ~4.7 ms against a ~16 ms
+// one-token request; estimated from the last e2e run's TTFTs, not yet
+// measured with this design). A server whose decode is
 // free still pays the client's and the transport's few µs per streamed
 // event, 0.001–0.02 of a request — which an E2E-growth bound relative to
 // one TTFT (the previous definition) could not tell from decode. Both

@@ -7,7 +7,7 @@ import (
 	"github.com/hypobench/hypobench/verdict/verdicttest"
 )
 
-const h2Design = "output ladder at concurrency 1 (max_tokens 1, 8, 64, 256, 512 × 2 × 3 rounds, interleaved; full: × 3 × 4 rounds) and a concurrency ladder of short_long with 128 output tokens (c = 1–16; full: 1–32; ≥ 3 requests and 2 per worker per level; 3 rounds, level order random per round)"
+const h2Design = "output ladder at concurrency 1 with 10-repetition prompts (max_tokens 1, 8, 64, 256, 512 × 2 × 3 rounds, interleaved; full: × 3 × 4 rounds) and a concurrency ladder of short_long with 128 output tokens (c = 1–16; full: 1–32; ≥ 3 requests and 2 per worker per level; 3 rounds, level order random per round)"
 
 // TestH2 checks H2, "TPOT follows decode: latency tracks max_tokens, TPOT
 // settles over long outputs and rises with concurrency at most linearly".

@@ -164,7 +164,7 @@ func truthH1(m model, s *workload.Suite) truth {
 // elasticity on batch size, 1 to the concurrency design's top level,
 // below MaxDecodeElasticity.
 func truthH2(m model, ladder, conc *workload.Suite) truth {
-	p := m.tokens(ladder, 40)
+	p := m.tokens(ladder, ladder.Profiles[0].PromptRep)
 	outs := ladder.Profiles
 	last, prev := outs[len(outs)-1].MaxTokens, outs[len(outs)-2].MaxTokens
 	cost := m.decodeStep(1, p+last/2) / m.ttft(p)
