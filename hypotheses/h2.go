@@ -18,7 +18,7 @@ const H2Claim = "TPOT follows decode: E2E latency tracks output tokens, TPOT set
 // one-token requests (so E2E at 512 tokens exceeds ~52 × E2E at one
 // token). A decode step reads the weights once, about what a short prompt's
 // prefill step costs on a GPU, so GPU servers give 0.3–1 (the embedded
-// engine's profiles 0.47–0.91); on a CPU engine prefill is compute-bound and
+// engine's profiles 0.55–0.94); on a CPU engine prefill is compute-bound and
 // slow, which is why H2Design's prompt is short (H2PromptRep) — Ollama's
 // tiny e2e model should then give ~0.3 (TPOT ~4.7 ms against a ~16 ms
 // one-token request; estimated from the last e2e run's TTFTs, not yet
