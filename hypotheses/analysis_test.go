@@ -254,3 +254,63 @@ func TestTrendCheckCanFail(t *testing.T) {
 		t.Errorf("noise passed the trend check: τ %s, p %s", verdict.Num(c.Effect), verdict.PString(c.P))
 	}
 }
+
+// TestRoundUnitCoverage is the reason the deciding checks resample rounds:
+// with an effect shared by every request of one level in one round (log-sd
+// 0.3, as a batch or a time window shares it) the per-round t interval of
+// H1's growth check covers the true ratio at its nominal 90%, while an
+// interval that treats the requests as independent (a bootstrap of the
+// ratio of medians over requests) does not. 1000 simulated designs of 3
+// rounds × 2 levels × 8 requests.
+func TestRoundUnitCoverage(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(11, 3))
+	const sims, truth = 1000, 2.0
+	o := DefaultOptions
+	roundCover, requestCover := 0, 0
+	for range sims {
+		var recs []record.Record
+		for round := 1; round <= 3; round++ {
+			for _, rep := range []int{40, 1000} {
+				shared := 0.3 * rng.NormFloat64()
+				base := 0.02
+				if rep == 1000 {
+					base *= truth
+				}
+				for range 8 {
+					tt := base * math.Exp(shared+0.05*rng.NormFloat64())
+					recs = append(recs, record.Record{Concurrency: 1, PromptRep: rep, MaxTokens: 1, Round: round, TTFT: record.F(tt)})
+				}
+			}
+		}
+		var ests []float64
+		for _, rr := range rounds(recs) {
+			at := func(rep int) float64 {
+				return medianWhere(rr, func(r *record.Record) bool { return r.PromptRep == rep }, func(r *record.Record) (float64, bool) { return fptr(r.TTFT) })
+			}
+			ests = append(ests, logRatio(at(1000), at(40)))
+		}
+		if _, ci := stats.TInterval(ests, o.level()); ci.Contains(math.Log(truth)) {
+			roundCover++
+		}
+		var lo, hi []float64
+		for _, r := range recs {
+			if r.PromptRep == 40 {
+				lo = append(lo, *r.TTFT)
+			} else {
+				hi = append(hi, *r.TTFT)
+			}
+		}
+		if _, ci := stats.BootstrapRatio(rng, lo, hi, stats.Median, 200, o.level()); ci.Contains(truth) {
+			requestCover++
+		}
+	}
+	rc, qc := float64(roundCover)/sims, float64(requestCover)/sims
+	t.Logf("coverage of a nominal 90%% interval: rounds as the unit %.3f, requests as the unit %.3f", rc, qc)
+	if math.Abs(rc-0.9) > 0.03 {
+		t.Errorf("per-round t interval covers %.3f, want 0.90 ± 0.03", rc)
+	}
+	if qc > 0.8 {
+		t.Errorf("the request-level interval covers %.3f: the simulation's shared effect is too weak to show the point", qc)
+	}
+}
