@@ -57,10 +57,9 @@ const H3PromptShare = 0.5
 // TTFT is a mixture — a request that arrives just before a long prefill
 // step waits for it, one that arrives after does not — so a round's median
 // moves between the mixture's modes; H3Design runs more rounds than the
-// other designs for that reason. Aggregate output
-// throughput and P(c) per level are reported as found;
-// "throughput grows and TPOT grows slower than concurrency" alone is
-// efficient batching, not this claim.
+// other designs for that reason. Aggregate output throughput and P(c) per
+// level are reported as found; "throughput grows and TPOT grows slower
+// than concurrency" alone is efficient batching, not this claim.
 func H3(recs []record.Record, server []string, o Options) verdict.Verdict {
 	o = o.withDefaults()
 	v := verdict.Verdict{ID: "H3", Claim: H3Claim, Seed: o.Seed, Alpha: o.Alpha}
@@ -96,23 +95,15 @@ func H3(recs []record.Record, server []string, o Options) verdict.Verdict {
 		e, ok2 := fptr(r.E2E)
 		return e - t, ok1 && ok2 && r.N() >= 2
 	}
-	byLevel := func(c int) func(*record.Record) int {
-		return func(r *record.Record) int {
-			if r.Concurrency != c {
-				return -1
-			}
-			return r.PromptRep
-		}
+	// Evidence: median TTFT per level and prompt length (keys sort by
+	// level, then prompt length).
+	for _, g := range groupBy(good, func(r *record.Record) int { return r.Concurrency*100000 + r.PromptRep },
+		func(r *record.Record) float64 { return float64(r.Concurrency) }, ttft) {
+		ci, _ := stats.QuantileCI(g.ys, 0.5, o.level())
+		v.Evidence = append(v.Evidence, verdict.Level{Label: fmt.Sprintf("c=%d, prompt_rep %d", g.key/100000, g.key%100000), X: verdict.Float(g.x),
+			N: len(g.ys), Median: verdict.Float(stats.Median(g.ys)), MedianCI: ci, Unit: "s TTFT"})
 	}
 	for _, c := range levels {
-		gs := groupBy(good, func(r *record.Record) int { return r.Concurrency*100000 + r.PromptRep }, func(r *record.Record) float64 { return float64(r.Concurrency) }, ttft)
-		for _, g := range gs {
-			if g.key/100000 == c {
-				ci, _ := stats.QuantileCI(g.ys, 0.5, o.level())
-				v.Evidence = append(v.Evidence, verdict.Level{Label: fmt.Sprintf("c=%d, prompt_rep %d", c, g.key%100000), X: verdict.Float(c), N: len(g.ys),
-					Median: verdict.Float(stats.Median(g.ys)), MedianCI: ci, Unit: "s TTFT"})
-			}
-		}
 		var sel []record.Record
 		for _, r := range good {
 			if r.Concurrency == c {
@@ -121,9 +112,8 @@ func H3(recs []record.Record, server []string, o Options) verdict.Verdict {
 		}
 		line := fmt.Sprintf("c=%d: throughput %s output tokens/s", c, verdict.Num(throughput(sel)))
 		if len(reps) >= 2 {
-			key := byLevel(c)
-			s := medianWhere(good, func(r *record.Record) bool { return key(r) == reps[0] }, ttft)
-			l := medianWhere(good, func(r *record.Record) bool { return key(r) == reps[len(reps)-1] }, ttft)
+			s := medianWhere(sel, func(r *record.Record) bool { return r.PromptRep == reps[0] }, ttft)
+			l := medianWhere(sel, func(r *record.Record) bool { return r.PromptRep == reps[len(reps)-1] }, ttft)
 			line += fmt.Sprintf(", prompt share of a long prompt's TTFT P = 1 − TTFT(short)/TTFT(long) = %s", verdict.Num(1-s/l))
 		}
 		v.Info = append(v.Info, line)
