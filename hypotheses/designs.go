@@ -30,17 +30,31 @@ func ladder(name string, reps, maxTokens []int) []workload.Profile {
 	return ps
 }
 
+// DesignRounds is the number of rounds of the H1–H3 designs: each round
+// runs every level once (the levels in a random order per round, the
+// requests of a level interleaved at random), and the round is the
+// analyses' independent unit. Warm-up requests precede the first round
+// and are not recorded.
+const DesignRounds = 3
+
+// H3Rounds is H3Design's number of rounds: more than DesignRounds because
+// at high concurrency TTFT is a mixture (a request that arrives just
+// before a long prefill step waits for it, one that arrives after does
+// not), so a round's median moves more than at concurrency 1.
+const H3Rounds = 6
+
 // H1Design is a prompt-length ladder at concurrency 1 with one output
-// token: 5 prompt lengths (40 to 1000 repetitions, the seed's range) × 10
-// repetitions (Full: 8 lengths × 20), interleaved in seeded random order.
+// token: 5 prompt lengths (40 to 1000 repetitions, the seed's range) × 4
+// repetitions × 3 rounds (Full: 8 lengths × 5 × 4 rounds), interleaved in
+// seeded random order within each round.
 //
 // ladder, when not empty, replaces the prompt repetition levels
 // (HYPOBENCH_PROMPT_LADDER): a small CPU engine cannot afford 3000-token
 // prompts at every rung.
 func H1Design(size Size, requests int, ladderReps []int) *workload.Suite {
-	reps, n := []int{40, 250, 500, 750, 1000}, 10
+	reps, n, rounds := []int{40, 250, 500, 750, 1000}, 4, DesignRounds
 	if size == Full {
-		reps, n = []int{40, 100, 200, 300, 400, 600, 800, 1000}, 20
+		reps, n, rounds = []int{40, 100, 200, 300, 400, 600, 800, 1000}, 5, 4
 	}
 	if len(ladderReps) > 0 {
 		reps = ladderReps
@@ -51,20 +65,30 @@ func H1Design(size Size, requests int, ladderReps []int) *workload.Suite {
 	return &workload.Suite{
 		Name: "h1-prompt-ladder", BaseText: BaseText, Nonce: true, Endpoint: "completions", IgnoreEOS: true,
 		Profiles: ladder("h1", reps, []int{1}), Concurrency: []int{1}, Requests: n, Order: workload.Ordered, Mix: true, Seed: 101,
+		Rounds: rounds, Warmup: 2,
 	}
 }
 
+// H2PromptRep is the prompt of H2's output ladder, 10 repetitions: short,
+// so that a one-token request — token-cost's reference — is mostly the
+// server's fixed cost and not a prefill. On a CPU engine prefill is
+// compute-bound and slow (Ollama's tiny e2e model: ~0.5 ms per prompt
+// token, TPOT ~4.7 ms), and the seed's 40 repetitions (~130 tokens there)
+// would make a one-token request cost 14 TPOTs.
+const H2PromptRep = 10
+
 // H2Design is an output-length ladder at concurrency 1 with short prompts:
-// max_tokens 1, 8, 64, 256, 512 × 6 repetitions (Full: 12), interleaved.
+// max_tokens 1, 8, 64, 256, 512 × 2 repetitions × 3 rounds (Full: 3 × 4
+// rounds), interleaved within each round.
 // max_tokens 1 is there on purpose: its TPOT is undefined and must be
 // excluded and counted (the seed's measurement trap).
 //
 // outs, when not empty, replaces the max_tokens levels
 // (HYPOBENCH_OUTPUT_LADDER).
 func H2Design(size Size, requests int, outs []int) *workload.Suite {
-	n := 6
+	n, rounds := 2, DesignRounds
 	if size == Full {
-		n = 12
+		n, rounds = 3, 4
 	}
 	if len(outs) == 0 {
 		outs = []int{1, 8, 64, 256, 512}
@@ -74,14 +98,15 @@ func H2Design(size Size, requests int, outs []int) *workload.Suite {
 	}
 	return &workload.Suite{
 		Name: "h2-output-ladder", BaseText: BaseText, Nonce: true, Endpoint: "completions", IgnoreEOS: true,
-		Profiles: ladder("h2", []int{40}, outs), Concurrency: []int{1}, Requests: n, Order: workload.Ordered, Mix: true, Seed: 102,
+		Profiles: ladder("h2", []int{H2PromptRep}, outs), Concurrency: []int{1}, Requests: n, Order: workload.Ordered, Mix: true, Seed: 102,
+		Rounds: rounds, Warmup: 2,
 	}
 }
 
 // ConcurrencyDesign is a concurrency ladder of a decode-heavy profile
 // (short prompt, 128 output tokens) at c = 1, 2, 4, 8, 16 (Full: up to 32),
-// at least 8 requests and 2 per worker at each level. H2's concurrency check
-// and H3 both read it.
+// at least 3 requests and 2 per worker at each level, in 3 rounds (Full:
+// 4) whose level order is random. H2's batching check reads it.
 func ConcurrencyDesign(size Size, requests int, levels []int) *workload.Suite {
 	if len(levels) == 0 {
 		levels = []int{1, 2, 4, 8, 16}
@@ -89,14 +114,45 @@ func ConcurrencyDesign(size Size, requests int, levels []int) *workload.Suite {
 			levels = []int{1, 2, 4, 8, 16, 32}
 		}
 	}
-	n := 8
+	n, rounds := 3, DesignRounds
+	if size == Full {
+		rounds = 4
+	}
 	if requests > 0 {
 		n = requests
 	}
 	return &workload.Suite{
 		Name: "concurrency-ladder", BaseText: BaseText, Nonce: true, Endpoint: "completions", IgnoreEOS: true,
 		Profiles: []workload.Profile{{Name: "short_long", PromptRep: 40, MaxTokens: 128}}, Concurrency: levels,
-		Requests: n, MinPerWorker: 2, Order: workload.Ordered, Seed: 103,
+		Requests: n, MinPerWorker: 2, Order: workload.Ordered, Seed: 103, Rounds: rounds, Warmup: 2,
+	}
+}
+
+// H3Design is the seed's mixed profiles reduced to what H3 contrasts: a
+// short prompt (40 repetitions) and a long one (1000), each with 128
+// output tokens so that decode load builds up, interleaved at random
+// within each level, at c = 1, 2, 4, 8, 16 (Full: up to 32), at least 3
+// requests of each prompt and 3 per worker at each level (so that after
+// the ramp the analysis leaves out, a steady state remains), in H3Rounds
+// rounds (Full: 8) whose level order is random.
+func H3Design(size Size, requests int, levels []int) *workload.Suite {
+	if len(levels) == 0 {
+		levels = []int{1, 2, 4, 8, 16}
+		if size == Full {
+			levels = []int{1, 2, 4, 8, 16, 32}
+		}
+	}
+	n, rounds := 3, H3Rounds
+	if size == Full {
+		rounds = 8
+	}
+	if requests > 0 {
+		n = requests
+	}
+	return &workload.Suite{
+		Name: "h3-mixed-ladder", BaseText: BaseText, Nonce: true, Endpoint: "completions", IgnoreEOS: true,
+		Profiles:    []workload.Profile{{Name: "short_long", PromptRep: 40, MaxTokens: 128}, {Name: "long_long", PromptRep: 1000, MaxTokens: 128}},
+		Concurrency: levels, Requests: n, MinPerWorker: 3, Mix: true, Order: workload.Ordered, Seed: 105, Rounds: rounds, Warmup: 2,
 	}
 }
 

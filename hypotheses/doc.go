@@ -3,8 +3,9 @@
 // one drives, and the Go tests that run them.
 //
 // The analyses are ordinary code, side by side: H1 (TTFT follows prefill),
-// H2 (TPOT follows decode), H3 (the bottleneck moves to memory-bound decode
-// as concurrency rises; ServerEvidence adds the server's /metrics), and H4
+// H2 (TPOT follows decode), H3 (the bottleneck moves from prefill to
+// batched decode as concurrency rises; ServerEvidence adds the server's
+// /metrics), and H4
 // (the kernel timeline follows the workload: H4Trace bootstraps time
 // windows of a kerneltrace.Analysis, H4 makes the verdict). Each returns a
 // verdict.Verdict; Options holds α, the resample count and the seed. They
@@ -16,9 +17,43 @@
 // (HYPOBENCH_RUN_DIR, or a new reports/<id>-hypotheses), written and judged
 // by verdict/verdicttest.
 //
-// Each hypothesis has a negative control: the same test against the
-// embedded engine with the knob that makes the claim false, asserted to
-// give fail (not pass, not merely inconclusive).
+// # Units, intervals and α
+//
+// The H1–H3 designs run in rounds (workload.Suite.Rounds; DesignRounds,
+// H3Rounds): every round runs every level once, in its own random order,
+// after unrecorded warm-up requests. A deciding check computes one
+// estimate per round — a log ratio of medians, a slope of per-level
+// medians — and decides on the t interval of their mean (stats.TInterval):
+// the round is the independent unit, never the requests of one level,
+// which share batches and a time window. Checks on requests at
+// concurrency 1 (the Kendall trend tests), which share no batch, use the
+// request. Each check names its unit (verdict.Check.Sample). Every
+// interval is two-sided at 1 − 2α, each tail a one-sided test at
+// α = 0.05, the convention stated once in package verdict. Each
+// definition's doc comment (H1, H2, H3) says what it measures, its bound,
+// its unit and the claim-false engine it is meant to catch.
+//
+// # Truth, the matrix and the live slice
+//
+// TestMatrix (matrix_test.go, truth_test.go; the table is MATRIX.md) is
+// the definitions' proof: for three GPU/model profiles, two speeds and, per
+// hypothesis, the sound engine and the engines built to make its claim
+// false (H1: flat prefill; H2: free decode, no batching; H3: flat prefill,
+// no batching, admission-limited), it computes whether the claim holds
+// from the engine's cost model, generates the records a live run would
+// write with package predict (seeded 5% step jitter, the client's
+// overhead added in wall-clock time so that the speed matters as live),
+// and asserts the verdict equals the truth in 20 of 20 seeds — pass where
+// the claim holds, fail (not inconclusive) where it does not — except in
+// cells whose truth lies near a bound, where only the opposite verdict is
+// an error. It runs in virtual time in `make test`.
+//
+// The live slice is the TestH1…TestH3 tests and their negative controls:
+// one claim-true and one claim-false engine per hypothesis over HTTP, the
+// claim-false ones far beyond their bound so that they cannot flake on a
+// loaded machine. Each live control records its ground truth from the
+// cost model in its verdict (Info) and fails unless the cost model says
+// the claim is false there.
 //
 // Designs come in two sizes: the default, sized to give the same verdict in
 // every run on a loaded 2-core machine within a few minutes, and the full

@@ -16,11 +16,18 @@ import (
 // TestRealEngine holds the checks that must hold on any real engine (run
 // by `make e2e` against Ollama with HYPOBENCH_E2E=1): every request of a
 // scaled tiny suite is a complete record, output tokens from usage equal
-// max_tokens, prompt tokens grow with prompt_rep; H1's growth claim and
-// H2's "E2E tracks output tokens" pass; H4 reports that no kernel trace is
-// available and does not pass; prefix caching turns repeated prompts into
-// fast TTFTs while nonce'd prompts are not cached. H1's growth exponent and
-// H3's verdict are recorded as found, not asserted.
+// max_tokens, prompt tokens grow with prompt_rep; H1's trend and growth
+// checks and H2's e2e-trend and token-cost checks pass — the checks whose
+// definitions gave the cost model's truth in every cell of TestMatrix
+// (claim-true and claim-false engines, three profiles, two speeds); H4
+// reports that no kernel trace is available and does not pass; prefix
+// caching turns repeated prompts into fast TTFTs while nonce'd prompts are
+// not cached. Reported as found, not gated: H1's growth exponent (no
+// matrix engine violates it), H2's settle check (no matrix engine
+// violates it either) and batching check (a CPU engine such as Ollama's
+// may serve one sequence at a time: OLLAMA_NUM_PARALLEL), and H3 (on a
+// CPU engine there is no GPU bottleneck to move, and the matrix shows its
+// truth depends on the profile: false on h200:qwen2.5-0.5b).
 func TestRealEngine(t *testing.T) {
 	if os.Getenv("HYPOBENCH_E2E") != "1" || sess.env.Target == "" {
 		t.Skip("HYPOBENCH_E2E=1 with HYPOBENCH_TARGET set runs the real-engine checks (make e2e)")
@@ -76,11 +83,11 @@ func TestRealEngine(t *testing.T) {
 		complete(t, l.recs)
 		v := finish(t, H2(l.recs, c.recs, o), h2Design, l, c)
 		verdicttest.Record(t, dir, v)
-		mustPass(t, v, "e2e-trend", "e2e-growth")
+		mustPass(t, v, "e2e-trend", "token-cost")
 	})
 
 	t.Run("H3", func(t *testing.T) {
-		c := runDesign(t, "concurrency", ConcurrencyDesign(sess.size, sess.env.Requests, sess.env.Concurrency), nil)
+		c := runDesign(t, "h3", H3Design(sess.size, sess.env.Requests, sess.env.Concurrency), nil)
 		v := finish(t, H3(c.recs, serverEvidence(t, c), o), h3Design, c)
 		verdicttest.Record(t, dir, v)
 		t.Logf("H3 on this engine, as found: %s", v.Outcome)

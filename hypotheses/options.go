@@ -123,69 +123,21 @@ func promptTokens(r *record.Record) float64 {
 	return math.NaN()
 }
 
-// growthCheck is the materiality check shared by H1 and H2: the Theil–Sen
-// slope of y on x, scaled to the relative growth of y over the observed x
-// range, (slope × (x_max − x_min)) / median(y at the lowest level). The claim
-// holds when the CI of that growth lies above minGrowth; it is contradicted
-// when the CI lies below it. The baseline median is treated as fixed (its
-// uncertainty is small next to the slope's at these sample sizes).
-func growthCheck(name, claim, unit string, xs, ys []float64, base float64, minGrowth float64, o Options) verdict.Check {
-	c := verdict.Check{Name: name, Claim: claim, Test: "Theil–Sen slope, Sen's CI", Alpha: o.Alpha, N: len(xs), Unit: unit}
-	if len(xs) < 6 {
-		c.Outcome = verdict.Inconclusive
-		c.Detail = "fewer than 6 observations"
-		return c
-	}
-	slope, _, ci := stats.TheilSen(xs, ys, o.level())
-	lo, hi := minMax(xs)
-	span := hi - lo
-	c.Statistic = verdict.Float(slope)
-	if !(base > 0) || span <= 0 {
-		c.Outcome = verdict.Inconclusive
-		c.Detail = "no spread in x or non-positive baseline"
-		return c
-	}
-	scale := span / base
-	c.Effect = verdict.Float(slope * scale)
-	c.EffectCI = stats.CI{Lo: ci.Lo * scale, Hi: ci.Hi * scale, Level: ci.Level}
-	c.Outcome = verdict.CIOutcome(c.EffectCI, minGrowth, true)
-	c.Detail = "effect = relative growth over the x range; claim needs > " + verdict.Num(minGrowth)
-	if c.Outcome == verdict.Inconclusive && c.EffectCI.Valid() {
-		c.NeededN = neededFor(len(xs), c.EffectCI, float64(c.Effect), minGrowth)
-	}
-	return c
-}
-
-// neededFor estimates the n at which a CI centred on est would exclude bound,
-// scaling its half-width by √(n/n').
-func neededFor(n int, ci stats.CI, est, bound float64) int {
-	half := (ci.Hi - ci.Lo) / 2
-	target := math.Abs(est - bound)
-	if target == 0 {
-		return 0
-	}
-	return stats.NeededN(n, half, target)
-}
-
-func minMax(xs []float64) (lo, hi float64) {
-	lo, hi = math.Inf(1), math.Inf(-1)
-	for _, x := range xs {
-		lo, hi = math.Min(lo, x), math.Max(hi, x)
-	}
-	return lo, hi
-}
-
 // trendCheck is the one-sided Kendall τ-b test of y on x with a seeded
 // permutation p-value (resampling stream stream); the effect is τ with its
-// bootstrap CI. It passes when p < α and is otherwise inconclusive: the
-// absence of a significant trend does not contradict a claim by itself
-// (growthCheck decides that).
+// bootstrap CI at 1 − 2α. It passes when p < α, fails when the whole CI of
+// τ lies at or below 0 (the data contradict a rising trend), and is
+// otherwise inconclusive: a trend that is merely not significant does not
+// contradict a claim by itself (the deciding checks do that).
 func trendCheck(name, claim string, xs, ys []float64, stream uint64, o Options) verdict.Check {
-	kt := stats.KendallTest(o.rng(stream), xs, ys, stats.Greater, o.B)
+	kt := stats.KendallTestLevel(o.rng(stream), xs, ys, stats.Greater, o.B, o.level())
 	c := verdict.Check{Name: name, Claim: claim, Test: "Kendall τ-b, " + kt.Method, Statistic: verdict.Float(kt.Statistic),
 		P: verdict.P(kt.P), Alpha: o.Alpha, Effect: verdict.Float(kt.Statistic), EffectCI: kt.EffectCI, Unit: "τ", N: kt.N, Outcome: verdict.Inconclusive}
-	if kt.P < o.Alpha {
+	switch {
+	case kt.P < o.Alpha:
 		c.Outcome = verdict.Pass
+	case verdict.CIOutcome(kt.EffectCI, 0, true) == verdict.Fail:
+		c.Outcome = verdict.Fail
 	}
 	return c
 }

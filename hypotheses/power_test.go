@@ -14,7 +14,7 @@ import (
 // runs (each with its own engine seed, 5% step jitter and resampling seed),
 // how often H1–H3 pass on the default engine (power) and how often they
 // pass on the null engine of each (false-positive rate: FlatPrefill for H1,
-// FreeDecode for H2, ComputeBoundDecode for H3), and how often each gives
+// FreeDecode for H2, max_num_seqs 2 for H3), and how often each gives
 // the verdict the suite's own tests expect (pass on the default engine,
 // fail on the null one). It is a measurement, not a gate
 // (HYPOBENCH_POWER_ONLY=H1 limits it to H1):
@@ -73,9 +73,12 @@ func TestPowerAndFalsePositiveRate(t *testing.T) {
 		note(sound, "H2", H2(h2.recs, conc.recs, o))
 		note(null, "H2-null", H2(h2n.recs, concFree.recs, o))
 
-		concCB := runDesign(t, tag("conc-compute-bound"), ConcurrencyDesign(Default, 0, nil), eng(engine.Knobs{ComputeBoundDecode: true}, 0))
-		note(sound, "H3", H3(conc.recs, nil, o))
-		note(null, "H3-null", H3(concCB.recs, nil, o))
+		h3 := runDesign(t, tag("h3"), H3Design(Default, 0, nil), eng(engine.Knobs{}, 0))
+		admit := eng(engine.Knobs{}, 20)
+		admit.MaxNumSeqs = 2
+		h3n := runDesign(t, tag("h3-admission-limited"), H3Design(Default, 0, nil), admit)
+		note(sound, "H3", H3(h3.recs, nil, o))
+		note(null, "H3-null", H3(h3n.recs, nil, o))
 		t.Logf("run %d/%d: H1 %s, H1-null %s, H2 %s, H2-null %s, H3 %s, H3-null %s", i, n,
 			outcomes["H1"], outcomes["H1-null"], outcomes["H2"], outcomes["H2-null"], outcomes["H3"], outcomes["H3-null"])
 	}

@@ -33,10 +33,22 @@
 // already in the modelled GPU's time). The CLI's run ids end in
 // "-predict-".
 //
+// # Speed and the client's overhead
+//
+// By default records are in the modelled GPU's time with no client
+// overhead. Options.Speed and Options.Client make them what a live run of
+// the embedded engine compressed by Speed would record: engine times
+// divided by Speed, plus the client's and the transport's own costs in
+// wall-clock time, which a compression does not shrink (ClientOverhead:
+// per request on the first event, a minimum gap per streamed event). That
+// is how the hypotheses' virtual-time matrix (hypotheses.TestMatrix) makes
+// a speed factor matter as it does live. The overhead is added to the
+// records after the simulation and does not feed back into the closed
+// loop (ClientTurnaround does). Records and phases carry the design's
+// round (workload.Suite.Rounds).
+//
 // # What it leaves out
 //
-// Client overhead (a live run's TTFT includes the client's ~0.3 ms and a
-// time-compressed embedded run multiplies it by its speed), failed
-// requests (a prompt over max_model_len is refused up front: a prediction
-// cannot time a 400) and interruptions.
+// Failed requests (a prompt over max_model_len is refused up front: a
+// prediction cannot time a 400) and interruptions.
 package predict

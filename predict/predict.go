@@ -36,11 +36,35 @@ type Options struct {
 	// receiving a request's last token to sending the next request
 	// (parsing the end of the stream, writing the record): 0 unless given.
 	ClientTurnaround time.Duration
+	// Speed, when above 1, makes the records those of a live run of the
+	// embedded engine compressed by Speed (engine.Config.Speed): every
+	// engine time is divided by Speed, while Client's overhead, being the
+	// client's and the transport's, is not. 0 or 1: the modelled GPU's
+	// time.
+	Speed float64
+	// Client is the client's and the transport's own overhead, in
+	// wall-clock time, added to the records as a live client's
+	// measurements carry it (zero: none).
+	Client ClientOverhead
 	// Rate, when positive, makes every phase open-loop: its requests
 	// arrive as a Poisson process of Rate requests per second (seeded by
 	// Seed) instead of from concurrency closed-loop workers. Records and
 	// phases of an open-loop prediction carry concurrency 0.
 	Rate float64
+}
+
+// ClientOverhead is what the client and the transport add to a request's
+// timeline, in wall-clock time, beside the server's own time: PerRequest
+// delays the first event (writing the request, connection hand-off,
+// parsing the first event), and consecutive events reach the client at
+// least PerEvent apart (reading and parsing one SSE event). An event the
+// engine delivers at time t (its time divided by the speed) is received at
+// max(t + PerRequest, previous event + PerEvent). The overhead is added to
+// the records after the simulation: it does not feed back into when a
+// closed loop sends its next request (ClientTurnaround does).
+type ClientOverhead struct {
+	PerRequest time.Duration
+	PerEvent   time.Duration
 }
 
 // Result is a prediction: what a live run of the same suite would write,
@@ -78,18 +102,24 @@ func Run(opts Options) (*Result, error) {
 	if opts.Rate < 0 || math.IsNaN(opts.Rate) || math.IsInf(opts.Rate, 0) {
 		return nil, fmt.Errorf("predicting: rate %g: %w", opts.Rate, ErrOptions)
 	}
-	if opts.ClientTurnaround < 0 {
-		return nil, fmt.Errorf("predicting: client turnaround %v: %w", opts.ClientTurnaround, ErrOptions)
+	if opts.ClientTurnaround < 0 || opts.Client.PerRequest < 0 || opts.Client.PerEvent < 0 {
+		return nil, fmt.Errorf("predicting: client turnaround %v, overhead %+v: %w", opts.ClientTurnaround, opts.Client, ErrOptions)
+	}
+	if opts.Speed < 0 || math.IsNaN(opts.Speed) || math.IsInf(opts.Speed, 0) {
+		return nil, fmt.Errorf("predicting: speed %g: %w", opts.Speed, ErrOptions)
+	}
+	if opts.Speed == 0 {
+		opts.Speed = 1
 	}
 	sim, err := engine.NewSimulator(opts.Engine)
 	if err != nil {
 		return nil, fmt.Errorf("predicting: %w", err)
 	}
 	sim.KeepTokenTimes = true
-	sim.ClientTurnaround = opts.ClientTurnaround
+	sim.ClientTurnaround = time.Duration(float64(opts.ClientTurnaround) * opts.Speed)
 	info := sim.Info()
-	// Records are in the modelled GPU's time: nothing to scale.
-	info.Speed = 1
+	// Records are in the modelled GPU's time compressed by opts.Speed.
+	info.Speed = opts.Speed
 	if opts.RunID == "" {
 		opts.RunID = "prediction"
 	}
@@ -120,7 +150,7 @@ func Run(opts Options) (*Result, error) {
 	seq := 0
 	for i, pp := range s.Plan() {
 		ph := record.Phase{Index: i, Suite: s.Name, Profile: pp.Profile.Name, Concurrency: pp.Concurrency,
-			Requests: pp.Requests, Status: "complete"}
+			Requests: pp.Requests, Round: pp.Round, Status: "complete"}
 		reqs := make([]engine.SimRequest, pp.Requests)
 		var at time.Duration
 		for k := range reqs {
@@ -185,13 +215,40 @@ func (p *predictor) request(prof workload.Profile, n int) (engine.SimRequest, er
 	return r, nil
 }
 
-func (p *predictor) unixNs(v time.Duration) int64 { return p.opts.Start.Add(v).UnixNano() }
+func (p *predictor) unixNs(v time.Duration) int64 { return p.opts.Start.Add(p.wall(v)).UnixNano() }
+
+// wall converts an engine time to the wall-clock time of a run compressed
+// by the speed.
+func (p *predictor) wall(v time.Duration) time.Duration {
+	return time.Duration(float64(v) / p.opts.Speed)
+}
+
+// received returns when the client received each of a request's events,
+// since its t0: the engine's delivery times (since the request's arrival,
+// compressed) delayed by the client's overhead.
+func (p *predictor) received(r engine.SimResult) []time.Duration {
+	ts := r.TokenTimes
+	if len(ts) == 0 {
+		ts = []time.Duration{r.FirstToken, r.End}
+	}
+	out := make([]time.Duration, len(ts))
+	c := p.opts.Client
+	for i, t := range ts {
+		out[i] = p.wall(t-r.Arrival) + c.PerRequest
+		if i > 0 {
+			out[i] = max(out[i], out[i-1]+c.PerEvent)
+		}
+	}
+	return out
+}
 
 // record fills a record as the client would from a response whose events
 // arrived at the engine's token times: t0 is the request's arrival, TTFT
 // its first token, E2E and total_s its last, TPOT over N − 1 gaps.
 func (p *predictor) record(r engine.SimResult, prof workload.Profile, ph record.Phase, k, n int) record.Record {
 	sec := func(d time.Duration) float64 { return d.Seconds() }
+	got := p.received(r)
+	first, last := got[0], got[len(got)-1]
 	rec := record.Record{
 		ID:           record.RequestID(n),
 		Profile:      prof.Name,
@@ -200,6 +257,7 @@ func (p *predictor) record(r engine.SimResult, prof workload.Profile, ph record.
 		Suite:        p.opts.Suite.Name,
 		Phase:        ph.Index,
 		Seq:          k,
+		Round:        ph.Round,
 		PromptRep:    prof.PromptRep,
 		MaxTokens:    prof.MaxTokens,
 		Endpoint:     p.opts.Suite.Endpoint,
@@ -209,21 +267,21 @@ func (p *predictor) record(r engine.SimResult, prof workload.Profile, ph record.
 		OutputChunks: r.OutputTokens,
 		TokenSource:  record.TokensFromUsage,
 		StartUnixNs:  p.unixNs(r.Arrival),
-		EndUnixNs:    p.unixNs(r.End),
-		TTFT:         record.F(sec(r.TTFT())),
-		TTFTText:     record.F(sec(r.TTFT())),
-		E2E:          record.F(sec(r.E2E())),
-		Total:        sec(r.E2E()),
+		EndUnixNs:    p.unixNs(r.Arrival) + last.Nanoseconds(),
+		TTFT:         record.F(sec(first)),
+		TTFTText:     record.F(sec(first)),
+		E2E:          record.F(sec(last)),
+		Total:        sec(last),
 		FinishReason: r.FinishReason,
 		HTTPStatus:   200,
 	}
 	if r.OutputTokens >= 2 {
-		rec.TPOT = record.F(sec(r.TPOT()))
+		rec.TPOT = record.F(sec(last-first) / float64(r.OutputTokens-1))
 	}
 	if len(r.TokenTimes) > 1 {
-		rec.ITL = make([]float64, len(r.TokenTimes)-1)
-		for i := 1; i < len(r.TokenTimes); i++ {
-			rec.ITL[i-1] = sec(r.TokenTimes[i] - r.TokenTimes[i-1])
+		rec.ITL = make([]float64, len(got)-1)
+		for i := 1; i < len(got); i++ {
+			rec.ITL[i-1] = sec(got[i] - got[i-1])
 		}
 	}
 	return rec

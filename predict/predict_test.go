@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"sort"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -244,5 +245,45 @@ func TestWriteBuildsReports(t *testing.T) {
 	}
 	if len(want) > 0 {
 		t.Errorf("config.json lacks %v", want)
+	}
+}
+
+// TestSpeedAndClientOverhead: with a speed, engine times shrink by it and
+// the client's overhead is added unshrunk — TTFT = engine TTFT / speed +
+// PerRequest at concurrency 1, events at least PerEvent apart — and
+// records carry their round.
+func TestSpeedAndClientOverhead(t *testing.T) {
+	s := smallSuite(t, true)
+	s.Concurrency = []int{1}
+	s.Requests = 2
+	s.Rounds = 2
+	base := mustRun(t, Options{Suite: s, Seed: 3})
+	c := ClientOverhead{PerRequest: 300 * time.Microsecond, PerEvent: 50 * time.Microsecond}
+	fast := mustRun(t, Options{Suite: s, Seed: 3, Speed: 10, Client: c})
+	if len(base.Records) != len(fast.Records) || len(base.Records) != 2*2*len(s.Profiles) {
+		t.Fatalf("%d and %d records", len(base.Records), len(fast.Records))
+	}
+	rounds := map[int]int{}
+	for i, b := range base.Records {
+		f := fast.Records[i]
+		rounds[f.Round]++
+		want := *b.TTFT/10 + c.PerRequest.Seconds()
+		if math.Abs(*f.TTFT-want) > 1e-9 {
+			t.Errorf("record %d: TTFT %g, want %g / 10 + 300 µs = %g", i, *f.TTFT, *b.TTFT, want)
+		}
+		for k, gap := range f.ITL {
+			if gap < c.PerEvent.Seconds()-1e-12 {
+				t.Fatalf("record %d: gap %d is %g s, below the client's %v per event", i, k, gap, c.PerEvent)
+			}
+		}
+		if f.TPOT != nil && *f.TPOT < *b.TPOT/10*(1-1e-6) {
+			t.Errorf("record %d: TPOT %g below the compressed %g", i, *f.TPOT, *b.TPOT/10)
+		}
+	}
+	if rounds[1] != 2*len(s.Profiles) || rounds[2] != 2*len(s.Profiles) {
+		t.Errorf("records per round %v, want %d in rounds 1 and 2", rounds, 2*len(s.Profiles))
+	}
+	if _, err := Run(Options{Suite: s, Speed: -1}); !errors.Is(err, ErrOptions) {
+		t.Errorf("speed -1: %v", err)
 	}
 }

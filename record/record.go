@@ -63,6 +63,9 @@ type Record struct {
 	Suite string `json:"suite"`
 	Phase int    `json:"phase"` // index into phases.jsonl
 	Seq   int    `json:"seq"`   // order of issue within the phase, from 0
+	// Round is the round of a design run in rounds (workload.Suite.Rounds),
+	// from 1; 0 (omitted) when the design has none.
+	Round int `json:"round,omitempty"`
 
 	PromptRep int    `json:"prompt_rep"`
 	MaxTokens int    `json:"max_tokens"`
@@ -155,8 +158,11 @@ type Phase struct {
 	Profile     string `json:"profile"`
 	Concurrency int    `json:"concurrency"`
 	Requests    int    `json:"requests"`
-	StartUnixNs int64  `json:"start_unix_ns"`
-	EndUnixNs   int64  `json:"end_unix_ns"`
+	// Round is the phase's round (workload.Suite.Rounds), from 1; 0
+	// (omitted) without rounds.
+	Round       int   `json:"round,omitempty"`
+	StartUnixNs int64 `json:"start_unix_ns"`
+	EndUnixNs   int64 `json:"end_unix_ns"`
 	// Status is StatusComplete or StatusInterrupted.
 	Status Status `json:"status"`
 

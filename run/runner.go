@@ -175,7 +175,7 @@ func Execute(ctx context.Context, cfg Config) (*Result, error) {
 			endSlot()
 			break
 		}
-		ph := record.Phase{Index: i, Suite: cfg.Suite.Name, Profile: pp.Profile.Name, Concurrency: pp.Concurrency, Requests: pp.Requests}
+		ph := record.Phase{Index: i, Suite: cfg.Suite.Name, Profile: pp.Profile.Name, Concurrency: pp.Concurrency, Requests: pp.Requests, Round: pp.Round}
 		r.hook(ctx, ph, "start", res)
 		ph.StartUnixNs = time.Now().UnixNano()
 		done := r.phase(pctx, ph, pp)
@@ -322,6 +322,7 @@ func (r *runner) phase(ctx context.Context, ph record.Phase, pp workload.PhasePl
 					Suite:       r.cfg.Suite.Name,
 					Phase:       ph.Index,
 					Seq:         k,
+					Round:       pp.Round,
 					PromptRep:   prof.PromptRep,
 					MaxTokens:   prof.MaxTokens,
 					Endpoint:    req.Endpoint,

@@ -46,20 +46,27 @@ func KendallTauB(x, y []float64) float64 {
 // (such as x being a level repeated many times) need no warning: τ-b and the
 // permutation distribution account for them.
 func KendallTest(rng *rand.Rand, x, y []float64, alt Alternative, B int) Result {
+	return KendallTestLevel(rng, x, y, alt, B, DefaultLevel)
+}
+
+// KendallTestLevel is KendallTest with the effect's bootstrap interval at
+// confidence level instead of DefaultLevel (hypobench's analyses use
+// 1 − 2α, so that each tail is a one-sided test at α).
+func KendallTestLevel(rng *rand.Rand, x, y []float64, alt Alternative, B int, level float64) Result {
 	const name = "Kendall tau-b"
 	if B <= 0 {
 		B = DefaultB
 	}
 	k, ok := newKendall(x, y)
 	if !ok {
-		return inconclusive(name, alt, len(x), DefaultLevel,
+		return inconclusive(name, alt, len(x), level,
 			fmt.Sprintf("need equal-length, NaN-free samples (got %d and %d values)", len(x), len(y)))
 	}
 	if k.n < 3 {
-		return inconclusive(name, alt, k.n, DefaultLevel, fmt.Sprintf("%d pairs, need at least 3", k.n))
+		return inconclusive(name, alt, k.n, level, fmt.Sprintf("%d pairs, need at least 3", k.n))
 	}
 	if k.degenerate() {
-		return inconclusive(name, alt, k.n, DefaultLevel, "x or y takes a single value")
+		return inconclusive(name, alt, k.n, level, "x or y takes a single value")
 	}
 	sObs := k.s(k.yr)
 	tau := k.tau(sObs)
@@ -88,7 +95,7 @@ func KendallTest(rng *rand.Rand, x, y []float64, alt Alternative, B int) Result 
 	}
 	p := float64(1+extreme) / float64(1+B)
 
-	ci := k.bootstrapCI(rng, B, DefaultLevel)
+	ci := k.bootstrapCI(rng, B, level)
 	return Result{
 		Test: name, Alt: alt, Method: fmt.Sprintf("permutation, B=%d", B),
 		N: k.n, Statistic: tau, P: p, Effect: tau, EffectCI: ci,

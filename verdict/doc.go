@@ -24,6 +24,27 @@
 // time its figures are in (a record.TimeBase banner); outcomes are the
 // same in either time.
 //
+// # One convention for α and intervals
+//
+// Every check decides a one-sided claim ("effect above bound", or below)
+// at α = 0.05 (hypotheses.DefaultOptions.Alpha). Every interval a check
+// reports is two-sided at level 1 − 2α (90%), so that each of its tails is
+// a one-sided test at α: CIOutcome passes a claim when the whole interval
+// lies on the claimed side of the bound (the one-sided test rejects "at or
+// beyond the bound" at α), fails it when the whole interval lies on the
+// other side (the data contradict the claim at α), and is inconclusive
+// otherwise. An equivalence claim (inside a band) passes when the whole
+// 1 − 2α interval lies inside — the two one-sided tests (TOST) at α — and
+// fails when it lies wholly outside. Every p-value is one-sided. A check
+// names the independent unit its interval resamples (Check.Unit says
+// what the effect is measured in; Check.Detail names the unit: rounds of a
+// design, or requests at concurrency 1, which share no batch).
+//
+// The headline of a verdict is its deciding check: the first failing
+// check of a failed verdict, the first inconclusive one of an inconclusive
+// verdict (Combine); only a pass may show a significance test beside a
+// separate effect check (Headline).
+//
 // The analyses that produce verdicts live in package hypotheses (H1–H4) and
 // compare (regression checks); report renders them. This package imports
 // only record and stats of the project, and never testing: the glue for

@@ -113,8 +113,12 @@ func WriteMarkdown(w io.Writer, vs []Verdict, bad []error) error {
 		}
 		b.WriteString("| check | outcome | test | statistic | p | α | effect | CI | n |\n|---|---|---|---|---|---|---|---|---|\n")
 		for _, c := range v.Checks {
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %g | %s %s | %s | %d |\n", esc(c.Claim), c.Outcome, esc(c.Test),
-				Num(c.Statistic), PString(c.P), c.Alpha, Num(c.Effect), c.Unit, CIString(c.EffectCI.Lo, c.EffectCI.Hi, c.EffectCI.Level), c.N)
+			n := fmt.Sprint(c.N)
+			if c.Sample != "" {
+				n += " (" + esc(c.Sample) + ")"
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %g | %s %s | %s | %s |\n", esc(c.Claim), c.Outcome, esc(c.Test),
+				Num(c.Statistic), PString(c.P), c.Alpha, Num(c.Effect), c.Unit, CIString(c.EffectCI.Lo, c.EffectCI.Hi, c.EffectCI.Level), n)
 		}
 		if len(v.Evidence) > 0 {
 			b.WriteString("\n| level | n | median | CI |\n|---|---|---|---|\n")

@@ -40,9 +40,13 @@ type Check struct {
 	EffectCI  stats.CI `json:"effect_ci"`
 	Unit      string   `json:"unit,omitempty"`
 	N         int      `json:"n"`
-	Detail    string   `json:"detail,omitempty"`
-	// NeededN estimates the requests that would likely decide an
-	// inconclusive check; 0 when not applicable.
+	// Sample names the independent unit the check's interval rests on and
+	// how many there were ("3 rounds", "50 requests at c=1"): requests that
+	// shared a batch or a time window are never counted as independent.
+	Sample string `json:"sample,omitempty"`
+	Detail string `json:"detail,omitempty"`
+	// NeededN estimates the requests per level that would likely decide
+	// an inconclusive check; 0 when not applicable.
 	NeededN int `json:"needed_n,omitempty"`
 	// Sentence says the check's effect and interval in plain words ("TTFT
 	// grew 6.2× from 50 to 1,010 prompt tokens, 90% CI 6.16–6.24×"), as
@@ -175,12 +179,17 @@ func CIOutcome(ci stats.CI, bound float64, greater bool) Outcome {
 	return Inconclusive
 }
 
-// Headline sets the verdict's headline figures from two checks: the test,
-// statistic and p-value of test, and the effect with its CI of effect.
-// Hypotheses whose significance test and effect size are separate checks
-// use it after Combine so every verdict shows statistic, p, and effect with
-// CI together.
+// Headline sets a passing verdict's headline figures from two checks: the
+// test, statistic and p-value of test, and the effect with its CI of
+// effect. Hypotheses whose significance test and effect size are separate
+// checks use it after Combine so a pass shows statistic, p, and effect with
+// CI together. A verdict that failed or is inconclusive keeps the deciding
+// check's own figures (Combine's headline): a failed check is never shown
+// beside another check's p-value.
 func (v *Verdict) Headline(test, effect Check) {
+	if v.Outcome != Pass {
+		return
+	}
 	v.Test = test.Test + "; effect: " + effect.Test
 	v.Statistic, v.P = test.Statistic, test.P
 	v.Effect, v.EffectCI, v.Unit = effect.Effect, effect.EffectCI, effect.Unit

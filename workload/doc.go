@@ -10,6 +10,17 @@
 // Ollama) cannot turn prefill into a cache hit; a suite sets "nonce": false to
 // study caching on purpose.
 //
+// # Rounds
+//
+// A closed-loop suite with "rounds": R runs its whole ladder R times, each
+// round with the concurrency levels in a fresh random order drawn from the
+// suite's seed and the round (Plan); every phase and record carries its
+// round. The hypotheses' designs (H1–H3) use rounds so that an analysis
+// can take the round as its independent unit — requests of one level share
+// batches and a time window and are not independent — and so that drift
+// and warm-up spread over every level. Suites without rounds (the seed's,
+// H4's ordered phases) run as before.
+//
 // # Open-loop load
 //
 // A suite that sets "rate", "rates", "ramp" or "trace" is open-loop: requests

@@ -3,6 +3,7 @@ package workload
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 )
 
@@ -17,6 +18,9 @@ type PhasePlan struct {
 	Requests    int
 	// Mix, when set, holds the profile of each request (len Requests).
 	Mix []Profile
+	// Round is the phase's round, from 1, in a suite with Rounds; 0
+	// otherwise.
+	Round int
 }
 
 // ProfileOf returns the profile of the k-th request of the phase.
@@ -31,11 +35,32 @@ func (p PhasePlan) ProfileOf(k int) Profile {
 // concurrency level in the given order, the profiles in the suite's order;
 // shuffled suites permute all phases with the suite's seed; mixed suites run
 // one phase per level with the profiles' requests interleaved at random.
+//
+// A suite with Rounds runs that plan Rounds times; in each round the
+// concurrency levels come in a random order drawn from the suite's seed
+// and the round (the order within a level is as above), and every phase
+// carries its round.
 func (s *Suite) Plan() []PhasePlan {
+	if s.Rounds <= 0 {
+		return s.roundPlan(s.Concurrency, 0)
+	}
+	var ps []PhasePlan
+	for r := 1; r <= s.Rounds; r++ {
+		levels := slices.Clone(s.Concurrency)
+		rng := rand.New(rand.NewPCG(s.Seed, 0x40000+uint64(r)))
+		rng.Shuffle(len(levels), func(i, j int) { levels[i], levels[j] = levels[j], levels[i] })
+		ps = append(ps, s.roundPlan(levels, r)...)
+	}
+	return ps
+}
+
+// roundPlan is one pass over the levels, in the given order; round 0 is
+// the plan of a suite without rounds.
+func (s *Suite) roundPlan(levels []int, round int) []PhasePlan {
 	var ps []PhasePlan
 	if s.Mix {
-		rng := rand.New(rand.NewPCG(s.Seed, 0x313))
-		for _, c := range s.Concurrency {
+		rng := rand.New(rand.NewPCG(s.Seed, 0x313+uint64(round)<<20))
+		for _, c := range levels {
 			n := max(s.Requests, s.MinPerWorker*c)
 			var mix []Profile
 			for _, p := range s.Profiles {
@@ -44,18 +69,18 @@ func (s *Suite) Plan() []PhasePlan {
 				}
 			}
 			rng.Shuffle(len(mix), func(i, j int) { mix[i], mix[j] = mix[j], mix[i] })
-			ps = append(ps, PhasePlan{Profile: Profile{Name: MixedProfile}, Concurrency: c, Requests: len(mix), Mix: mix})
+			ps = append(ps, PhasePlan{Profile: Profile{Name: MixedProfile}, Concurrency: c, Requests: len(mix), Mix: mix, Round: round})
 		}
 		return ps
 	}
-	for _, c := range s.Concurrency {
+	for _, c := range levels {
 		for _, p := range s.Profiles {
 			n := max(s.Requests, s.MinPerWorker*c)
-			ps = append(ps, PhasePlan{Profile: p, Concurrency: c, Requests: n})
+			ps = append(ps, PhasePlan{Profile: p, Concurrency: c, Requests: n, Round: round})
 		}
 	}
 	if s.Order == Shuffled {
-		rng := rand.New(rand.NewPCG(s.Seed, 0x5eed))
+		rng := rand.New(rand.NewPCG(s.Seed, 0x5eed+uint64(round)<<20))
 		rng.Shuffle(len(ps), func(i, j int) { ps[i], ps[j] = ps[j], ps[i] })
 	}
 	return ps

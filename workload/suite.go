@@ -54,8 +54,16 @@ type Suite struct {
 	// profile), so a ladder's levels are interleaved in time and drift
 	// cannot masquerade as an effect. Records keep their own profile; the
 	// phase's profile is "mixed".
-	Mix  bool   `json:"mix,omitempty"`
-	Seed uint64 `json:"seed"`
+	Mix bool `json:"mix,omitempty"`
+	// Rounds, when positive, runs the whole ladder Rounds times, each
+	// round with the concurrency levels in a fresh seeded random order
+	// (Requests per profile per level per round), so a slow drift or a
+	// warm-up effect spreads over every level instead of posing as an
+	// effect, and an analysis can treat a round as its independent unit
+	// (records carry their round). 0 runs the levels once in the given
+	// order, as the seed's suites do.
+	Rounds int    `json:"rounds,omitempty"`
+	Seed   uint64 `json:"seed"`
 
 	// The open-loop fields below make the suite open-loop (see OpenPlan):
 	// requests are sent on a schedule instead of by a fixed number of
@@ -256,6 +264,12 @@ func (s *Suite) Validate() error {
 		if s.Requests < 1 {
 			return bad("requests", "must be ≥ 1, got %d", s.Requests)
 		}
+	}
+	if s.Rounds < 0 {
+		return bad("rounds", "must be ≥ 0, got %d", s.Rounds)
+	}
+	if s.Rounds > 0 && open {
+		return bad("rounds", "rounds apply to closed-loop suites only")
 	}
 	if s.MinPerWorker < 0 {
 		return bad("min_per_worker", "must be ≥ 0, got %d", s.MinPerWorker)

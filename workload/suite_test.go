@@ -2,6 +2,7 @@ package workload
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -194,5 +195,58 @@ func TestPlanMixed(t *testing.T) {
 	}
 	if runs < 5 {
 		t.Errorf("only %d profile changes in 20 requests: not interleaved", runs)
+	}
+}
+
+func TestPlanRounds(t *testing.T) {
+	s, err := LoadSuite("tiny")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Rounds = 4
+	ps := s.Plan()
+	per := len(s.Concurrency) * len(s.Profiles)
+	if len(ps) != 4*per {
+		t.Fatalf("%d phases, want %d", len(ps), 4*per)
+	}
+	orders := map[string]bool{}
+	for r := 1; r <= 4; r++ {
+		round := ps[(r-1)*per : r*per]
+		var levels []int
+		seen := map[int]bool{}
+		for i, p := range round {
+			if p.Round != r {
+				t.Fatalf("phase %d of round %d has round %d", i, r, p.Round)
+			}
+			if !seen[p.Concurrency] {
+				seen[p.Concurrency] = true
+				levels = append(levels, p.Concurrency)
+			}
+			// Within a level, the profiles keep the suite's order.
+			if p.Profile.Name != s.Profiles[i%len(s.Profiles)].Name {
+				t.Errorf("round %d phase %d: profile %s out of order", r, i, p.Profile.Name)
+			}
+		}
+		if len(levels) != len(s.Concurrency) {
+			t.Errorf("round %d runs levels %v, want each of %v once", r, levels, s.Concurrency)
+		}
+		orders[fmt.Sprint(levels)] = true
+	}
+	if len(orders) < 3 {
+		t.Errorf("the level order is not drawn afresh per round: %d distinct orders in 4 rounds", len(orders))
+	}
+	// Reproducible from the seed; a suite without rounds is unchanged.
+	if fmt.Sprint(s.Plan()) != fmt.Sprint(ps) {
+		t.Error("the plan with rounds is not reproducible")
+	}
+	s.Rounds = 0
+	for _, p := range s.Plan() {
+		if p.Round != 0 {
+			t.Fatalf("a suite without rounds has a phase in round %d", p.Round)
+		}
+	}
+	s.Rounds = -1
+	if err := s.Validate(); err == nil || !strings.Contains(err.Error(), "rounds") {
+		t.Errorf("rounds -1: %v, want an error naming the field", err)
 	}
 }
