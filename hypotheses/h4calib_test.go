@@ -50,7 +50,7 @@ func TestH4Profiles(t *testing.T) {
 			t.Run(spec+"/"+tc.name, func(t *testing.T) {
 				t.Parallel()
 				r := virtualH4(t, engine.Config{Spec: spec, Knobs: tc.k})
-				t.Logf("%s: %s", r.Split.Method, r.Reason)
+				t.Logf("%s %s, %s split: %s", spec, tc.name, r.Split.Method, r.Reason)
 				if r.LongBlocks.Outcome != tc.want || r.ShortDensity.Outcome != tc.want || r.Outcome != tc.want {
 					t.Errorf("H4 %s (long blocks %s, density %s), want %s on both: %s", r.Outcome, r.LongBlocks.Outcome, r.ShortDensity.Outcome, tc.want, r.Reason)
 				}
