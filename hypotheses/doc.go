@@ -5,12 +5,8 @@
 // The analyses are ordinary code, side by side: H1 (TTFT follows prefill),
 // H2 (TPOT follows decode), H3 (the bottleneck moves to memory-bound decode
 // as concurrency rises; ServerEvidence adds the server's /metrics), and H4
-// (the kernel timeline follows the workload: H4Trace tells long compute
-// blocks from short fragments by kernel name, by duration as the stated
-// fallback, and block-bootstraps time windows of a kerneltrace.Analysis;
-// H4 makes the verdict, labelled a pipeline check on the embedded engine
-// and showing H4Calibrated, the operating characteristics that
-// h4calib_test.go measures and asserts). Each returns a
+// (the kernel timeline follows the workload: H4Trace bootstraps time
+// windows of a kerneltrace.Analysis, H4 makes the verdict). Each returns a
 // verdict.Verdict; Options holds α, the resample count and the seed. They
 // never import testing, so the CLI links them (hypobench trace prints H4).
 //

@@ -36,15 +36,15 @@ type Options struct {
 	// receiving a request's last token to sending the next request
 	// (parsing the end of the stream, writing the record): 0 unless given.
 	ClientTurnaround time.Duration
-	// Kernels, when set, receives every simulated step's GPU kernels
-	// (engine.Simulator.Kernels), warm-up included, on the virtual clock
-	// whose zero is Start.
-	Kernels func([]engine.Kernel)
 	// Rate, when positive, makes every phase open-loop: its requests
 	// arrive as a Poisson process of Rate requests per second (seeded by
 	// Seed) instead of from concurrency closed-loop workers. Records and
 	// phases of an open-loop prediction carry concurrency 0.
 	Rate float64
+	// Kernels, when set, receives every simulated step's GPU kernels
+	// (engine.Simulator.Kernels), warm-up included, in the modelled GPU's
+	// time since Start.
+	Kernels func([]engine.Kernel)
 }
 
 // Result is a prediction: what a live run of the same suite would write,
@@ -91,7 +91,6 @@ func Run(opts Options) (*Result, error) {
 	}
 	sim.KeepTokenTimes = true
 	sim.ClientTurnaround = opts.ClientTurnaround
-	sim.Kernels = opts.Kernels
 	info := sim.Info()
 	// Records are in the modelled GPU's time: nothing to scale.
 	info.Speed = 1
@@ -106,6 +105,7 @@ func Run(opts Options) (*Result, error) {
 	}
 	p := &predictor{opts: opts, info: info}
 	res := &Result{Engine: info}
+	sim.Kernels = opts.Kernels
 
 	if s.Warmup > 0 && len(s.Profiles) > 0 {
 		warm := make([]engine.SimRequest, s.Warmup)
