@@ -32,7 +32,7 @@ func traceCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := flag.NewFlagSet("trace", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	phasesPath := fs.String("phases", "", "phases.jsonl of the run (wall-clock phase windows); without it, NVTX ranges named after the profiles")
-	threshold := fs.Duration("threshold", 0, "long-kernel threshold (e.g. 100us); 0 = adaptive (Otsu on log10 durations)")
+	threshold := fs.Duration("threshold", 0, "long-kernel threshold (e.g. 100us) of the per-phase table and of H4's duration split, used when kernel names do not classify; 0 = adaptive (Otsu on log10 durations)")
 	format := fs.String("format", "auto", "trace format: auto, sqlite, csv or kineto")
 	base := fs.Int64("base-unix-ns", 0, "unix ns of the capture start, for traces without a time base (nsys CSV)")
 	window := fs.Duration("window", 0, fmt.Sprintf("H4 bootstrap window length; 0 = %d windows per phase", hypotheses.H4DefaultWindows))
