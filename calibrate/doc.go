@@ -44,9 +44,26 @@
 // them; TestGateDetectionCurve measures the fail rate by rounds on
 // request. compare's doc.go lists the figures and the commands.
 //
+// # H4's kernel streams
+//
+// KernelTrace runs a suite on the engine in virtual time and returns the
+// kernel trace its profiler would write (engine.Simulator.Kernels, through
+// predict.Options.Kernels): H4's design on every GPU/model profile in
+// about a second instead of the run's wall time. PhaseMix is a phase's
+// kernel stream in expectation (per window: long blocks, short fragments,
+// mean block length, kernel time per fragment; MixOf derives it from a
+// trace's window sums), and KernelNoise.Windows draws a phase's windows
+// from it: Poisson counts (gonum's distuv.Poisson), a per-window
+// composition factor on block lengths and a clock factor on every
+// duration, both AR(1) across adjacent windows, a centred drift over the
+// phase and an optional per-phase level. Every factor is mean-one, so the
+// true ratios are the mixes'. DefaultKernelNoise holds the values H4's
+// calibration (hypotheses/h4calib_test.go) uses; the true effect is
+// tuned there by scaling the prefill-heavy mix, not the engine.
+//
 // # Not yet
 //
-// H1–H4 are not calibrated here yet (their checks are being redefined);
+// H1–H3 are not calibrated here yet (their checks are being redefined);
 // GateDesign's pieces — Slower, Truth/Tune, the pool-and-noise session,
 // Rates and the bounds — are what their calibrations will reuse.
 package calibrate

@@ -81,6 +81,14 @@ type Knobs struct {
 	// profiler trace, so long and short kernels cannot be told apart.
 	// Breaks H4; step times are unchanged.
 	UniformKernels bool `json:"uniform_kernels"`
+	// DecodeKernelMix makes every step, prefill or decode, launch the
+	// kernel mix of a one-sequence decode step: the step's GPU time is
+	// filled with repetitions of that step's kernels at their own
+	// roofline lengths (short element-wise kernels between weight-bound
+	// GEMVs), so a prefill step looks like a run of decode steps. Kernel
+	// lengths stay mixed, as on a real GPU, but no longer depend on the
+	// phase. Breaks H4; step times are unchanged.
+	DecodeKernelMix bool `json:"decode_kernel_mix"`
 }
 
 // CostModel prices an engine step with a roofline: the step takes

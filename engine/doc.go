@@ -136,8 +136,11 @@
 // FlatPrefill (a prefill chunk costs one token: TTFT flat in prompt
 // length), ComputeBoundDecode (each decoding sequence costs a full weight
 // read: TPOT linear in concurrency, throughput flat), FreeDecode (decode
-// costs nothing: E2E does not grow with output tokens) and UniformKernels
-// (every traced kernel of a step lasts the same: no long/short contrast).
+// costs nothing: E2E does not grow with output tokens), UniformKernels
+// (every traced kernel of a step lasts the same: no long/short contrast)
+// and DecodeKernelMix (every step, prefill included, launches a
+// one-sequence decode step's kernels: mixed lengths that do not depend on
+// the phase).
 //
 // # Endpoints
 //

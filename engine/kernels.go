@@ -8,6 +8,33 @@ type kernel struct {
 	dur  time.Duration
 }
 
+// Kernel is one GPU kernel of a simulated step on the virtual clock (the
+// modelled GPU's time, no speed factor): what the profiler would write
+// for it, before the trace's wall-clock base is added.
+type Kernel struct {
+	Name  string
+	Start time.Duration
+	Dur   time.Duration
+}
+
+// timedKernels lays a step's kernels back to back so that the last one
+// ends at the step's end, as the profiler lays them (the step's host
+// overhead comes first, with the GPU idle).
+func timedKernels(m CostModel, res stepResult) []Kernel {
+	ks := stepKernels(m, res, m.Knobs.UniformKernels)
+	var total time.Duration
+	for _, k := range ks {
+		total += k.dur
+	}
+	t := res.End() - total
+	out := make([]Kernel, len(ks))
+	for i, k := range ks {
+		out[i] = Kernel{Name: k.name, Start: t, Dur: k.dur}
+		t += k.dur
+	}
+	return out
+}
+
 // UniformKernelDur is the duration of every kernel under the
 // UniformKernels knob (modelled time, before the speed factor).
 const UniformKernelDur = 50 * time.Microsecond
@@ -26,7 +53,9 @@ const minKernel = 2 * time.Microsecond
 // to the step's GPU time (step time less the host overhead, stretched
 // like the step by jitter). Prefill chunks thus show long
 // compute-bound GEMMs, decode steps a dense run of short kernels. With
-// uniform set every kernel of every step lasts UniformKernelDur.
+// uniform set every kernel of every step lasts UniformKernelDur; with the
+// DecodeKernelMix knob every step is filled with a one-sequence decode
+// step's kernels (decodeMix).
 func stepKernels(m CostModel, res stepResult, uniform bool) []kernel {
 	gpuTime := res.Dur
 	if res.Cost.Time > 0 {
@@ -35,13 +64,35 @@ func stepKernels(m CostModel, res stepResult, uniform bool) []kernel {
 	if gpuTime <= 0 || len(res.Work) == 0 {
 		return nil
 	}
+	if m.Knobs.DecodeKernelMix {
+		return fillKernels(decodeMix(m), gpuTime)
+	}
+	out := forwardKernels(m, res.Cost.Tokens, res.Cost.Sampled, res.Cost.AttnFLOPs, res.Cost.KVReadBytes+res.Cost.KVWriteBytes, hasPrefill(res.Work))
+	if uniform {
+		return uniformKernels(out, gpuTime)
+	}
+	var sum time.Duration
+	for _, k := range out {
+		sum += k.dur
+	}
+	scale := float64(gpuTime) / float64(sum)
+	for i := range out {
+		out[i].dur = time.Duration(float64(out[i].dur) * scale)
+	}
+	return out
+}
+
+// forwardKernels returns one forward pass's kernels at their roofline
+// lengths, for a step computing tokens new tokens, sampling sampled
+// sequences, with the step's attention FLOPs and KV traffic (all layers).
+func forwardKernels(m CostModel, tokens, sampled int, attnFLOPs, kvBytes float64, prefill bool) []kernel {
 	md := m.Model
 	eff := m.GPU.Efficiency()
 	peak := m.GPU.Peak(md.DType) * eff.MFU
 	bw := m.GPU.BandwidthGBs * 1e9 * eff.MBU
 	dt := md.DTypeBytes()
-	T := float64(res.Cost.Tokens)
-	S := float64(max(res.Cost.Sampled, 1))
+	T := float64(tokens)
+	S := float64(max(sampled, 1))
 	h, I := float64(md.Hidden), float64(md.Intermediate)
 	q, kv := float64(md.Heads*md.HeadDim), float64(md.KVHeads*md.HeadDim)
 	L := float64(md.Layers)
@@ -60,10 +111,10 @@ func stepKernels(m CostModel, res stepResult, uniform bool) []kernel {
 		return "sm80_xmma_gemm_f16f16_f16f32_tn_128x128_" + what
 	}
 	attnName := "flash_fwd_kernel"
-	if !hasPrefill(res.Work) {
+	if !prefill {
 		attnName = "flash_fwd_splitkv_kernel"
 	}
-	attn := roof(res.Cost.AttnFLOPs/L, (res.Cost.KVReadBytes+res.Cost.KVWriteBytes)/L+2*T*q*dt)
+	attn := roof(attnFLOPs/L, kvBytes/L+2*T*q*dt)
 	layer := []kernel{
 		{"vllm::rms_norm_kernel", elem(h)},
 		{gemmName("qkv_proj"), gemm(q+2*kv, h)},
@@ -80,22 +131,39 @@ func stepKernels(m CostModel, res stepResult, uniform bool) []kernel {
 	for range md.Layers {
 		out = append(out, layer...)
 	}
-	out = append(out,
+	return append(out,
 		kernel{"vllm::fused_add_rms_norm_kernel", elem(2 * h)},
 		kernel{gemmName("lm_head"), roof(2*S*h*float64(md.Vocab), (h*float64(md.Vocab)+S*h)*dt)},
 		kernel{"softmax_warp_forward", roof(S*float64(md.Vocab), S*float64(md.Vocab)*4)},
 		kernel{"argmax_kernel", minKernel},
 	)
-	if uniform {
-		return uniformKernels(out, gpuTime)
-	}
-	var sum time.Duration
-	for _, k := range out {
-		sum += k.dur
-	}
-	scale := float64(gpuTime) / float64(sum)
-	for i := range out {
-		out[i].dur = time.Duration(float64(out[i].dur) * scale)
+}
+
+// decodeMixContext is the context length of the one-sequence decode step
+// whose kernels DecodeKernelMix repeats.
+const decodeMixContext = 512
+
+// decodeMix is the kernels of a one-sequence decode step at
+// decodeMixContext tokens of context, at their roofline lengths.
+func decodeMix(m CostModel) []kernel {
+	md := m.Model
+	attn := 4 * float64(md.Layers*md.Heads*md.HeadDim) * (decodeMixContext + 1) // as CostModel.Step prices it
+	return forwardKernels(m, 1, 1, attn, md.KVBytesPerToken()*(decodeMixContext+1), false)
+}
+
+// fillKernels fills gpuTime with repetitions of set, at their lengths, the
+// last kernel cut to what remains.
+func fillKernels(set []kernel, gpuTime time.Duration) []kernel {
+	var out []kernel
+	for left := gpuTime; left > 0; {
+		for _, k := range set {
+			if left <= 0 {
+				break
+			}
+			k.dur = min(k.dur, left)
+			out = append(out, k)
+			left -= k.dur
+		}
 	}
 	return out
 }

@@ -115,3 +115,75 @@ func TestFreeDecodeStepHasNoKernels(t *testing.T) {
 		t.Errorf("a zero-time decode step launched %d kernels", len(ks))
 	}
 }
+
+// TestDecodeKernelMix: under the knob a prefill step and a decode step
+// launch the same kernels in the same order at the same lengths (a
+// one-sequence decode step's, repeated), and each still fills its GPU
+// time; without it the prefill step's GEMMs are far longer.
+func TestDecodeKernelMix(t *testing.T) {
+	t.Parallel()
+	k := Knobs{DecodeKernelMix: true}
+	pre, m := stepOf(t, k, 2000, 0)
+	dec, _ := stepOf(t, k, 0, 2)
+	pk, dk := stepKernels(m, pre, false), stepKernels(m, dec, false)
+	if len(pk) <= len(dk) {
+		t.Fatalf("prefill %d kernels, decode %d: the prefill step should repeat the mix more often", len(pk), len(dk))
+	}
+	for i := range len(dk) - 1 { // the last decode kernel is cut to fit
+		if pk[i] != dk[i] {
+			t.Fatalf("kernel %d: prefill %+v, decode %+v", i, pk[i], dk[i])
+		}
+	}
+	gpu := func(res stepResult) time.Duration {
+		return time.Duration(float64(res.Dur) * float64(res.Cost.Time-res.Cost.Overhead) / float64(res.Cost.Time))
+	}
+	for _, c := range []struct {
+		ks  []kernel
+		res stepResult
+	}{{pk, pre}, {dk, dec}} {
+		if got, want := summarize(c.ks).total, gpu(c.res); got != want {
+			t.Errorf("kernels sum to %v, the step's GPU time is %v", got, want)
+		}
+	}
+	faithful, fm := stepOf(t, Knobs{}, 2000, 0)
+	if a, b := summarize(stepKernels(fm, faithful, false)).gemmMed, summarize(pk).gemmMed; a < 3*b {
+		t.Errorf("faithful prefill's median GEMM %v, decode-mix's %v: want the faithful one far longer", a, b)
+	}
+}
+
+// TestSimulatorKernels: the simulator hands over every step's kernels,
+// back to back, the last ending at the step's end, within the run.
+func TestSimulatorKernels(t *testing.T) {
+	t.Parallel()
+	sim, err := NewSimulator(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var steps [][]Kernel
+	sim.Kernels = func(ks []Kernel) { steps = append(steps, ks) }
+	_, st, err := sim.Run([]SimRequest{{PromptTokens: 300, MaxTokens: 5, IgnoreEOS: true}, {PromptTokens: 20, MaxTokens: 5, IgnoreEOS: true}}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(steps) != st.Steps {
+		t.Fatalf("%d kernel batches for %d steps", len(steps), st.Steps)
+	}
+	var prevEnd time.Duration
+	for i, ks := range steps {
+		if len(ks) == 0 {
+			t.Fatalf("step %d: no kernels", i)
+		}
+		if ks[0].Start < prevEnd {
+			t.Errorf("step %d starts at %v, before the previous step's last kernel ended (%v)", i, ks[0].Start, prevEnd)
+		}
+		for j := 1; j < len(ks); j++ {
+			if ks[j].Start != ks[j-1].Start+ks[j-1].Dur {
+				t.Fatalf("step %d: kernel %d starts at %v, not at the previous one's end", i, j, ks[j].Start)
+			}
+		}
+		prevEnd = ks[len(ks)-1].Start + ks[len(ks)-1].Dur
+	}
+	if prevEnd > st.Duration {
+		t.Errorf("last kernel ends at %v, after the run (%v)", prevEnd, st.Duration)
+	}
+}

@@ -102,6 +102,9 @@ type Simulator struct {
 	// ClientTurnaround is, in closed-loop runs, the client's time from
 	// receiving a request's last token to sending the next request (0).
 	ClientTurnaround time.Duration
+	// Kernels, when set, receives every step's GPU kernels as the
+	// profiler would record them (see Kernel), in step order.
+	Kernels func([]Kernel)
 
 	cfg  Config
 	info Info
@@ -212,6 +215,9 @@ func (sim *Simulator) Run(reqs []SimRequest, concurrency int) ([]SimResult, SimS
 		res := core.step(now)
 		if len(res.Work) == 0 && res.Preempted == 0 {
 			return out, st, fmt.Errorf("simulating: engine stalled at %v with %d waiting", now, res.Waiting)
+		}
+		if sim.Kernels != nil {
+			sim.Kernels(timedKernels(core.cost, res))
 		}
 		st.Steps++
 		st.Preemptions += res.Preempted

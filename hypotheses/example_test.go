@@ -33,6 +33,6 @@ func ExampleH4Trace() {
 	// Output:
 	// phases aligned by nvtx
 	// H4: pass
-	// long-share pass
+	// long-blocks pass
 	// short-density pass
 }

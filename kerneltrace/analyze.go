@@ -63,12 +63,19 @@ var (
 	reGEMM = regexp.MustCompile(`(?i)gemm|gemv|matmul|cutlass|xmma|cublas|nvjet`)
 	reAttn = regexp.MustCompile(`(?i)flash|attn|attention|paged|fmha`)
 	reComm = regexp.MustCompile(`(?i)nccl|allreduce|all_reduce|allgather|reducescatter`)
+	// reCopy names KV-cache writes and block copies, which are element-wise
+	// copies even when their names mention flash attention's cache layout
+	// (vllm::reshape_and_cache_flash_kernel).
+	reCopy = regexp.MustCompile(`(?i)reshape_and_cache|concat_and_cache|cache_kernel|copy_blocks|swap_blocks|memcpy`)
 	reElem = regexp.MustCompile(`(?i)elementwise|norm|rotary|silu|gelu|act|add|copy|reduce|softmax|cat_|fill|sampl|topk`)
 )
 
-// Classify guesses a kernel's class from its name: attention (flash, attn,
-// attention, paged, fmha — first, because attention kernels are often built
-// with CUTLASS), GEMM (gemm, gemv, matmul, cutlass, xmma, cublas, nvjet),
+// Classify guesses a kernel's class from its name: KV-cache writes and
+// block copies (reshape_and_cache, concat_and_cache, cache_kernel,
+// copy_blocks, swap_blocks, memcpy) are element-wise, checked first because
+// vLLM's cache write is named reshape_and_cache_flash_kernel; then
+// attention (flash, attn, attention, paged, fmha — before GEMM, because
+// attention kernels are often built with CUTLASS), GEMM (gemm, gemv, matmul, cutlass, xmma, cublas, nvjet),
 // element-wise (elementwise, norm, rotary, silu, gelu, act, add,
 // copy, reduce, softmax, fill, sampling, topk) or other, checked in that
 // order, case-insensitively. Collective communication (nccl, all-reduce,
@@ -77,6 +84,8 @@ func Classify(name string) Class {
 	switch {
 	case reComm.MatchString(name):
 		return ClassOther
+	case reCopy.MatchString(name):
+		return ClassElementwise
 	case reAttn.MatchString(name):
 		return ClassAttention
 	case reGEMM.MatchString(name):

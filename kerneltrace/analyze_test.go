@@ -79,6 +79,13 @@ func TestClassify(t *testing.T) {
 		"void at::native::vectorized_elementwise_kernel<4>(int)":              ClassElementwise,
 		"void at::native::reduce_kernel<512, 1>(ReduceOp)":                    ClassElementwise,
 		"ncclDevKernel_AllReduce_Sum_bf16_RING_LL(ncclDevComm*)":              ClassOther,
+		// The KV-cache write mentions flash but is a copy.
+		"void vllm::reshape_and_cache_flash_kernel<__nv_bfloat16, 128>(long)": ClassElementwise,
+		"vllm::reshape_and_cache_flash_kernel":                                ClassElementwise,
+		"void vllm::concat_and_cache_mla_kernel<float>(int)":                  ClassElementwise,
+		"flash_fwd_splitkv_kernel":                                            ClassAttention,
+		"vllm::act_and_mul_kernel<silu>":                                      ClassElementwise,
+		"gemv_splitk_f16_tn_down_proj":                                        ClassGEMM,
 	} {
 		if got := Classify(name); got != want {
 			t.Errorf("Classify(%q) = %s, want %s", name, got, want)

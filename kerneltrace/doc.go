@@ -39,7 +39,10 @@
 // union), long-kernel share of kernel time, short-kernel density per ms,
 // p50/p90/p99 of durations (stats.QuantileSorted, type 7), and the top
 // kernel names classified GEMM / attention / element-wise / other by name
-// pattern.
+// pattern (Classify; KV-cache writes such as vLLM's
+// reshape_and_cache_flash_kernel are copies, hence element-wise, even
+// though their names say flash). WindowSums is one time window's sums
+// after a long/short split, the unit H4's bootstrap resamples.
 // "Long" is a stated threshold or SplitLog10's adaptive split (Otsu on
 // log10 durations); the Threshold in the result says which, and its value.
 //

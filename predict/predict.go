@@ -51,6 +51,10 @@ type Options struct {
 	// Seed) instead of from concurrency closed-loop workers. Records and
 	// phases of an open-loop prediction carry concurrency 0.
 	Rate float64
+	// Kernels, when set, receives every simulated step's GPU kernels
+	// (engine.Simulator.Kernels), warm-up included, in the modelled GPU's
+	// time since Start.
+	Kernels func([]engine.Kernel)
 }
 
 // ClientOverhead is what the client and the transport add to a request's
@@ -131,6 +135,7 @@ func Run(opts Options) (*Result, error) {
 	}
 	p := &predictor{opts: opts, info: info}
 	res := &Result{Engine: info}
+	sim.Kernels = opts.Kernels
 
 	if s.Warmup > 0 && len(s.Profiles) > 0 {
 		warm := make([]engine.SimRequest, s.Warmup)

@@ -32,7 +32,7 @@ func traceCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := flag.NewFlagSet("trace", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	phasesPath := fs.String("phases", "", "phases.jsonl of the run (wall-clock phase windows); without it, NVTX ranges named after the profiles")
-	threshold := fs.Duration("threshold", 0, "long-kernel threshold (e.g. 100us); 0 = adaptive (Otsu on log10 durations)")
+	threshold := fs.Duration("threshold", 0, "long-kernel threshold (e.g. 100us) of the per-phase table and of H4's duration split, used when kernel names do not classify; 0 = adaptive (Otsu on log10 durations)")
 	format := fs.String("format", "auto", "trace format: auto, sqlite, csv or kineto")
 	base := fs.Int64("base-unix-ns", 0, "unix ns of the capture start, for traces without a time base (nsys CSV)")
 	window := fs.Duration("window", 0, fmt.Sprintf("H4 bootstrap window length; 0 = %d windows per phase", hypotheses.H4DefaultWindows))
@@ -144,11 +144,18 @@ func printH4(w io.Writer, r hypotheses.H4Result) {
 	}
 	fmt.Fprintf(w, "  %s phases %v vs %s phases %v; windows %d vs %d (%s); kernels %d vs %d\n",
 		r.Prefill, r.PrefillPhases, r.Decode, r.DecodePhases, r.PrefillWindows, r.DecodeWindows, win, r.PrefillKernels, r.DecodeKernels)
-	fmt.Fprintf(w, "  bootstrap B=%d, %.0f%% percentile intervals, seed %d; threshold %s\n", r.B, 100*(1-r.Alpha), r.Seed, r.Threshold)
-	for _, e := range []hypotheses.Estimate{r.LongShare, r.ShortDensity} {
+	fmt.Fprintf(w, "  circular block bootstrap B=%d, blocks of %d and %d windows, %.0f%% percentile intervals (expanded for few blocks), seed %d\n",
+		r.B, r.PrefillBlock, r.DecodeBlock, 100*(1-r.Alpha), r.Seed)
+	fmt.Fprintf(w, "  split: %s\n", r.Split)
+	for _, e := range []struct {
+		hypotheses.Estimate
+		unit, check string
+		scale       float64
+	}{{r.LongBlocks, "µs", hypotheses.H4CheckLongBlocks, 1e-3}, {r.ShortDensity, "/ms", hypotheses.H4CheckShortDensity, 1}} {
 		fmt.Fprintf(w, "  %-12s %s\n", e.Outcome, e.Claim)
-		fmt.Fprintf(w, "               %s %.4f, %s %.4f; difference %.4f [%.4f, %.4f]; ratio %.3f [%.3f, %.3f]\n",
-			r.Prefill, e.Prefill, r.Decode, e.Decode, e.Diff, e.DiffCI.Lo, e.DiffCI.Hi, e.Ratio, e.RatioCI.Lo, e.RatioCI.Hi)
+		fmt.Fprintf(w, "               %s %.4f %s, %s %.4f %s; difference %.4f [%.4f, %.4f]; ratio %.3f [%.3f, %.3f]\n",
+			r.Prefill, e.Prefill*e.scale, e.unit, r.Decode, e.Decode*e.scale, e.unit, e.Diff*e.scale, e.DiffCI.Lo*e.scale, e.DiffCI.Hi*e.scale, e.Ratio, e.RatioCI.Lo, e.RatioCI.Hi)
+		fmt.Fprintf(w, "               calibration: %s\n", hypotheses.H4Calibrated.Describe(e.check))
 	}
 }
 
