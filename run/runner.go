@@ -314,6 +314,7 @@ func (r *runner) phase(ctx context.Context, ph record.Phase, pp workload.PhasePl
 				res.Fill(&rec)
 				rec.Queue = res.T0.Sub(due).Seconds()
 				r.check.turnaround(res.T0.Sub(due))
+				r.check.parsed(res.ParseMean())
 				r.check.observe(&rec)
 				if !rec.OK() {
 					errs.Add(1)

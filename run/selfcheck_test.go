@@ -94,7 +94,7 @@ func TestSelfCheckPassesOrdinaryRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	cc := res.ClientCheck
-	if cc == nil || cc.SchedLag == nil || cc.SendLag == nil || cc.SendLag.N != 40 || cc.CPUShare != nil {
+	if cc == nil || cc.SchedLag == nil || cc.SendLag == nil || cc.SendLag.N != 40 || cc.CPUShare != nil || cc.ParseLag == nil || cc.ParseLag.N != 40 || len(cc.Phases) == 0 {
 		t.Fatalf("client check incomplete: %s", describe(cc))
 	}
 	if len(cc.Reasons) > 0 {
@@ -139,6 +139,17 @@ func TestSelfCheckJudge(t *testing.T) {
 		{"rate short but capped", record.ClientCheck{}, []record.Phase{open(100, 50, 500, 8)}, nil},
 		{"rate short, phase too short to tell", record.ClientCheck{}, []record.Phase{open(100, 90, 50, 0)}, nil},
 		{"closed-loop phase", record.ClientCheck{}, []record.Phase{{Concurrency: 4, Requests: 500}}, nil},
+		{"parse lag", record.ClientCheck{ParseLag: lag(0.03), MedianTTFTS: 0.05}, nil, []string{record.ReasonParseLag}},
+		{"parse lag small vs slow server", record.ClientCheck{ParseLag: lag(0.03), MedianTTFTS: 1}, nil, nil},
+		// The measured case: a saturated 32 req/s phase with median send
+		// lag 112 ms while the run-wide p90 was 17 ms.
+		{"one phase starved, run-wide quiet", record.ClientCheck{SendLag: lag(0.005), MedianTTFTS: 0.2,
+			Phases: []record.PhaseCheck{{Index: 0, SendLag: lag(0.002), MedianTTFTS: 0.2}, {Index: 1, SendLag: &record.Lag{N: 200, P50: 0.112, P90: 0.3}, MedianTTFTS: 0.4}}},
+			nil, []string{record.ReasonSendLag}},
+		{"phases quiet, run-wide not judged", record.ClientCheck{SendLag: lag(0.5), MedianTTFTS: 0.2,
+			Phases: []record.PhaseCheck{{Index: 0, SendLag: lag(0.002), MedianTTFTS: 0.2}}}, nil, nil},
+		{"phases too short, run-wide judged", record.ClientCheck{SendLag: lag(0.5), MedianTTFTS: 0.2,
+			Phases: []record.PhaseCheck{{Index: 0, SendLag: &record.Lag{N: 19, P90: 0.5}, MedianTTFTS: 0.2}}}, nil, []string{record.ReasonSendLag}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -148,6 +159,11 @@ func TestSelfCheckJudge(t *testing.T) {
 			}
 			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
 				t.Errorf("reasons %v, want %v", got, tc.want)
+			}
+			for _, r := range sc.judge(&tc.c, tc.phases) {
+				if r.Code == record.ReasonSendLag && len(tc.c.Phases) > 0 && tc.c.Phases[0].SendLag.N >= sc.PhaseMin && (r.Phase == nil || *r.Phase != 1) {
+					t.Errorf("phase-local reason %+v does not name phase 1", r)
+				}
 			}
 		})
 	}
