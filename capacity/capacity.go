@@ -221,6 +221,37 @@ type Result struct {
 	// Method says how the interval was computed.
 	Method   string   `json:"method"`
 	Warnings []string `json:"warnings,omitempty"`
+	// ClientLimited holds the client self-check's reasons that bear on
+	// the estimate (see Bearing); when it is not empty the client, not the
+	// server, may have moved the capacity.
+	ClientLimited []record.ClientReason `json:"client_limited,omitempty"`
+}
+
+// Bearing returns the reasons (record.ClientCheck.Reasons) that bear on
+// the estimate r: every run-wide reason, and a phase's own reason when the
+// phase offered at most the bracket's failing rate (r.Bracket[1]). A phase
+// offered above it missed the SLO with the server alone to blame for the
+// knee being below it: a client that also sent its requests late there
+// only lowered an attainment already under the quantile, which cannot
+// raise the crossing (it can lower it only where the isotonic fit pools
+// that phase with the failing one, a ladder that was not monotone). So a sweep whose client starved only at its
+// saturated rates still gives a capacity; phases identifies the reasons'
+// phases (record.Phase.Index → offered rate).
+func (r Result) Bearing(reasons []record.ClientReason, phases []record.Phase) []record.ClientReason {
+	var out []record.ClientReason
+	for _, c := range reasons {
+		if c.Phase != nil && !math.IsNaN(r.Bracket[1]) {
+			i := slices.IndexFunc(phases, func(p record.Phase) bool { return p.Index == *c.Phase })
+			if i >= 0 {
+				x := Rate{Target: phases[i].TargetRate, Offered: phases[i].OfferedRate}.X()
+				if x > r.Bracket[1] {
+					continue
+				}
+			}
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 // Sentinel conditions reported in Result.Warnings.

@@ -3,6 +3,7 @@ package capacity
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -138,6 +139,44 @@ func TestIsotonic(t *testing.T) {
 				t.Errorf("isotonic(%v, %v) = %v, want %v", tc.ys, tc.ws, got, tc.want)
 				break
 			}
+		}
+	}
+}
+
+// TestBearing: run-wide reasons and reasons of phases at or below the
+// bracket's failing rate bear on the estimate; a saturated phase's do not.
+func TestBearing(t *testing.T) {
+	t.Parallel()
+	idx := func(i int) *int { return &i }
+	phases := []record.Phase{
+		{Index: 0, Arrival: "poisson", TargetRate: 10, OfferedRate: 10.2},
+		{Index: 1, Arrival: "poisson", TargetRate: 20, OfferedRate: 19.6},
+		{Index: 2, Arrival: "poisson", TargetRate: 30, OfferedRate: 30.9},
+	}
+	runWide := record.ClientReason{Code: record.ReasonSchedLag}
+	below := record.ClientReason{Code: record.ReasonSendLag, Phase: idx(1)}
+	above := record.ClientReason{Code: record.ReasonSendLag, Phase: idx(2)}
+	all := []record.ClientReason{runWide, below, above}
+	cases := []struct {
+		name    string
+		bracket [2]float64
+		want    int
+	}{
+		{"knee between 20 and 30: phase 2 saturated", [2]float64{19.6, 30.9}, 2},
+		{"knee between 10 and 20: phases 1 and 2 saturated", [2]float64{10.2, 19.6}, 2},
+		{"knee below 10", [2]float64{0, 10.2}, 1},
+		{"above the ladder: every phase bears", [2]float64{30.9, math.Inf(1)}, 3},
+	}
+	for _, tc := range cases {
+		got := Result{Bracket: tc.bracket}.Bearing(all, phases)
+		if len(got) != tc.want {
+			t.Errorf("%s: %d reasons bear (%v), want %d", tc.name, len(got), got, tc.want)
+		}
+		if slices.ContainsFunc(got, func(r record.ClientReason) bool { return r.Phase != nil && *r.Phase == 2 }) && !math.IsInf(tc.bracket[1], 1) {
+			t.Errorf("%s: the saturated phase's reason bears: %v", tc.name, got)
+		}
+		if !slices.ContainsFunc(got, func(r record.ClientReason) bool { return r.Phase == nil }) {
+			t.Errorf("%s: the run-wide reason was dropped", tc.name)
 		}
 	}
 }

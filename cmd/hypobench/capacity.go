@@ -238,6 +238,9 @@ func analyzeDir(dir string, o capacityOptions) (capacity.Result, error) {
 	}
 	rng := rand.New(rand.NewPCG(o.Seed, 0xca9))
 	est := capacity.Analyze(rng, capacity.Rates(phases, recs, o.SLO), o.SLO, o.Bootstrap, o.Level)
+	if rc, err := record.ReadConfig(filepath.Join(dir, record.ConfigFile)); err == nil {
+		est.ClientLimited = est.Bearing(rc.ClientLimited(), phases)
+	}
 	b, err := json.MarshalIndent(est, "", "  ")
 	if err != nil {
 		return est, fmt.Errorf("encoding %s: %w", record.CapacityFile, err)
@@ -260,5 +263,8 @@ func printCapacity(w io.Writer, dir string, est capacity.Result, slo capacity.SL
 	fmt.Fprintf(w, "capacity %s: %s\n", dir, report.CapacityLine(est))
 	for _, m := range est.Warnings {
 		fmt.Fprintf(w, "  warning: %s\n", m)
+	}
+	for _, r := range est.ClientLimited {
+		fmt.Fprintf(w, "  the client may have moved this estimate (%s): %s\n", r.Code, r.Detail)
 	}
 }
