@@ -162,7 +162,7 @@ func TestBearing(t *testing.T) {
 		bracket [2]float64
 		want    int
 	}{
-		{"knee between 20 and 30: phase 2 saturated", [2]float64{19.6, 30.9}, 2},
+		{"knee between 20 and 30: phase 2 is the failing rate and bears", [2]float64{19.6, 30.9}, 3},
 		{"knee between 10 and 20: phases 1 and 2 saturated", [2]float64{10.2, 19.6}, 2},
 		{"knee below 10", [2]float64{0, 10.2}, 1},
 		{"above the ladder: every phase bears", [2]float64{30.9, math.Inf(1)}, 3},
@@ -172,7 +172,7 @@ func TestBearing(t *testing.T) {
 		if len(got) != tc.want {
 			t.Errorf("%s: %d reasons bear (%v), want %d", tc.name, len(got), got, tc.want)
 		}
-		if slices.ContainsFunc(got, func(r record.ClientReason) bool { return r.Phase != nil && *r.Phase == 2 }) && !math.IsInf(tc.bracket[1], 1) {
+		if slices.ContainsFunc(got, func(r record.ClientReason) bool { return r.Phase != nil && *r.Phase == 2 }) && phases[2].OfferedRate > tc.bracket[1] {
 			t.Errorf("%s: the saturated phase's reason bears: %v", tc.name, got)
 		}
 		if !slices.ContainsFunc(got, func(r record.ClientReason) bool { return r.Phase == nil }) {
