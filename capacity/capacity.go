@@ -225,6 +225,34 @@ type Result struct {
 	// the estimate (see Bearing); when it is not empty the client, not the
 	// server, may have moved the capacity.
 	ClientLimited []record.ClientReason `json:"client_limited,omitempty"`
+	// Scale is the embedded engine's speed S when the sweep ran against
+	// it, 0 otherwise. Every rate above is then per wall-clock second and
+	// every latency wall-clock, as the client measured and as the sweep's
+	// flags gave them (the engine ran S× faster than the GPU it models);
+	// Simulated restates the capacity per simulated second.
+	Scale     float64   `json:"scale,omitempty"`
+	Simulated *SimRates `json:"simulated,omitempty"`
+}
+
+// SimRates is a capacity per simulated (modelled GPU) second: the
+// wall-clock figures divided by the engine's speed S, since a run at speed
+// S offers R/S requests per simulated second. Only rates convert so; the
+// latency quantiles stay wall-clock.
+type SimRates struct {
+	Capacity float64    `json:"capacity"`
+	CI       stats.CI   `json:"ci"`
+	Bracket  [2]float64 `json:"bracket"`
+}
+
+// InTimeOf sets r.Scale and r.Simulated for a sweep run at speed scale
+// (no change for scale ≤ 0 or 1).
+func (r *Result) InTimeOf(scale float64) {
+	if !(scale > 0) || scale == 1 {
+		return
+	}
+	r.Scale = scale
+	r.Simulated = &SimRates{Capacity: r.Capacity / scale, CI: stats.CI{Lo: r.CI.Lo / scale, Hi: r.CI.Hi / scale, Level: r.CI.Level},
+		Bracket: [2]float64{r.Bracket[0] / scale, r.Bracket[1] / scale}}
 }
 
 // Bearing returns the reasons (record.ClientCheck.Reasons) that bear on

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hypobench/hypobench/record"
+	"github.com/hypobench/hypobench/stats"
 )
 
 // synth builds a rate whose n requests meet the SLO with probability p
@@ -178,5 +179,23 @@ func TestBearing(t *testing.T) {
 		if !slices.ContainsFunc(got, func(r record.ClientReason) bool { return r.Phase == nil }) {
 			t.Errorf("%s: the run-wide reason was dropped", tc.name)
 		}
+	}
+}
+
+// TestInTimeOf: a sweep at speed 10 restates its capacity per simulated
+// second (÷ 10); speed 1 and no engine add nothing.
+func TestInTimeOf(t *testing.T) {
+	t.Parallel()
+	r := Result{Capacity: 20, CI: stats.CI{Lo: 18, Hi: 22, Level: 0.95}, Bracket: [2]float64{16, 24}}
+	for _, s := range []float64{0, 1} {
+		c := r
+		c.InTimeOf(s)
+		if c.Simulated != nil || c.Scale != 0 {
+			t.Errorf("speed %v: %+v", s, c)
+		}
+	}
+	r.InTimeOf(10)
+	if r.Scale != 10 || r.Simulated == nil || r.Simulated.Capacity != 2 || r.Simulated.CI.Lo != 1.8 || r.Simulated.CI.Hi != 2.2 || r.Simulated.Bracket != [2]float64{1.6, 2.4} || r.Capacity != 20 {
+		t.Errorf("speed 10: %+v %+v", r, r.Simulated)
 	}
 }

@@ -73,7 +73,7 @@ func capacityCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	profile := fs.String("profile", "", "use this profile of the suite alone (default: all its profiles, mixed)")
 	fs.StringVar(&env.Out, "out", env.Out, "reports root; the sweep lands in OUT/<run-id>")
 	fs.StringVar(&env.Engine, "engine", env.Engine, "embedded engine gpu:model")
-	fs.Float64Var(&env.Speed, "speed", env.Speed, "embedded engine time compression (rates and latencies are then in compressed time)")
+	fs.Float64Var(&env.Speed, "speed", env.Speed, "embedded engine time compression: the rates, SLOs and capacity are then wall-clock (compressed) figures; capacity.json and the report also give the capacity per simulated second (÷ speed)")
 	fs.DurationVar(&env.Timeout, "timeout", env.Timeout, "per-request timeout (default 10m)")
 	seed := fs.Uint64("seed", env.Seed, "seed for schedules, nonces and the bootstrap")
 	var o capacityOptions
@@ -240,6 +240,9 @@ func analyzeDir(dir string, o capacityOptions) (capacity.Result, error) {
 	est := capacity.Analyze(rng, capacity.Rates(phases, recs, o.SLO), o.SLO, o.Bootstrap, o.Level)
 	if rc, err := record.ReadConfig(filepath.Join(dir, record.ConfigFile)); err == nil {
 		est.ClientLimited = est.Bearing(rc.ClientLimited(), phases)
+		if tb := record.TimeBaseOf(rc, false); tb.Embedded && !tb.Prediction {
+			est.InTimeOf(tb.Scale)
+		}
 	}
 	b, err := json.MarshalIndent(est, "", "  ")
 	if err != nil {
@@ -261,6 +264,10 @@ func sloString(s capacity.SLO) string {
 
 func printCapacity(w io.Writer, dir string, est capacity.Result, slo capacity.SLO) {
 	fmt.Fprintf(w, "capacity %s: %s\n", dir, report.CapacityLine(est))
+	if sim := est.Simulated; sim != nil {
+		fmt.Fprintf(w, "  the embedded engine ran compressed ×%g: the rates above are per wall-clock second; per simulated second the capacity is %.4g requests/s (interval [%.4g, %.4g])\n",
+			est.Scale, sim.Capacity, sim.CI.Lo, sim.CI.Hi)
+	}
 	for _, m := range est.Warnings {
 		fmt.Fprintf(w, "  warning: %s\n", m)
 	}
