@@ -400,3 +400,49 @@ func TestPlannedStreamsOpenLoop(t *testing.T) {
 		t.Errorf("the same, capped at 16: %v", err)
 	}
 }
+
+// TestFinalConfigUnwritable: when the final config.json cannot be written
+// atomically (a full disk refuses the temporary file) the run rewrites it
+// in place and its status is recorded; when that fails too Execute returns
+// ErrStatusNotRecorded, saying the file may still say running and where
+// the records are, instead of ending quietly with status running. Not
+// parallel: it replaces the package's write functions.
+func TestFinalConfigUnwritable(t *testing.T) {
+	srv := openaitest.NewServer(openaitest.Config{TTFT: time.Millisecond, TokenDelay: time.Millisecond})
+	defer srv.Close()
+	full := errors.New("no space left on device")
+	defer func(w func(string, []byte) error, o func(string, []byte) error) { writeAtomic, overwriteFile = w, o }(writeAtomic, overwriteFile)
+	run := func(t *testing.T) (string, error) {
+		dir := filepath.Join(t.TempDir(), "run")
+		writes := 0
+		writeAtomic = func(path string, b []byte) error {
+			if writes++; writes > 1 { // the initial config.json is written; the final one is not
+				return full
+			}
+			return record.WriteFileAtomic(path, b)
+		}
+		_, err := Execute(context.Background(), Config{Client: client(t, srv.URL), Model: "m", Suite: smallSuite(), Dir: dir, Seed: 1})
+		return dir, err
+	}
+	t.Run("in place", func(t *testing.T) {
+		overwriteFile = overwrite
+		dir, err := run(t)
+		if err != nil {
+			t.Fatalf("the in-place rewrite should record the status: %v", err)
+		}
+		rc, err := record.ReadConfig(filepath.Join(dir, record.ConfigFile))
+		if err != nil || rc.Status != record.StatusComplete || rc.Records == 0 {
+			t.Fatalf("config after the in-place rewrite: %+v, %v", rc, err)
+		}
+	})
+	t.Run("neither", func(t *testing.T) {
+		overwriteFile = func(string, []byte) error { return full }
+		dir, err := run(t)
+		if !errors.Is(err, ErrStatusNotRecorded) || !strings.Contains(err.Error(), "running") || !strings.Contains(err.Error(), record.RequestsFile) {
+			t.Fatalf("Execute = %v, want ErrStatusNotRecorded naming the stale status and the records", err)
+		}
+		if st, _ := ReadStatus(dir); st != record.StatusRunning {
+			t.Errorf("status %q; the test expects the stale one left behind", st)
+		}
+	})
+}
