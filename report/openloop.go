@@ -246,6 +246,10 @@ func clientCheckSection(dir string) *Section {
 	lag(fmt.Sprintf("scheduler lag (a %g ms sleep's lateness)", 1e3*c.SchedPeriodS), c.SchedLag)
 	lag("client send lag (open loop)", c.SendLag)
 	lag("worker turnaround (closed loop)", c.Turnaround)
+	lag("read→parse delay (per-request mean)", c.ParseLag)
+	for _, pc := range c.Phases {
+		lag(fmt.Sprintf("client send lag, phase %d (%.4g req/s, median TTFT %.3g ms)", pc.Index, pc.TargetRate, 1e3*pc.MedianTTFTS), pc.SendLag)
+	}
 	fmt.Fprintf(&b, "- median TTFT: %.3g ms\n- thresholds: %s\n", 1e3*c.MedianTTFTS, c.Thresholds)
 	return &Section{Title: "Client self-check", Markdown: b.String()}
 }
