@@ -100,6 +100,7 @@ func TestSelfCheckPassesOrdinaryRun(t *testing.T) {
 	if len(cc.Reasons) > 0 {
 		t.Errorf("ordinary run flagged: %s", describe(cc))
 	}
+	t.Logf("ordinary: %s", describe(cc))
 	// The same server, closed loop at concurrency 1 and 4.
 	cl := smallSuite()
 	res, err = Execute(context.Background(), Config{Client: client(t, srv.URL), Model: "m", Suite: cl, Dir: filepath.Join(t.TempDir(), "closed"), Seed: 1})
@@ -182,6 +183,9 @@ func describe(c *record.ClientCheck) string {
 	}
 	if c.SendLag != nil {
 		s += fmt.Sprintf(" send p50/p90/p99 %.4f/%.4f/%.4f", c.SendLag.P50, c.SendLag.P90, c.SendLag.P99)
+	}
+	if c.ParseLag != nil {
+		s += fmt.Sprintf(" read→parse p50/p90/p99 %.4f/%.4f/%.4f", c.ParseLag.P50, c.ParseLag.P90, c.ParseLag.P99)
 	}
 	if c.Turnaround != nil {
 		s += fmt.Sprintf(" turnaround p50/p90/p99 %.4f/%.4f/%.4f", c.Turnaround.P50, c.Turnaround.P90, c.Turnaround.P99)
