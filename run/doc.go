@@ -23,7 +23,7 @@
 // process's CPU when the server runs elsewhere (Config.ExternalTarget; the
 // embedded engine shares the process, so then only the client's own
 // signals count: the scheduler's lateness and the client's send lag), a
-// sleeping goroutine's lateness, the client's share of send lag (judged
+// sleeping goroutine's lateness, the client's share of send lag (judged run-wide and
 // per open-loop phase, so a phase starved alone is not diluted in the
 // run's figures; ClientCheck.Phases), the read→parse delay (the time from
 // a read returning to its event's JSON being parsed, one clock reading

@@ -18,11 +18,11 @@ import (
 //     over the run (only when the server runs in another process);
 //   - sched_lag: the scheduler's lateness at the 90th percentile exceeds
 //     both LagShare × the run's median TTFT and LagFloor;
-//   - send_lag: an open-loop phase's own client send lag at the 90th
-//     percentile exceeds both LagShare × that phase's median TTFT and
-//     LagFloor (judged per phase of at least PhaseMin sends, so a phase
-//     starved alone is not diluted among quiet ones; the run's send lag as
-//     a whole is judged the same way when no phase has PhaseMin sends), or
+//   - send_lag: the client's own open-loop send lag at the 90th
+//     percentile exceeds both LagShare × the median TTFT and LagFloor,
+//     judged run-wide and again per phase of at least PhaseMin sends
+//     against that phase's median TTFT (so a phase starved alone is not
+//     diluted among quiet ones; the reason then names the phase), or
 //     a closed loop's turnaround (a worker's time from one request's end
 //     to the next one's t0) exceeds both LagShare × the median total_s
 //     and LagFloor: it is the share by which the client thinned the load;
@@ -63,7 +63,7 @@ var DefaultSelfCheck = SelfCheck{Period: 5 * time.Millisecond, CPUShare: 0.9, La
 
 // String states the thresholds in words, for config.json.
 func (s SelfCheck) String() string {
-	return fmt.Sprintf("cpu ≥ %.0f%% of usable cores (external target only); p90 scheduler lag or p90 read→parse delay (per-request mean) > max(%.0f%% of median TTFT, %v); an open-loop phase's p90 client send lag > max(the same share of the phase's median TTFT, the same floor), per phase of ≥ %d sends (run-wide when no phase has that many); p90 closed-loop turnaround > max(the same share of median total_s, the same floor); any of these p90 lags > %v; open-loop phase of ≥ %d requests without max_concurrency achieving < %.0f%% of its offered rate",
+	return fmt.Sprintf("cpu ≥ %.0f%% of usable cores (external target only); p90 scheduler lag or p90 read→parse delay (per-request mean) > max(%.0f%% of median TTFT, %v); p90 open-loop client send lag > max(the same share of median TTFT, the same floor), run-wide and per phase of ≥ %d sends against the phase's median TTFT; p90 closed-loop turnaround > max(the same share of median total_s, the same floor); any of these p90 lags > %v; open-loop phase of ≥ %d requests without max_concurrency achieving < %.0f%% of its offered rate",
 		100*s.CPUShare, 100*s.LagShare, s.LagFloor, s.PhaseMin, s.LagCeiling, s.RatePhaseMin, 100*s.RateShare)
 }
 
@@ -225,16 +225,11 @@ func (s SelfCheck) judge(c *record.ClientCheck, phases []record.Phase) []record.
 	}
 	lagged(record.ReasonSchedLag, "scheduler lag", c.SchedLag, "TTFT", c.MedianTTFTS, nil)
 	lagged(record.ReasonParseLag, "read→parse delay", c.ParseLag, "TTFT", c.MedianTTFTS, nil)
-	perPhase := false
+	lagged(record.ReasonSendLag, "client send lag", c.SendLag, "TTFT", c.MedianTTFTS, nil)
 	for _, pc := range c.Phases {
-		if pc.SendLag == nil || pc.SendLag.N < s.PhaseMin {
-			continue
+		if pc.SendLag != nil && pc.SendLag.N >= s.PhaseMin {
+			lagged(record.ReasonSendLag, fmt.Sprintf("client send lag in phase %d (%.4g req/s)", pc.Index, pc.TargetRate), pc.SendLag, "TTFT", pc.MedianTTFTS, &pc.Index)
 		}
-		perPhase = true
-		lagged(record.ReasonSendLag, fmt.Sprintf("client send lag in phase %d (%.4g req/s)", pc.Index, pc.TargetRate), pc.SendLag, "TTFT", pc.MedianTTFTS, &pc.Index)
-	}
-	if !perPhase {
-		lagged(record.ReasonSendLag, "client send lag", c.SendLag, "TTFT", c.MedianTTFTS, nil)
 	}
 	lagged(record.ReasonSendLag, "closed-loop turnaround", c.Turnaround, "total_s", c.MedianTotalS, nil)
 	for _, ph := range phases {
