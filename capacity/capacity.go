@@ -232,6 +232,13 @@ type Result struct {
 	// Simulated restates the capacity per simulated second.
 	Scale     float64   `json:"scale,omitempty"`
 	Simulated *SimRates `json:"simulated,omitempty"`
+	// EngineStallShare is, for a sweep against the embedded engine, the
+	// share of the sweep's virtual time the engine lost to its host
+	// (engine.Server.HostStalls over wall time × speed): the engine runs
+	// in the client's process, so a loaded machine slows the server the
+	// client self-check does not judge. Its timings are the model's only
+	// while this share is small. Nil for an external target.
+	EngineStallShare *float64 `json:"engine_stall_share,omitempty"`
 }
 
 // SimRates is a capacity per simulated (modelled GPU) second: the

@@ -294,6 +294,9 @@ func capacitySection(dir string) (*Section, []Plot, error) {
 	for _, r := range est.ClientLimited {
 		fmt.Fprintf(&md, "Client limit bearing on the estimate (%s): %s.\n\n", r.Code, r.Detail)
 	}
+	if s := est.EngineStallShare; s != nil {
+		fmt.Fprintf(&md, "The embedded engine lost %.2f%% of the sweep's virtual time to host stalls (its timings are the model's only while this is small; the CLI warns above 3%%).\n\n", 100**s)
+	}
 	for _, w := range est.Warnings {
 		fmt.Fprintf(&md, "Warning: %s.\n\n", w)
 	}

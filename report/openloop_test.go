@@ -134,6 +134,8 @@ func TestOpenLoopRatesInSimulatedTime(t *testing.T) {
 	phases, _, _ := record.ReadPhases(filepath.Join(dir, record.PhasesFile))
 	est := capacity.Analyze(rand.New(rand.NewPCG(1, 1)), capacity.Rates(phases, recs, slo), slo, 200, 0.95)
 	est.InTimeOf(10)
+	stall := 0.0125
+	est.EngineStallShare = &stall
 	b, _ := json.Marshal(est)
 	if err := os.WriteFile(filepath.Join(dir, record.CapacityFile), b, 0o644); err != nil {
 		t.Fatal(err)
@@ -153,7 +155,7 @@ func TestOpenLoopRatesInSimulatedTime(t *testing.T) {
 		}
 		md, _ := os.ReadFile(filepath.Join(dir, record.SummaryMDFile))
 		wants := []string{"| p | 0.5 req/s | 40 |", "Rates in requests per simulated second", "| 0 | p | poisson | 0.5 | 0.5 | 0.495 |", "compressed ×10",
-			"This section is in **wall-clock** time", fmt.Sprintf("Per simulated (modelled GPU) second the capacity is **%.4g requests/s**", est.Capacity/10)}
+			"This section is in **wall-clock** time", "lost 1.25% of the sweep's virtual time to host stalls", fmt.Sprintf("Per simulated (modelled GPU) second the capacity is **%.4g requests/s**", est.Capacity/10)}
 		if wall {
 			wants = []string{"| p | 5 req/s | 40 |", "| 0 | p | poisson | 5 | 5 | 4.95 |", "This section is in **wall-clock** time"}
 		}
