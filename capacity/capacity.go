@@ -222,6 +222,72 @@ type Result struct {
 	// Method says how the interval was computed.
 	Method   string   `json:"method"`
 	Warnings []string `json:"warnings,omitempty"`
+	// ClientLimited holds the client self-check's reasons that bear on
+	// the estimate (see Bearing); when it is not empty the client, not the
+	// server, may have moved the capacity.
+	ClientLimited []record.ClientReason `json:"client_limited,omitempty"`
+	// Scale is the embedded engine's speed S when the sweep ran against
+	// it, 0 otherwise. Every rate above is then per wall-clock second and
+	// every latency wall-clock, as the client measured and as the sweep's
+	// flags gave them (the engine ran S× faster than the GPU it models);
+	// Simulated restates the capacity per simulated second.
+	Scale     float64   `json:"scale,omitempty"`
+	Simulated *SimRates `json:"simulated,omitempty"`
+	// EngineStallShare is, for a sweep against the embedded engine, the
+	// share of the sweep's virtual time the engine lost to its host
+	// (engine.Server.HostStalls over wall time × speed): the engine runs
+	// in the client's process, so a loaded machine slows the server the
+	// client self-check does not judge. Its timings are the model's only
+	// while this share is small. Nil for an external target.
+	EngineStallShare *float64 `json:"engine_stall_share,omitempty"`
+}
+
+// SimRates is a capacity per simulated (modelled GPU) second: the
+// wall-clock figures divided by the engine's speed S, since a run at speed
+// S offers R/S requests per simulated second. Only rates convert so; the
+// latency quantiles stay wall-clock.
+type SimRates struct {
+	Capacity float64    `json:"capacity"`
+	CI       stats.CI   `json:"ci"`
+	Bracket  [2]float64 `json:"bracket"`
+}
+
+// InTimeOf sets r.Scale and r.Simulated for a sweep run at speed scale
+// (no change for scale ≤ 0 or 1).
+func (r *Result) InTimeOf(scale float64) {
+	if !(scale > 0) || scale == 1 {
+		return
+	}
+	r.Scale = scale
+	r.Simulated = &SimRates{Capacity: r.Capacity / scale, CI: stats.CI{Lo: r.CI.Lo / scale, Hi: r.CI.Hi / scale, Level: r.CI.Level},
+		Bracket: [2]float64{r.Bracket[0] / scale, r.Bracket[1] / scale}}
+}
+
+// Bearing returns the reasons (record.ClientCheck.Reasons) that bear on
+// the estimate r: every run-wide reason, and a phase's own reason when the
+// phase offered at most the bracket's failing rate (r.Bracket[1]). A phase
+// offered above it missed the SLO with the server alone to blame for the
+// knee being below it: a client that also sent its requests late there
+// only lowered an attainment already under the quantile, which cannot
+// raise the crossing (it can lower it only where the isotonic fit pools
+// that phase with the failing one, a ladder that was not monotone). So a sweep whose client starved only at its
+// saturated rates still gives a capacity; phases identifies the reasons'
+// phases (record.Phase.Index → offered rate).
+func (r Result) Bearing(reasons []record.ClientReason, phases []record.Phase) []record.ClientReason {
+	var out []record.ClientReason
+	for _, c := range reasons {
+		if c.Phase != nil && !math.IsNaN(r.Bracket[1]) {
+			i := slices.IndexFunc(phases, func(p record.Phase) bool { return p.Index == *c.Phase })
+			if i >= 0 {
+				x := Rate{Target: phases[i].TargetRate, Offered: phases[i].OfferedRate}.X()
+				if x > r.Bracket[1] {
+					continue
+				}
+			}
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 // Sentinel conditions reported in Result.Warnings.

@@ -3,10 +3,12 @@ package capacity
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/hypobench/hypobench/record"
+	"github.com/hypobench/hypobench/stats"
 )
 
 // synth builds a rate whose n requests meet the SLO with probability p
@@ -139,5 +141,61 @@ func TestIsotonic(t *testing.T) {
 				break
 			}
 		}
+	}
+}
+
+// TestBearing: run-wide reasons and reasons of phases at or below the
+// bracket's failing rate bear on the estimate; a saturated phase's do not.
+func TestBearing(t *testing.T) {
+	t.Parallel()
+	idx := func(i int) *int { return &i }
+	phases := []record.Phase{
+		{Index: 0, Arrival: "poisson", TargetRate: 10, OfferedRate: 10.2},
+		{Index: 1, Arrival: "poisson", TargetRate: 20, OfferedRate: 19.6},
+		{Index: 2, Arrival: "poisson", TargetRate: 30, OfferedRate: 30.9},
+	}
+	runWide := record.ClientReason{Code: record.ReasonSchedLag}
+	below := record.ClientReason{Code: record.ReasonSendLag, Phase: idx(1)}
+	above := record.ClientReason{Code: record.ReasonSendLag, Phase: idx(2)}
+	all := []record.ClientReason{runWide, below, above}
+	cases := []struct {
+		name    string
+		bracket [2]float64
+		want    int
+	}{
+		{"knee between 20 and 30: phase 2 is the failing rate and bears", [2]float64{19.6, 30.9}, 3},
+		{"knee between 10 and 20: phases 1 and 2 saturated", [2]float64{10.2, 19.6}, 2},
+		{"knee below 10", [2]float64{0, 10.2}, 1},
+		{"above the ladder: every phase bears", [2]float64{30.9, math.Inf(1)}, 3},
+	}
+	for _, tc := range cases {
+		got := Result{Bracket: tc.bracket}.Bearing(all, phases)
+		if len(got) != tc.want {
+			t.Errorf("%s: %d reasons bear (%v), want %d", tc.name, len(got), got, tc.want)
+		}
+		if slices.ContainsFunc(got, func(r record.ClientReason) bool { return r.Phase != nil && *r.Phase == 2 }) && phases[2].OfferedRate > tc.bracket[1] {
+			t.Errorf("%s: the saturated phase's reason bears: %v", tc.name, got)
+		}
+		if !slices.ContainsFunc(got, func(r record.ClientReason) bool { return r.Phase == nil }) {
+			t.Errorf("%s: the run-wide reason was dropped", tc.name)
+		}
+	}
+}
+
+// TestInTimeOf: a sweep at speed 10 restates its capacity per simulated
+// second (÷ 10); speed 1 and no engine add nothing.
+func TestInTimeOf(t *testing.T) {
+	t.Parallel()
+	r := Result{Capacity: 20, CI: stats.CI{Lo: 18, Hi: 22, Level: 0.95}, Bracket: [2]float64{16, 24}}
+	for _, s := range []float64{0, 1} {
+		c := r
+		c.InTimeOf(s)
+		if c.Simulated != nil || c.Scale != 0 {
+			t.Errorf("speed %v: %+v", s, c)
+		}
+	}
+	r.InTimeOf(10)
+	if r.Scale != 10 || r.Simulated == nil || r.Simulated.Capacity != 2 || r.Simulated.CI.Lo != 1.8 || r.Simulated.CI.Hi != 2.2 || r.Simulated.Bracket != [2]float64{1.6, 2.4} || r.Capacity != 20 {
+		t.Errorf("speed 10: %+v %+v", r, r.Simulated)
 	}
 }

@@ -11,6 +11,11 @@
 // median TTFT from due doubling from the first third to the last);
 // Analyze interpolates where the attainment falls below the quantile and
 // puts a block-bootstrap interval on that rate. The package is pure: no
-// I/O, no clock; randomness comes in as a *rand.Rand. The sweep that runs
+// I/O, no clock; randomness comes in as a *rand.Rand. Result.Bearing keeps
+// the client self-check's reasons that can move the estimate (run-wide
+// ones and those of phases at or below the knee's failing rate);
+// Result.InTimeOf restates a sweep run on the time-compressed embedded
+// engine per simulated second (rates ÷ speed; the rest stays wall-clock,
+// as the sweep's flags are). The sweep that runs
 // the ladder is `hypobench capacity` (cmd/hypobench/capacity.go).
 package capacity

@@ -105,6 +105,12 @@ type Simulator struct {
 	// Kernels, when set, receives every step's GPU kernels as the
 	// profiler would record them (see Kernel), in step order.
 	Kernels func([]Kernel)
+	// OpenCap, when > 0, caps an open-loop run's requests in flight, as the
+	// live runner's max_concurrency: a request due while OpenCap are in
+	// flight waits for a slot and is sent when one frees (an earlier
+	// request's last token reaches the client), so its Arrival is then
+	// later than Now + At. Closed-loop runs ignore it.
+	OpenCap int
 
 	cfg  Config
 	info Info
@@ -162,9 +168,12 @@ func (sim *Simulator) Run(reqs []SimRequest, concurrency int) ([]SimResult, SimS
 		i  int
 	}
 	var inbound []arrival
+	open, capped := concurrency <= 0, concurrency <= 0 && sim.OpenCap > 0
+	inflight := 0 // open loop, for OpenCap
 	send := func(at time.Duration) {
 		i := next
 		next++
+		inflight++
 		out[i].Arrival = at
 		e := fe.request(at, reqs[i].PromptTokens)
 		k := len(inbound)
@@ -175,9 +184,10 @@ func (sim *Simulator) Run(reqs []SimRequest, concurrency int) ([]SimResult, SimS
 		copy(inbound[k+1:], inbound[k:])
 		inbound[k] = arrival{e, i}
 	}
-	// sendOpen sends the open loop's requests due by t.
+	// sendOpen sends the open loop's requests due by t, while a slot is
+	// free.
 	sendOpen := func(t time.Duration) {
-		for concurrency <= 0 && next < len(reqs) && origin+reqs[next].At <= t {
+		for open && next < len(reqs) && origin+reqs[next].At <= t && (!capped || inflight < sim.OpenCap) {
 			send(origin + reqs[next].At)
 		}
 	}
@@ -248,8 +258,12 @@ func (sim *Simulator) Run(reqs []SimRequest, concurrency int) ([]SimResult, SimS
 				PromptTokens: s.prompt, OutputTokens: s.output, FinishReason: s.reason, Preemptions: s.preemptions,
 				CachedTokens: s.cachedTokens, TokenTimes: out[i].TokenTimes}
 			done++
+			inflight--
 			if concurrency > 0 && next+len(resend) < len(reqs) {
 				resend = append(resend, got+sim.ClientTurnaround)
+			}
+			if capped && next+len(resend) < len(reqs) && origin+reqs[next+len(resend)].At <= got {
+				resend = append(resend, got) // a waiting request takes the freed slot
 			}
 		}
 		for _, t := range resend {

@@ -99,6 +99,9 @@ type Client struct {
 	// noScan sends every event through encoding/json, skipping scanChunk
 	// (tests compare the two paths).
 	noScan bool
+	// readClock, when set, replaces the parser's clock for the read
+	// instants (tests shift it to check the read→parse delay).
+	readClock func() time.Time
 }
 
 // New builds a Client from cfg.

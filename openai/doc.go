@@ -124,4 +124,11 @@
 // What remains per event is the kernel's: one read that returns the event
 // and one that finds the socket empty before the goroutine parks
 // (BenchmarkStepped reports reads/event).
+//
+// Each parsed event adds one clock reading: its read→parse delay, from the
+// read that delivered it returning (Event.Arrival) to its JSON being
+// parsed, summed and maxed in Result (Parsed, ParseDelay, ParseMax,
+// ParseMean). It is how long the client let read events wait; the run's
+// self-check judges it. Events' arrival times are read instants, so the
+// delay does not enter them.
 package openai

@@ -65,6 +65,17 @@ type Result struct {
 	SimFirst time.Duration
 	// OutputBytes counts the bytes of generated text.
 	OutputBytes int
+	// Parsed counts the events whose JSON was parsed (every event but
+	// [DONE] and what follows it); ParseDelay sums, and ParseMax is the
+	// largest of, their read→parse delays: from the instant the read that
+	// delivered the event returned (Event.Arrival, the instant its
+	// timestamps in Events carry) to the instant its JSON was parsed. One
+	// clock reading per event. A client too busy to parse what it has read
+	// shows here; its event times are not delayed by it (they are read
+	// instants), but what the client does next is.
+	Parsed     int
+	ParseDelay time.Duration
+	ParseMax   time.Duration
 
 	// HasUsage reports whether a usage object with a non-zero count arrived;
 	// the counts are those of the last such object (Ollama sends zeroed usage
@@ -94,6 +105,15 @@ func (r *Result) OK() bool { return r.ErrorClass == "" }
 
 // TTFT returns c_1 − t0, and false when no event carried choices.
 func (r *Result) TTFT() (time.Duration, bool) { return r.FirstChoice, r.ChoiceEvents > 0 }
+
+// ParseMean returns the mean read→parse delay of the parsed events, and
+// false when none was parsed.
+func (r *Result) ParseMean() (time.Duration, bool) {
+	if r.Parsed == 0 {
+		return 0, false
+	}
+	return r.ParseDelay / time.Duration(r.Parsed), true
+}
 
 // ITL returns the gaps between consecutive content events.
 func (r *Result) ITL() []time.Duration {

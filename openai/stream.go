@@ -54,6 +54,9 @@ var doneData = []byte("[DONE]")
 func (c *Client) readStream(ctx context.Context, res *Result, body io.Reader, hint int) {
 	p := getParser(body, c.maxLine)
 	defer putParser(p)
+	if c.readClock != nil {
+		p.now = c.readClock
+	}
 	if hint > 0 && hint <= maxHint {
 		res.Events = make([]time.Duration, 0, hint+2) // + usage and [DONE]
 		res.Content = make([]time.Duration, 0, hint)
@@ -99,6 +102,10 @@ func (c *Client) readStream(ctx context.Context, res *Result, body io.Reader, hi
 				return
 			}
 		}
+		parse := time.Since(ev.Arrival) // read→parse: the one clock reading per event
+		res.Parsed++
+		res.ParseDelay += parse
+		res.ParseMax = max(res.ParseMax, parse)
 		if f.isError {
 			res.End = at
 			res.fail(record.ClassStreamError, c.redact(fmt.Sprintf("server sent an error in the stream at byte %d: %s", ev.Offset, oneLine(f.errMsg, 200))))

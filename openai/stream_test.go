@@ -39,10 +39,10 @@ func FuzzStream(f *testing.F) {
 		res := &Result{T0: t0}
 		c.readStream(context.Background(), res, &chunkReader{b: body, n: 7}, 0)
 		// The same body through encoding/json alone gives the same result,
-		// arrivals aside (they are clock readings).
+		// arrivals and read→parse delays aside (they are clock readings).
 		ref := &Result{T0: t0}
 		(&Client{maxLine: 256, noScan: true}).readStream(context.Background(), ref, &chunkReader{b: body, n: 7}, 4)
-		if d := cmp.Diff(ref, res, cmpopts.IgnoreFields(Result{}, "Events", "Content", "FirstChoice", "End")); d != "" {
+		if d := cmp.Diff(ref, res, cmpopts.IgnoreFields(Result{}, "Events", "Content", "FirstChoice", "End", "ParseDelay", "ParseMax")); d != "" {
 			t.Fatalf("scan and encoding/json paths differ (-json +scan):\n%s", d)
 		}
 		if len(ref.Events) != len(res.Events) || len(ref.Content) != len(res.Content) {
@@ -116,5 +116,33 @@ func TestSimStampsFill(t *testing.T) {
 	res.Fill(&rec)
 	if res.Sim != nil || rec.SimTTFT != nil || rec.SimITL != nil {
 		t.Errorf("a stream with an unstamped token gave sim timings: %v, %+v", res.Sim, rec)
+	}
+}
+
+// TestReadParseDelay checks the read→parse clock: with the read instants
+// shifted a second into the past every parsed event's delay is at least a
+// second; with the real clock it is far below. [DONE] is not parsed.
+func TestReadParseDelay(t *testing.T) {
+	t.Parallel()
+	for _, shift := range []time.Duration{0, time.Second} {
+		c := &Client{readClock: func() time.Time { return time.Now().Add(-shift) }}
+		res := &Result{T0: time.Now()}
+		c.readStream(context.Background(), res, &chunkReader{b: []byte(simStream), n: 13}, 3)
+		if !res.OK() {
+			t.Fatalf("shift %v: %s", shift, res.Error)
+		}
+		mean, ok := res.ParseMean()
+		if !ok || res.Parsed != 5 {
+			t.Fatalf("shift %v: parsed %d events (ok %v), want 5 (the JSON ones)", shift, res.Parsed, ok)
+		}
+		if mean > res.ParseMax {
+			t.Errorf("shift %v: mean %v > max %v", shift, mean, res.ParseMax)
+		}
+		if shift > 0 && mean < shift {
+			t.Errorf("read instants a second early: mean read→parse %v, want ≥ %v", mean, shift)
+		}
+		if shift == 0 && res.ParseMax >= time.Second {
+			t.Errorf("real clock: max read→parse %v, want far under a second", res.ParseMax)
+		}
 	}
 }

@@ -21,6 +21,9 @@
 // seed's fields (id, profile, ttft_s, total_s, concurrency) and TTFT, E2E,
 // TPOT, ITL gaps, prompt and output tokens from the engine's own usage.
 // The engine's state (its prefix cache) carries over from phase to phase.
+// An open-loop phase's max_concurrency is simulated (engine.Simulator
+// OpenCap): a due request waits for a slot as the live runner's does, the
+// wait is its queue_s and part of its latencies from due.
 // Jitter comes from the engine's Config.Jitter and Seed; a prediction is
 // deterministic for a seed.
 //

@@ -12,9 +12,14 @@ import (
 // on sim: each phase's requests arrive at exactly the offsets the live
 // runner would send them at (the same schedule, drawn from the same
 // seed), so a prediction and a live run of one suite see the same
-// arrivals. A prediction has no client, so every request is sent when due:
-// queue_s is 0, the latencies from due equal those from send, and the
-// phase's achieved rate is its offered rate.
+// arrivals. A prediction has no client, so an uncapped phase sends every
+// request when due: queue_s is 0, the latencies from due equal those from
+// send, and the phase's achieved rate is its offered rate. A phase with
+// max_concurrency holds a due request until one of its slots frees (an
+// earlier request's last token reached the client, engine.Simulator
+// OpenCap), as the live runner does: queue_s is that wait, the latencies
+// from due include it, and the achieved rate is the requests over the
+// last send's offset.
 func (p *predictor) runOpen(sim *engine.Simulator, res *Result) error {
 	s := p.opts.Suite
 	plan, err := s.OpenPlan()
@@ -52,11 +57,14 @@ func (p *predictor) runOpen(sim *engine.Simulator, res *Result) error {
 			ph.AchievedRate = ph.OfferedRate
 		}
 		start := sim.Now()
-		// The engine simulates no max_concurrency cap: a capped suite's
-		// prediction is the uncapped one.
+		sim.OpenCap = op.MaxConcurrency
 		out, st, err := sim.Run(reqs, 0)
+		sim.OpenCap = 0
 		if err != nil {
 			return fmt.Errorf("predicting phase %d: %w", i, err)
+		}
+		if lastSend := out[len(out)-1].Arrival - start; lastSend > 0 && op.MaxConcurrency > 0 {
+			ph.AchievedRate = float64(len(out)) / lastSend.Seconds()
 		}
 		addStats(&res.Stats, st)
 		ph.StartUnixNs = p.unixNs(start)
@@ -66,7 +74,8 @@ func (p *predictor) runOpen(sim *engine.Simulator, res *Result) error {
 			rec := p.record(r, profs[k], ph, k, seq)
 			rec.Concurrency = 0
 			rec.IntendedUnixNs = p.unixNs(start + sched[k].At)
-			rec.TTFTIntended, rec.TotalIntended = rec.TTFT, record.F(rec.Total)
+			rec.Queue = max(r.Arrival-(start+sched[k].At), 0).Seconds() // the wait for a max_concurrency slot
+			rec.TTFTIntended, rec.TotalIntended = record.F(rec.Queue+*rec.TTFT), record.F(rec.Queue+rec.Total)
 			rec.TargetRate = ph.TargetRate
 			res.Records = append(res.Records, rec)
 		}

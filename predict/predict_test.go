@@ -287,3 +287,58 @@ func TestSpeedAndClientOverhead(t *testing.T) {
 		t.Errorf("speed -1: %v", err)
 	}
 }
+
+// TestOpenLoopCap: an open-loop suite with max_concurrency is predicted
+// with the cap — never more requests in flight than it, the wait for a
+// slot in queue_s and in the latencies from due — while the same suite
+// uncapped (the negative control) has more in flight and no wait.
+func TestOpenLoopCap(t *testing.T) {
+	s := smallSuite(t, true)
+	s.Concurrency = nil
+	s.Profiles = s.Profiles[:1]
+	s.Rate, s.Arrival, s.Requests = 200, workload.Arrival("constant"), 60
+	peak := func(recs []record.Record) int {
+		most := 0
+		for _, a := range recs {
+			n := 0
+			for _, b := range recs {
+				if b.StartUnixNs <= a.StartUnixNs && a.StartUnixNs < b.EndUnixNs {
+					n++
+				}
+			}
+			most = max(most, n)
+		}
+		return most
+	}
+	free := mustRun(t, Options{Suite: s, Seed: 5})
+	if p := peak(free.Records); p <= 2 {
+		t.Fatalf("uncapped: %d in flight at most; the test needs a rate the engine cannot serve 2 at a time", p)
+	}
+	for _, r := range free.Records {
+		if r.Queue != 0 || *r.TTFTIntended != *r.TTFT {
+			t.Fatalf("uncapped record %s waited %v", r.ID, r.Queue)
+		}
+	}
+	s.MaxConcurrency = 2
+	capped := mustRun(t, Options{Suite: s, Seed: 5})
+	if p := peak(capped.Records); p > 2 {
+		t.Errorf("capped at 2: %d in flight", p)
+	}
+	waited := 0
+	for _, r := range capped.Records {
+		if r.Queue < 0 || math.Abs(*r.TTFTIntended-(r.Queue+*r.TTFT)) > 1e-9 || float64(r.StartUnixNs-r.IntendedUnixNs)/1e9-r.Queue > 1e-6 {
+			t.Fatalf("record %s: queue %v, TTFT from due %v, from send %v, sent %d ns after due", r.ID, r.Queue, *r.TTFTIntended, *r.TTFT, r.StartUnixNs-r.IntendedUnixNs)
+		}
+		if r.Queue > 0 {
+			waited++
+		}
+	}
+	last := capped.Records[len(capped.Records)-1]
+	if waited < len(capped.Records)/2 || last.Queue <= free.Records[len(free.Records)-1].Queue {
+		t.Errorf("capped: %d of %d requests waited for a slot, the last %vs", waited, len(capped.Records), last.Queue)
+	}
+	ph := capped.Phases[0]
+	if ph.MaxConcurrency != 2 || !(ph.AchievedRate < ph.OfferedRate) {
+		t.Errorf("capped phase: max_concurrency %d, achieved %v of offered %v", ph.MaxConcurrency, ph.AchievedRate, ph.OfferedRate)
+	}
+}

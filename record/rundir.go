@@ -187,6 +187,13 @@ type ClientCheck struct {
 	// Turnaround is the closed loop's counterpart: t0 minus the instant
 	// the worker became free (its previous request ended and was written).
 	Turnaround *Lag `json:"turnaround,omitempty"`
+	// ParseLag is the read→parse delay: per request, the mean time from a
+	// read returning to its event's JSON being parsed (openai.Result
+	// ParseMean), so it is one sample per request.
+	ParseLag *Lag `json:"parse_lag,omitempty"`
+	// Phases holds the open-loop phases' own send lag, judged phase by
+	// phase: a starved phase is diluted in the run-wide SendLag.
+	Phases []PhaseCheck `json:"phases,omitempty"`
 	// MedianTTFTS and MedianTotalS are the medians of the run's successful
 	// requests' TTFT and total_s, the scales the lag thresholds are
 	// relative to (TTFT for what delays a measured latency, total_s for a
@@ -197,12 +204,24 @@ type ClientCheck struct {
 	Thresholds string `json:"thresholds"`
 }
 
+// PhaseCheck is one open-loop phase's client signals: its client send
+// lag (as ClientCheck.SendLag) and its successful requests' median TTFT.
+type PhaseCheck struct {
+	Index       int     `json:"index"`
+	TargetRate  float64 `json:"target_rate"`
+	SendLag     *Lag    `json:"send_lag,omitempty"`
+	MedianTTFTS float64 `json:"median_ttft_s"`
+}
+
 // ClientReason is one way the client limited a run: a stable code
 // (ReasonCPU, ReasonSchedLag, ReasonSendLag, ReasonRate, or another
 // check's own) and the figures in words.
 type ClientReason struct {
 	Code   string `json:"code"`
 	Detail string `json:"detail"`
+	// Phase is the index of the open-loop phase the reason was found in,
+	// nil for a run-wide reason.
+	Phase *int `json:"phase,omitempty"`
 }
 
 // The codes of ClientReason written by the runner.
@@ -211,6 +230,7 @@ const (
 	ReasonSchedLag = "sched_lag" // goroutines woke late
 	ReasonSendLag  = "send_lag"  // requests went out late for the client's own reasons
 	ReasonRate     = "rate"      // an open-loop phase sent under 95% of its offered rate
+	ReasonParseLag = "parse_lag" // read events waited to be parsed
 	// ReasonFD is written by the runner when requests failed with
 	// ClassClientLimit: the client ran out of file descriptors.
 	ReasonFD = "fd"

@@ -86,6 +86,27 @@ func (tb TimeBase) Banner() string {
 	return "wall-clock time as measured on the client"
 }
 
+// RateFactor is what a wall-clock rate (requests per wall-clock second:
+// an open-loop phase's target, offered or achieved rate, a capacity) is
+// multiplied by to be shown in tb's time: 1/Scale for a live embedded run
+// shown in simulated time (at speed S a wall-clock second stands for S
+// simulated seconds, so R requests/s offer R/S per simulated second), 1
+// otherwise.
+func (tb TimeBase) RateFactor() float64 {
+	if tb.Simulated && !tb.Prediction && tb.Scale > 0 {
+		return 1 / tb.Scale
+	}
+	return 1
+}
+
+// RateUnit names the unit of rates shown in tb's time.
+func (tb TimeBase) RateUnit() string {
+	if tb.Simulated {
+		return "requests per simulated second"
+	}
+	return "requests/s"
+}
+
 // View returns recs as tb shows them: SimTime(r, tb.Scale) of each record
 // for a live embedded run in simulated time, recs itself otherwise. It
 // counts the successful records without stamps in tb.Unstamped.

@@ -123,10 +123,11 @@ func BuildContext(ctx context.Context, dir string, opts Options) (*Built, error)
 		stretch(&b.Summary, recs, view)
 	}
 	b.Summary.Time, b.Summary.Banner = tb, tb.Banner()
+	showRates(&b.Summary, tb)
 	if tb.Embedded && !tb.Prediction {
 		b.Summary.ClientOverhead = clientOverhead(recs, tb.Scale)
 	}
-	extra, extraPlots, bad, extraNotes := sections(ctx, dir, opts.Trace, recs, phases)
+	extra, extraPlots, bad, extraNotes := sections(ctx, dir, opts.Trace, recs, view, phases, tb)
 	skip(bad)
 	for _, n := range extraNotes {
 		note("%s", n)

@@ -49,7 +49,14 @@
 // engine's stamped server time plus the client's measured overhead,
 // unscaled (record.SimTime), and each group's rate window is stretched by
 // the ratio of its records' total_s as shown to as measured, so rates are
-// per simulated second. Options.WallClock (hypobench report --wall-clock)
+// per simulated second. An open-loop group's target rate and the
+// open-loop phases' target, offered and achieved rates are divided by the
+// speed S (a run at speed S offers R/S requests per simulated second:
+// Group.RateShown, record.TimeBase.RateFactor), the phases' latencies are
+// the simulated ones and their send lag stays the client's wall-clock
+// delay; the capacity section stays wall-clock, as its sweep's flags were
+// given, says so, and restates the capacity per simulated second.
+// Options.WallClock (hypobench report --wall-clock)
 // shows the figures as measured. A prediction is in simulated time
 // already; another target is shown as measured. summary.json carries the
 // time base ("time") and its banner; summary.md, the plots' axes and the

@@ -28,7 +28,12 @@ import (
 // same from the actual send. It returns nil for a closed-loop run, and a
 // plot of latency against the offered rate when two or more phases have a
 // rate.
-func openLoopSection(recs []record.Record, phases []record.Phase) (*Section, []Plot, error) {
+//
+// recs are in tb's time, and the rates are shown in it too (×
+// tb.RateFactor: per simulated second for an embedded run shown in
+// simulated time); the send lag is the client's and stays wall-clock.
+func openLoopSection(recs []record.Record, phases []record.Phase, tb record.TimeBase) (*Section, []Plot, error) {
+	f := tb.RateFactor()
 	var open []record.Phase
 	for _, ph := range phases {
 		if ph.OpenLoop() {
@@ -58,7 +63,11 @@ func openLoopSection(recs []record.Record, phases []record.Phase) (*Section, []P
 	ttft := func(r *record.Record) *float64 { return r.TTFT }
 	totDue := func(r *record.Record) *float64 { return r.TotalIntended }
 	var b strings.Builder
-	b.WriteString("Rates in requests/s: target (the process's mean), offered (the drawn schedule's), achieved (sent). Send lag = t0 − due. Latencies in ms; \"from due\" counts the send lag (free of coordinated omission), \"from send\" starts at t0.\n\n")
+	fmt.Fprintf(&b, "Rates in %s: target (the process's mean), offered (the drawn schedule's), achieved (sent). Send lag = t0 − due. Latencies in ms; \"from due\" counts the send lag (free of coordinated omission), \"from send\" starts at t0.", tb.RateUnit())
+	if f != 1 {
+		fmt.Fprintf(&b, " The engine ran compressed ×%g: each rate is the wall-clock rate the client sent at divided by %g, latencies are simulated, send lag is the client's wall-clock delay.", tb.Scale, tb.Scale)
+	}
+	b.WriteString("\n\n")
 	b.WriteString("| phase | profile | arrival | target | offered | achieved | max conc. | n | send lag p50 | p99 | max | TTFT from due p50 | p90 | p99 | TTFT from send p50 | p99 | total from due p50 | p99 |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, ph := range open {
@@ -72,11 +81,11 @@ func openLoopSection(recs []record.Record, phases []record.Phase) (*Section, []P
 			mc = fmt.Sprint(ph.MaxConcurrency)
 		}
 		fmt.Fprintf(&b, "| %d | %s | %s | %.4g | %.4g | %.4g | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
-			ph.Index, ph.Profile, ph.Arrival, ph.TargetRate, ph.OfferedRate, ph.AchievedRate, mc, len(rs), lag[0], lag[1], lag[2],
+			ph.Index, ph.Profile, ph.Arrival, f*ph.TargetRate, f*ph.OfferedRate, f*ph.AchievedRate, mc, len(rs), lag[0], lag[1], lag[2],
 			q(rs, ttftDue, 0.5), q(rs, ttftDue, 0.9), q(rs, ttftDue, 0.99), q(rs, ttft, 0.5), q(rs, ttft, 0.99), q(rs, totDue, 0.5), q(rs, totDue, 0.99))
 	}
 	sec := &Section{Title: "Open-loop phases", Markdown: b.String()}
-	p, err := latencyVsRate(open, byPhase)
+	p, err := latencyVsRate(open, byPhase, tb)
 	if err != nil || p == nil {
 		return sec, nil, err
 	}
@@ -85,7 +94,7 @@ func openLoopSection(recs []record.Record, phases []record.Phase) (*Section, []P
 
 // latencyVsRate plots p50 and p90 TTFT from due and from send against the
 // phases' target rates.
-func latencyVsRate(open []record.Phase, byPhase map[int][]record.Record) (*Plot, error) {
+func latencyVsRate(open []record.Phase, byPhase map[int][]record.Record, tb record.TimeBase) (*Plot, error) {
 	rates := map[float64]bool{}
 	for _, ph := range open {
 		rates[ph.TargetRate] = true
@@ -93,7 +102,7 @@ func latencyVsRate(open []record.Phase, byPhase map[int][]record.Record) (*Plot,
 	if len(rates) < 2 {
 		return nil, nil
 	}
-	pl := newPlot("TTFT against offered rate", "target rate (requests/s)", "TTFT (ms)")
+	pl := newPlot("TTFT against offered rate", "target rate ("+tb.RateUnit()+")", "TTFT (ms)")
 	series := []struct {
 		name string
 		get  func(*record.Record) *float64
@@ -115,7 +124,7 @@ func latencyVsRate(open []record.Phase, byPhase map[int][]record.Record) (*Plot,
 				}
 			}
 			if len(xs) > 0 {
-				pts = append(pts, plotter.XY{X: ph.TargetRate, Y: 1e3 * stats.Quantile(xs, s.p)})
+				pts = append(pts, plotter.XY{X: tb.RateFactor() * ph.TargetRate, Y: 1e3 * stats.Quantile(xs, s.p)})
 			}
 		}
 		slices.SortFunc(pts, func(a, b plotter.XY) int { return cmp.Compare(a.X, b.X) })
@@ -228,6 +237,10 @@ func clientCheckSection(dir string) *Section {
 	lag(fmt.Sprintf("scheduler lag (a %g ms sleep's lateness)", 1e3*c.SchedPeriodS), c.SchedLag)
 	lag("client send lag (open loop)", c.SendLag)
 	lag("worker turnaround (closed loop)", c.Turnaround)
+	lag("read→parse delay (per-request mean)", c.ParseLag)
+	for _, pc := range c.Phases {
+		lag(fmt.Sprintf("client send lag, phase %d (%.4g req/s, median TTFT %.3g ms)", pc.Index, pc.TargetRate, 1e3*pc.MedianTTFTS), pc.SendLag)
+	}
 	fmt.Fprintf(&b, "- median TTFT: %.3g ms\n- thresholds: %s\n", 1e3*c.MedianTTFTS, c.Thresholds)
 	return &Section{Title: "Client self-check", Markdown: b.String()}
 }
@@ -262,8 +275,19 @@ func capacitySection(dir string) (*Section, []Plot, error) {
 		return nil, nil, fmt.Errorf("%s: %w", record.CapacityFile, err)
 	}
 	var md strings.Builder
-	fmt.Fprintf(&md, "Capacity: %s.\n\nSLO: TTFT from due ≤ %v, TPOT ≤ %v (0 = none), for %g of requests. Interval: %s.\n\n",
-		CapacityLine(est), est.SLO.TTFT, est.SLO.TPOT, est.SLO.Quantile, est.Method)
+	fmt.Fprintf(&md, "Capacity: %s.\n\n", CapacityLine(est))
+	if sim := est.Simulated; sim != nil {
+		fmt.Fprintf(&md, "This section is in **wall-clock** time, as the sweep ran and as its flags were given: the embedded engine ran compressed ×%g, so rates are per wall-clock second and latencies wall-clock. Per simulated (modelled GPU) second the capacity is **%.4g requests/s** (interval [%.4g, %.4g]).\n\n",
+			est.Scale, sim.Capacity, sim.CI.Lo, sim.CI.Hi)
+	}
+	fmt.Fprintf(&md, "SLO: TTFT from due ≤ %v, TPOT ≤ %v (0 = none), for %g of requests. Interval: %s.\n\n",
+		est.SLO.TTFT, est.SLO.TPOT, est.SLO.Quantile, est.Method)
+	for _, r := range est.ClientLimited {
+		fmt.Fprintf(&md, "Client limit bearing on the estimate (%s): %s.\n\n", r.Code, r.Detail)
+	}
+	if s := est.EngineStallShare; s != nil {
+		fmt.Fprintf(&md, "The embedded engine lost %.2f%% of the sweep's virtual time to host stalls (its timings are the model's only while this is small; the CLI warns above 3%%).\n\n", 100**s)
+	}
 	for _, w := range est.Warnings {
 		fmt.Fprintf(&md, "Warning: %s.\n\n", w)
 	}
@@ -294,12 +318,16 @@ func capacityPlots(est capacity.Result) ([]Plot, error) {
 			tpot90 = append(tpot90, plotter.XY{X: r.X(), Y: 1e3 * r.TPOTQ.P90})
 		}
 	}
-	gp := newPlot("Goodput against offered rate", "offered rate (requests/s)", "requests/s")
+	unit := "requests/s"
+	if est.Scale > 0 {
+		unit = "requests per wall-clock second"
+	}
+	gp := newPlot("Goodput against offered rate", "offered rate ("+unit+")", unit)
 	if err := lines(gp, []string{"offered", "throughput", "goodput (meets SLO)"}, []plotter.XYs{offered, thr, good}); err != nil {
 		return nil, err
 	}
 	markCapacity(gp, est)
-	lp := newPlot("Latency against offered rate", "offered rate (requests/s)", "ms")
+	lp := newPlot("Latency against offered rate", "offered rate ("+unit+")", "ms")
 	if err := lines(lp, []string{"TTFT from due, p50", "TTFT from due, p90", "TPOT, p50", "TPOT, p90"},
 		[]plotter.XYs{ttft50, ttft90, tpot50, tpot90}); err != nil {
 		return nil, err
@@ -342,11 +370,11 @@ func capacityPlots(est capacity.Result) ([]Plot, error) {
 // openLoopSections gathers the sections of this file: the client
 // self-check, the open-loop phases and the capacity estimate, each when the
 // run has it.
-func openLoopSections(dir string, recs []record.Record, phases []record.Phase) (secs []Section, plots []Plot, notes []string) {
+func openLoopSections(dir string, recs []record.Record, phases []record.Phase, tb record.TimeBase) (secs []Section, plots []Plot, notes []string) {
 	if c := clientCheckSection(dir); c != nil {
 		secs = append(secs, *c)
 	}
-	ol, olp, err := openLoopSection(recs, phases)
+	ol, olp, err := openLoopSection(recs, phases, tb)
 	if err != nil {
 		notes = append(notes, fmt.Sprintf("open-loop plot left out: %v", err))
 	}

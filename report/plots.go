@@ -99,7 +99,7 @@ func Plots(s Summary, recs []record.Record) ([]Plot, error) {
 	for _, g := range s.Groups {
 		for _, ph := range g.Phases {
 			if g.Rate > 0 {
-				phaseRate[ph] = g.Rate
+				phaseRate[ph] = g.shownRate()
 			}
 		}
 	}
@@ -194,6 +194,9 @@ func vsConcurrency(title, label string, u unit, gs []Group, get func(*Group) *Di
 	xlabel := "concurrency (closed-loop workers)"
 	if gs[0].Rate > 0 {
 		xlabel = "target rate (requests/s, open loop)"
+		if gs[0].RateShown > 0 {
+			xlabel = "target rate (requests per simulated second, open loop)"
+		}
 	}
 	p := newPlot(title, xlabel, fmt.Sprintf("%s (%s)", label, u.name))
 	logX := setScale(&p.X, xs)
@@ -423,7 +426,7 @@ func cdf(title, label string, u unit, recs []record.Record, phaseRate map[int]fl
 		p.Add(l)
 		name := fmt.Sprintf("concurrency %g (n=%d)", c, len(xs))
 		if len(phaseRate) > 0 {
-			name = fmt.Sprintf("%g req/s (n=%d)", c, len(xs))
+			name = fmt.Sprintf("%.4g req/s (n=%d)", c, len(xs))
 		}
 		p.Legend.Add(name, l)
 		drawn = append(drawn, pts...)

@@ -179,8 +179,9 @@ func maxY(y float64) float64 {
 
 // sections builds the optional parts of the report: the server metrics
 // and the kernel trace. Each missing input gives a note saying so.
-func sections(ctx context.Context, dir, trace string, recs []record.Record, phases []record.Phase) (secs []Section, plots []Plot, bad []error, notes []string) {
-	secs, plots, notes = openLoopSections(dir, recs, phases)
+// view is recs in tb's time, for the open-loop sections.
+func sections(ctx context.Context, dir, trace string, recs, view []record.Record, phases []record.Phase, tb record.TimeBase) (secs []Section, plots []Plot, bad []error, notes []string) {
+	secs, plots, notes = openLoopSections(dir, view, phases, tb)
 	sm, smBad, err := serverMetricsSection(dir, recs, phases)
 	bad = append(bad, smBad...)
 	switch {

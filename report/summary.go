@@ -78,8 +78,14 @@ type Group struct {
 	// Rate is the target rate (requests/s) of an open-loop group, whose
 	// Concurrency is 0: open-loop records are grouped by their phase's
 	// target rate, not by the requests in flight they were sent with.
-	Rate   float64 `json:"rate,omitempty"`
-	Phases []int   `json:"phases"` // phase indexes holding the group's records
+	Rate float64 `json:"rate,omitempty"`
+	// RateShown is Rate in the summary's time (Summary.Time): Rate ×
+	// record.TimeBase.RateFactor, per simulated second for an embedded run
+	// shown in simulated time (a run at speed S offers Rate/S requests per
+	// simulated second); 0 when it equals Rate. Rate stays the key that
+	// joins the group to its phases and records.
+	RateShown float64 `json:"rate_shown,omitempty"`
+	Phases    []int   `json:"phases"` // phase indexes holding the group's records
 
 	N      int            `json:"n"`      // records
 	OK     int            `json:"ok"`     // records without an error class
@@ -122,15 +128,34 @@ type Group struct {
 // open-loop group its target rate.
 func (g Group) Level() string {
 	if g.Rate > 0 {
-		return fmt.Sprintf("%g req/s", g.Rate)
+		return fmt.Sprintf("%.4g req/s", g.shownRate())
 	}
 	return fmt.Sprint(g.Concurrency)
+}
+
+// shownRate is the group's target rate in the summary's time.
+func (g *Group) shownRate() float64 {
+	if g.RateShown > 0 {
+		return g.RateShown
+	}
+	return g.Rate
+}
+
+// showRates sets each open-loop group's RateShown for tb.
+func showRates(s *Summary, tb record.TimeBase) {
+	f := tb.RateFactor()
+	if f == 1 {
+		return
+	}
+	for i := range s.Groups {
+		s.Groups[i].RateShown = s.Groups[i].Rate * f
+	}
 }
 
 // x is the group's load level as a number: concurrency or target rate.
 func (g *Group) x() float64 {
 	if g.Rate > 0 {
-		return g.Rate
+		return g.shownRate()
 	}
 	return float64(g.Concurrency)
 }

@@ -211,6 +211,34 @@ func PositiveFloat(v string) (float64, error) {
 	return f, nil
 }
 
+// NonNegativeFloat parses a finite number ≥ 0: NaN, ±Inf and negative
+// values are errors. `hypobench predict`'s engine knobs go through it.
+func NonNegativeFloat(v string) (float64, error) {
+	f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f < 0 {
+		return 0, fmt.Errorf("%w: want a finite number ≥ 0", ErrSetting)
+	}
+	return f, nil
+}
+
+// NonNegativeInt parses an integer ≥ 0.
+func NonNegativeInt(v string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%w: want an integer ≥ 0", ErrSetting)
+	}
+	return n, nil
+}
+
+// NonNegativeDuration parses a Go duration ≥ 0.
+func NonNegativeDuration(v string) (time.Duration, error) {
+	d, err := time.ParseDuration(strings.TrimSpace(v))
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%w: want a duration ≥ 0 such as 300us", ErrSetting)
+	}
+	return d, nil
+}
+
 // ApplySuite loads env's suite, applies env's overrides (concurrency,
 // requests, endpoint, seed) and validates the result: the suite file's own
 // checks (workload.Suite.Validate) plus the confinement of every name

@@ -137,7 +137,55 @@ func writeConfig(cfg Config, status record.Status, started, ended time.Time, res
 		}
 		rc.Meta[k] = b
 	}
-	return record.WriteConfig(cfg.Dir, rc)
+	b, err := json.MarshalIndent(rc, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding %s: %w", record.ConfigFile, err)
+	}
+	path := filepath.Join(cfg.Dir, record.ConfigFile)
+	if err := writeAtomic(path, append(b, '\n')); err != nil {
+		if status == record.StatusRunning {
+			return err
+		}
+		// The final status. A full disk cannot take the temporary file
+		// of an atomic write; the existing config.json's blocks can take
+		// the compact encoding in place.
+		c, _ := json.Marshal(rc)
+		if ierr := overwriteFile(path, append(c, '\n')); ierr != nil {
+			return fmt.Errorf("%w: %w; rewriting it in place: %w (it may still say %q or be cut short: every finished request is in %s, every phase in %s)",
+				ErrStatusNotRecorded, err, ierr, record.StatusRunning, record.RequestsFile, record.PhasesFile)
+		}
+	}
+	return nil
+}
+
+// ErrStatusNotRecorded is returned by Execute when the run ended but its
+// final status could not be written to config.json (a full disk, say),
+// neither atomically nor in place: the file may still say "running".
+var ErrStatusNotRecorded = errors.New("the run ended but its final status could not be written to " + record.ConfigFile)
+
+// writeAtomic writes config.json (record.WriteFileAtomic); tests replace it
+// to fail as a full disk does.
+var writeAtomic = record.WriteFileAtomic
+
+// overwriteFile is overwrite, replaced by tests.
+var overwriteFile = overwrite
+
+// overwrite writes data over path's existing bytes from offset 0 and cuts
+// the file to len(data), without the temporary file an atomic write needs:
+// blocks the file already holds need no free space.
+func overwrite(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteAt(data, 0)
+	if err == nil {
+		err = f.Truncate(int64(len(data)))
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	return errors.Join(err, f.Close())
 }
 
 // ReadStatus returns the status recorded in a run directory's config.json.

@@ -23,13 +23,17 @@
 // process's CPU when the server runs elsewhere (Config.ExternalTarget; the
 // embedded engine shares the process, so then only the client's own
 // signals count: the scheduler's lateness and the client's send lag), a
-// sleeping goroutine's lateness, the client's share of send lag, and each
+// sleeping goroutine's lateness, the client's share of send lag (judged run-wide and
+// per open-loop phase, so a phase starved alone is not diluted in the
+// run's figures; ClientCheck.Phases), the read→parse delay (the time from
+// a read returning to its event's JSON being parsed, one clock reading
+// per event in package openai, openai.Result.ParseMean), and each
 // uncapped open-loop phase's achieved rate. The result is config.json's
 // client_check; a run it flags has every hypothesis verdict made
-// inconclusive (verdict.ForRun). The time between a read returning and
-// its event being parsed is not sampled: the client records the read
-// instant and parses on the same goroutine right after, so it would cost
-// one more clock reading per event in package openai. Warm-up requests run before the
+// inconclusive (verdict.ForRun); a phase's own reason names the phase
+// (record.ClientReason.Phase), so a capacity sweep can tell a starved
+// saturated rate from one below the knee (capacity.Result.Bearing).
+// Warm-up requests run before the
 // first phase and are not recorded. Records are written whole and flushed as
 // each request ends. Cancelling the context stops new requests, lets
 // in-flight ones finish for a grace period, then cancels them (they become
@@ -46,10 +50,17 @@
 //
 // CheckFDs is the one resource check: it raises RLIMIT_NOFILE's soft limit
 // to the hard one (Linux) and refuses a concurrency whose descriptors
-// cannot fit. Requests that still run out of descriptors are records of
+// cannot fit. CheckSuiteFDs plans a suite (PlannedStreams): a closed
+// loop's top concurrency, an open-loop phase's max_concurrency, or for an
+// uncapped phase the most requests its schedule makes due within
+// AssumedLatency (60 s, or the request timeout if shorter) — an estimate,
+// and its refusal says so and names max_concurrency. Requests that still run out of descriptors are records of
 // class record.ClassClientLimit, and the run's config.json is marked
 // client-limited (a ClientCheck reason with code record.ReasonFD). Files that could not be
-// written whole (a full disk) are listed in RunConfig.WriteErrors. The
+// written whole (a full disk) are listed in RunConfig.WriteErrors. A final
+// config.json that cannot be written atomically is rewritten in place (its
+// blocks need no free space); failing that, Execute returns
+// ErrStatusNotRecorded rather than leaving status "running" unsaid. The
 // progress line counts requests with no response byte for
 // Config.StallAfter as stalled.
 //

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/hypobench/hypobench/workload"
 )
@@ -27,17 +28,63 @@ type FDCheck struct {
 	Known   bool // the platform reports limits (false: the check was skipped)
 }
 
+// AssumedLatency is how long CheckFDs assumes each request of an uncapped
+// open-loop phase stays in flight when it plans that phase's descriptors
+// (capped by the per-request timeout): a generous LLM request, e.g. 1,800
+// output tokens at 30 tokens/s. An open loop's concurrency is the rate
+// times the latency, and the latency is what the run measures, so it is
+// assumed rather than known; a suite that needs more set max_concurrency,
+// which makes the plan exact. A request that still runs out of
+// descriptors is recorded as client_limit and the run is marked (fd).
+const AssumedLatency = 60 * time.Second
+
 // PlannedStreams returns the most requests the suite keeps in flight at
-// once: its highest concurrency level (closed loop), or its max_concurrency
-// cap (open loop; 0 when uncapped, which CheckFDs cannot plan for).
-func PlannedStreams(s *workload.Suite) int {
-	if s.OpenLoop() {
-		return s.MaxConcurrency
+// once: its highest concurrency level (closed loop); per open-loop phase
+// its max_concurrency cap, or, uncapped, the most requests its schedule
+// makes due within any window of min(AssumedLatency, timeout) — the
+// requests in flight if each took that long (timeout ≤ 0: AssumedLatency).
+// It is an estimate for an uncapped phase and says so (estimated).
+func PlannedStreams(s *workload.Suite, timeout time.Duration) (streams int, estimated bool, err error) {
+	if !s.OpenLoop() {
+		if len(s.Concurrency) == 0 {
+			return 0, false, nil
+		}
+		return slices.Max(s.Concurrency), false, nil
 	}
-	if len(s.Concurrency) == 0 {
-		return 0
+	window := AssumedLatency
+	if timeout > 0 {
+		window = min(window, timeout)
 	}
-	return slices.Max(s.Concurrency)
+	plan, err := s.OpenPlan()
+	if err != nil {
+		return 0, false, err
+	}
+	for _, op := range plan {
+		if op.MaxConcurrency > 0 {
+			streams = max(streams, op.MaxConcurrency)
+			continue
+		}
+		sched, err := op.Schedule()
+		if err != nil {
+			return 0, false, err
+		}
+		estimated = true
+		streams = max(streams, peakWithin(sched, window))
+	}
+	return streams, estimated, nil
+}
+
+// peakWithin returns the most due offsets of sched (rising) within any
+// half-open window of length w.
+func peakWithin(sched []workload.Due, w time.Duration) int {
+	most, lo := 0, 0
+	for hi := range sched {
+		for sched[hi].At-sched[lo].At >= w {
+			lo++
+		}
+		most = max(most, hi-lo+1)
+	}
+	return most
 }
 
 // CheckFDs is the one resource check before a run: it raises the soft
@@ -74,4 +121,24 @@ func CheckFDs(streams int, embedded bool) (FDCheck, error) {
 	}
 	return c, fmt.Errorf("%w: %d concurrent streams need about %d descriptors (%s, plus %d), but the limit is %d (hard limit %d, %d open already); raise it (ulimit -n %d) or lower the concurrency",
 		ErrTooFewFDs, streams, c.Need, where, FDSlack, soft, hard, max(c.Open, 0), c.Need+max(c.Open, 0))
+}
+
+// CheckSuiteFDs is CheckFDs for the suite's planned streams
+// (PlannedStreams with the per-request timeout). When an uncapped
+// open-loop phase's estimate does not fit, the error says the figure is
+// an estimate and that max_concurrency bounds it.
+func CheckSuiteFDs(s *workload.Suite, timeout time.Duration, embedded bool) (FDCheck, error) {
+	n, estimated, err := PlannedStreams(s, timeout)
+	if err != nil {
+		return FDCheck{}, fmt.Errorf("planning descriptors: %w", err)
+	}
+	c, err := CheckFDs(n, embedded)
+	if err != nil && estimated {
+		w := AssumedLatency
+		if timeout > 0 {
+			w = min(w, timeout)
+		}
+		err = fmt.Errorf("%w (an open-loop phase without max_concurrency: %d is the most requests its schedule makes due within %v, the time each is assumed to stay in flight; set max_concurrency to bound it)", err, n, w)
+	}
+	return c, err
 }

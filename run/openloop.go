@@ -126,7 +126,8 @@ dispatch:
 			}
 			res.Fill(&rec)
 			fillIntended(&rec, res, due)
-			r.check.sendLag(res.T0.Sub(maxTime(due, freed)))
+			r.check.sendLag(ph.Index, res.T0.Sub(maxTime(due, freed)))
+			r.check.parsed(res.ParseMean())
 			r.check.observe(&rec)
 			mu.Lock()
 			lags = append(lags, rec.Queue)

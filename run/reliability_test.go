@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -346,4 +347,102 @@ func TestCheckFDs(t *testing.T) {
 	if c, err := CheckFDs(4, false); err != nil || !c.Known || c.Need != 4+FDSlack {
 		t.Errorf("CheckFDs(4) = %+v, %v", c, err)
 	}
+}
+
+// TestPlannedStreamsOpenLoop: an uncapped open-loop phase is planned as
+// the most requests its schedule makes due within min(AssumedLatency,
+// timeout); a capped one as its cap; a closed loop as its top concurrency.
+// A plan that does not fit is refused saying it is an estimate and naming
+// max_concurrency.
+func TestPlannedStreamsOpenLoop(t *testing.T) {
+	open := func(rate float64, n, cap int) *workload.Suite {
+		s, err := workload.LoadSuite("tiny")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Concurrency = nil
+		s.Profiles = s.Profiles[:1]
+		s.Rate, s.Arrival, s.Requests, s.MaxConcurrency = rate, workload.Arrival("constant"), n, cap
+		return s
+	}
+	cases := []struct {
+		name      string
+		s         *workload.Suite
+		timeout   time.Duration
+		want      int
+		estimated bool
+	}{
+		{"uncapped, 100 s at 10 req/s: 60 s in flight", open(10, 1000, 0), 0, 600, true},
+		{"uncapped, timeout 5 s bounds the window", open(10, 1000, 0), 5 * time.Second, 50, true},
+		{"uncapped, a phase shorter than the window", open(10, 100, 0), 0, 100, true},
+		{"capped", open(10, 1000, 8), 0, 8, false},
+	}
+	for _, tc := range cases {
+		n, est, err := PlannedStreams(tc.s, tc.timeout)
+		if err != nil || n != tc.want || est != tc.estimated {
+			t.Errorf("%s: %d streams (estimated %v, %v), want %d (%v)", tc.name, n, est, err, tc.want, tc.estimated)
+		}
+	}
+	closed, _ := workload.LoadSuite("tiny")
+	closed.Concurrency = []int{1, 16, 4}
+	if n, est, err := PlannedStreams(closed, 0); n != 16 || est || err != nil {
+		t.Errorf("closed loop: %d (estimated %v, %v), want 16", n, est, err)
+	}
+	if runtime.GOOS != "linux" {
+		return
+	}
+	// 100,000 req/s for a minute: far more than any descriptor limit.
+	_, err := CheckSuiteFDs(open(1e5, 6_000_000, 0), 0, true)
+	if err == nil || !errors.Is(err, ErrTooFewFDs) || !strings.Contains(err.Error(), "max_concurrency") || !strings.Contains(err.Error(), "assumed") {
+		t.Errorf("an uncapped open loop beyond the limit: %v", err)
+	}
+	if _, err := CheckSuiteFDs(open(1e5, 6_000_000, 16), 0, true); err != nil {
+		t.Errorf("the same, capped at 16: %v", err)
+	}
+}
+
+// TestFinalConfigUnwritable: when the final config.json cannot be written
+// atomically (a full disk refuses the temporary file) the run rewrites it
+// in place and its status is recorded; when that fails too Execute returns
+// ErrStatusNotRecorded, saying the file may still say running and where
+// the records are, instead of ending quietly with status running. Not
+// parallel: it replaces the package's write functions.
+func TestFinalConfigUnwritable(t *testing.T) {
+	srv := openaitest.NewServer(openaitest.Config{TTFT: time.Millisecond, TokenDelay: time.Millisecond})
+	defer srv.Close()
+	full := errors.New("no space left on device")
+	defer func(w func(string, []byte) error, o func(string, []byte) error) { writeAtomic, overwriteFile = w, o }(writeAtomic, overwriteFile)
+	run := func(t *testing.T) (string, error) {
+		dir := filepath.Join(t.TempDir(), "run")
+		writes := 0
+		writeAtomic = func(path string, b []byte) error {
+			if writes++; writes > 1 { // the initial config.json is written; the final one is not
+				return full
+			}
+			return record.WriteFileAtomic(path, b)
+		}
+		_, err := Execute(context.Background(), Config{Client: client(t, srv.URL), Model: "m", Suite: smallSuite(), Dir: dir, Seed: 1})
+		return dir, err
+	}
+	t.Run("in place", func(t *testing.T) {
+		overwriteFile = overwrite
+		dir, err := run(t)
+		if err != nil {
+			t.Fatalf("the in-place rewrite should record the status: %v", err)
+		}
+		rc, err := record.ReadConfig(filepath.Join(dir, record.ConfigFile))
+		if err != nil || rc.Status != record.StatusComplete || rc.Records == 0 {
+			t.Fatalf("config after the in-place rewrite: %+v, %v", rc, err)
+		}
+	})
+	t.Run("neither", func(t *testing.T) {
+		overwriteFile = func(string, []byte) error { return full }
+		dir, err := run(t)
+		if !errors.Is(err, ErrStatusNotRecorded) || !strings.Contains(err.Error(), "running") || !strings.Contains(err.Error(), record.RequestsFile) {
+			t.Fatalf("Execute = %v, want ErrStatusNotRecorded naming the stale status and the records", err)
+		}
+		if st, _ := ReadStatus(dir); st != record.StatusRunning {
+			t.Errorf("status %q; the test expects the stale one left behind", st)
+		}
+	})
 }

@@ -331,6 +331,7 @@ func (r *runner) phase(ctx context.Context, ph record.Phase, pp workload.PhasePl
 				res.Fill(&rec)
 				rec.Queue = res.T0.Sub(due).Seconds()
 				r.check.turnaround(res.T0.Sub(due))
+				r.check.parsed(res.ParseMean())
 				r.check.observe(&rec)
 				r.keep(&rec, &errs)
 				done.Add(1)

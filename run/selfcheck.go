@@ -19,10 +19,16 @@ import (
 //   - sched_lag: the scheduler's lateness at the 90th percentile exceeds
 //     both LagShare × the run's median TTFT and LagFloor;
 //   - send_lag: the client's own open-loop send lag at the 90th
-//     percentile exceeds both LagShare × the median TTFT and LagFloor, or
+//     percentile exceeds both LagShare × the median TTFT and LagFloor,
+//     judged run-wide and again per phase of at least PhaseMin sends
+//     against that phase's median TTFT (so a phase starved alone is not
+//     diluted among quiet ones; the reason then names the phase), or
 //     a closed loop's turnaround (a worker's time from one request's end
 //     to the next one's t0) exceeds both LagShare × the median total_s
 //     and LagFloor: it is the share by which the client thinned the load;
+//   - parse_lag: the read→parse delay (per request, the mean time from a
+//     read returning to its event being parsed) at the 90th percentile
+//     exceeds both LagShare × the median TTFT and LagFloor;
 //   - rate: an open-loop phase of at least RatePhaseMin requests without a
 //     max_concurrency cap achieved less than RateShare of its offered
 //     rate. The achieved rate is the requests sent over the last send's
@@ -49,15 +55,16 @@ type SelfCheck struct {
 	LagCeiling   time.Duration
 	RateShare    float64
 	RatePhaseMin int
+	PhaseMin     int // sends a phase needs for its send lag to be judged alone
 }
 
 // DefaultSelfCheck is the check every run makes.
-var DefaultSelfCheck = SelfCheck{Period: 5 * time.Millisecond, CPUShare: 0.9, LagShare: 0.25, LagFloor: 10 * time.Millisecond, LagCeiling: 100 * time.Millisecond, RateShare: 0.95, RatePhaseMin: 100}
+var DefaultSelfCheck = SelfCheck{Period: 5 * time.Millisecond, CPUShare: 0.9, LagShare: 0.25, LagFloor: 10 * time.Millisecond, LagCeiling: 100 * time.Millisecond, RateShare: 0.95, RatePhaseMin: 100, PhaseMin: 20}
 
 // String states the thresholds in words, for config.json.
 func (s SelfCheck) String() string {
-	return fmt.Sprintf("cpu ≥ %.0f%% of usable cores (external target only); p90 scheduler lag or p90 open-loop client send lag > max(%.0f%% of median TTFT, %v); p90 closed-loop turnaround > max(the same share of median total_s, the same floor); any of these p90 lags > %v; open-loop phase of ≥ %d requests without max_concurrency achieving < %.0f%% of its offered rate",
-		100*s.CPUShare, 100*s.LagShare, s.LagFloor, s.LagCeiling, s.RatePhaseMin, 100*s.RateShare)
+	return fmt.Sprintf("cpu ≥ %.0f%% of usable cores (external target only); p90 scheduler lag or p90 read→parse delay (per-request mean) > max(%.0f%% of median TTFT, %v); p90 open-loop client send lag > max(the same share of median TTFT, the same floor), run-wide and per phase of ≥ %d sends against the phase's median TTFT; p90 closed-loop turnaround > max(the same share of median total_s, the same floor); any of these p90 lags > %v; open-loop phase of ≥ %d requests without max_concurrency achieving < %.0f%% of its offered rate",
+		100*s.CPUShare, 100*s.LagShare, s.LagFloor, s.PhaseMin, s.LagCeiling, s.RatePhaseMin, 100*s.RateShare)
 }
 
 // monitor samples the client's own signals while a run is in progress:
@@ -75,8 +82,10 @@ type monitor struct {
 	sched []float64
 	send  []float64 // open loop
 	turn  []float64 // closed loop
+	parse []float64 // per request, mean read→parse delay
 	ttft  []float64
 	total []float64
+	phase map[int]*phaseSamples // open loop, by phase index
 
 	quit chan struct{}
 	wg   sync.WaitGroup
@@ -107,11 +116,39 @@ func startMonitor(cfg SelfCheck, external bool) *monitor {
 	return m
 }
 
+// phaseSamples are one open-loop phase's send lags and TTFTs.
+type phaseSamples struct{ send, ttft []float64 }
+
+func (m *monitor) phaseOf(i int) *phaseSamples {
+	if m.phase == nil {
+		m.phase = map[int]*phaseSamples{}
+	}
+	p := m.phase[i]
+	if p == nil {
+		p = &phaseSamples{}
+		m.phase[i] = p
+	}
+	return p
+}
+
 // sendLag records the client's own share of one open-loop request's send
-// lag.
-func (m *monitor) sendLag(d time.Duration) {
+// lag in phase ph.
+func (m *monitor) sendLag(ph int, d time.Duration) {
 	m.mu.Lock()
 	m.send = append(m.send, max(d, 0).Seconds())
+	p := m.phaseOf(ph)
+	p.send = append(p.send, max(d, 0).Seconds())
+	m.mu.Unlock()
+}
+
+// parsed records a request's mean read→parse delay, when it parsed any
+// event.
+func (m *monitor) parsed(mean time.Duration, ok bool) {
+	if !ok {
+		return
+	}
+	m.mu.Lock()
+	m.parse = append(m.parse, max(mean, 0).Seconds())
 	m.mu.Unlock()
 }
 
@@ -131,6 +168,9 @@ func (m *monitor) observe(rec *record.Record) {
 	m.mu.Lock()
 	m.ttft = append(m.ttft, *rec.TTFT)
 	m.total = append(m.total, rec.Total)
+	if p := m.phase[rec.Phase]; p != nil {
+		p.ttft = append(p.ttft, *rec.TTFT)
+	}
 	m.mu.Unlock()
 }
 
@@ -144,7 +184,16 @@ func (m *monitor) finish(phases []record.Phase) *record.ClientCheck {
 	defer m.mu.Unlock()
 	cores := min(runtime.GOMAXPROCS(0), runtime.NumCPU())
 	c := &record.ClientCheck{Cores: cores, SchedLag: LagOf(m.sched), SendLag: LagOf(m.send), Turnaround: LagOf(m.turn),
-		SchedPeriodS: m.cfg.Period.Seconds(), Thresholds: m.cfg.String()}
+		ParseLag: LagOf(m.parse), SchedPeriodS: m.cfg.Period.Seconds(), Thresholds: m.cfg.String()}
+	for _, ph := range phases {
+		if p := m.phase[ph.Index]; p != nil && ph.OpenLoop() {
+			pc := record.PhaseCheck{Index: ph.Index, TargetRate: ph.TargetRate, SendLag: LagOf(p.send)}
+			if len(p.ttft) > 0 {
+				pc.MedianTTFTS = stats.Median(p.ttft)
+			}
+			c.Phases = append(c.Phases, pc)
+		}
+	}
 	if len(m.ttft) > 0 {
 		c.MedianTTFTS = stats.Median(m.ttft)
 		c.MedianTotalS = stats.Median(m.total)
@@ -164,25 +213,31 @@ func (s SelfCheck) judge(c *record.ClientCheck, phases []record.Phase) []record.
 		rs = append(rs, record.ClientReason{Code: record.ReasonCPU,
 			Detail: fmt.Sprintf("the client used %.0f%% of its %d cores (threshold %.0f%%)", 100**c.CPUShare, c.Cores, 100*s.CPUShare)})
 	}
-	lagged := func(code, what string, l *record.Lag, scaleName string, scale float64) {
+	lagged := func(code, what string, l *record.Lag, scaleName string, scale float64, phase *int) {
 		limit := max(s.LagShare*scale, s.LagFloor.Seconds())
 		if s.LagCeiling > 0 {
 			limit = min(limit, s.LagCeiling.Seconds())
 		}
 		if l != nil && l.P90 > limit {
-			rs = append(rs, record.ClientReason{Code: code,
+			rs = append(rs, record.ClientReason{Code: code, Phase: phase,
 				Detail: fmt.Sprintf("p90 %s %s > %s (max of %.0f%% of median %s %s and %v)", what, ms(l.P90), ms(limit), 100*s.LagShare, scaleName, ms(scale), s.LagFloor)})
 		}
 	}
-	lagged(record.ReasonSchedLag, "scheduler lag", c.SchedLag, "TTFT", c.MedianTTFTS)
-	lagged(record.ReasonSendLag, "client send lag", c.SendLag, "TTFT", c.MedianTTFTS)
-	lagged(record.ReasonSendLag, "closed-loop turnaround", c.Turnaround, "total_s", c.MedianTotalS)
+	lagged(record.ReasonSchedLag, "scheduler lag", c.SchedLag, "TTFT", c.MedianTTFTS, nil)
+	lagged(record.ReasonParseLag, "read→parse delay", c.ParseLag, "TTFT", c.MedianTTFTS, nil)
+	lagged(record.ReasonSendLag, "client send lag", c.SendLag, "TTFT", c.MedianTTFTS, nil)
+	for _, pc := range c.Phases {
+		if pc.SendLag != nil && pc.SendLag.N >= s.PhaseMin {
+			lagged(record.ReasonSendLag, fmt.Sprintf("client send lag in phase %d (%.4g req/s)", pc.Index, pc.TargetRate), pc.SendLag, "TTFT", pc.MedianTTFTS, &pc.Index)
+		}
+	}
+	lagged(record.ReasonSendLag, "closed-loop turnaround", c.Turnaround, "total_s", c.MedianTotalS, nil)
 	for _, ph := range phases {
 		if !ph.OpenLoop() || ph.MaxConcurrency > 0 || ph.OfferedRate == 0 || ph.Requests < s.RatePhaseMin {
 			continue
 		}
 		if ph.AchievedRate < s.RateShare*ph.OfferedRate {
-			rs = append(rs, record.ClientReason{Code: record.ReasonRate,
+			rs = append(rs, record.ClientReason{Code: record.ReasonRate, Phase: &ph.Index,
 				Detail: fmt.Sprintf("phase %d achieved %.3g req/s of %.3g offered (< %.0f%%)", ph.Index, ph.AchievedRate, ph.OfferedRate, 100*s.RateShare)})
 		}
 	}

@@ -24,6 +24,8 @@
 //     and a histogram quantile estimate that follows PromQL's
 //     histogram_quantile exactly (histogram.go);
 //   - the join with the client's records of the same phase (summary.go).
+//     A phase is labelled by its load (PhaseSummary.Load): "c=4" for a
+//     closed loop, "20 req/s" for an open-loop phase's target rate.
 //
 // # Scrapes
 //

@@ -24,13 +24,13 @@ func FormatMarkdown(w io.Writer, sums []PhaseSummary) error {
 	}
 	fmt.Fprintln(bw, "Server-side time per request, from histogram deltas between each phase's start and end scrapes (ms; mean / p50 / p90, quantiles interpolated within buckets as PromQL's histogram_quantile does). n/a: not available.")
 	fmt.Fprintln(bw)
-	table(bw, []string{"phase", "profile", "conc", "server", "requests", "queue", "prefill", "decode", "TTFT", "ITL", "e2e", "prefill share", "tokens/step"},
+	table(bw, []string{"phase", "profile", "load", "server", "requests", "queue", "prefill", "decode", "TTFT", "ITL", "e2e", "prefill share", "tokens/step"},
 		sums, func(s PhaseSummary) []string {
 			reqs := na
 			if s.E2E != nil {
 				reqs = fmt.Sprintf("%.0f", s.E2E.Count)
 			}
-			return []string{fmt.Sprint(s.Phase), s.Profile, fmt.Sprint(s.Concurrency), orNA(s.Dialect), reqs,
+			return []string{fmt.Sprint(s.Phase), s.Profile, s.Load(), orNA(s.Dialect), reqs,
 				ms3(s.Queue), ms3(s.Prefill), ms3(s.Decode), ms3(s.TTFT), ms3(s.ITL), ms3(s.E2E),
 				pct(s.PrefillShare), mean1(s.StepTokens)}
 		})

@@ -38,6 +38,10 @@ type PhaseSummary struct {
 	Phase       int    `json:"phase"`
 	Profile     string `json:"profile"`
 	Concurrency int    `json:"concurrency"`
+	// TargetRate is an open-loop phase's target rate in requests per
+	// second (record.Phase.TargetRate; its Concurrency is 0), 0 for a
+	// closed-loop phase.
+	TargetRate float64 `json:"target_rate,omitempty"`
 
 	Dialect string `json:"dialect,omitempty"` // vllm, sglang, tgi; empty when unknown
 	Model   string `json:"model,omitempty"`   // model_name filter used
@@ -128,8 +132,20 @@ func Summarize(scrapes []ScrapeLine, phases []record.Phase, recs []record.Record
 	return out
 }
 
+// Load labels the phase's load: "c=4" for a closed loop of 4 workers,
+// "20 req/s" for an open-loop phase's target rate.
+func (s PhaseSummary) Load() string {
+	if s.TargetRate > 0 {
+		return fmt.Sprintf("%g req/s", s.TargetRate)
+	}
+	return fmt.Sprintf("c=%d", s.Concurrency)
+}
+
 func summarizePhase(ok []ScrapeLine, p record.Phase, recs []record.Record, ticksOnly bool) PhaseSummary {
 	ps := PhaseSummary{Phase: p.Index, Profile: p.Profile, Concurrency: p.Concurrency}
+	if p.OpenLoop() {
+		ps.TargetRate = p.TargetRate
+	}
 	recs = inWindow(recs, p)
 	ps.Model = majorityModel(recs)
 	joinClient(&ps, recs)

@@ -233,3 +233,25 @@ func TestTimeline(t *testing.T) {
 		t.Error("timeline of an unknown server is not nil")
 	}
 }
+
+// TestOpenLoopPhaseLabelledByRate: an open-loop phase (concurrency 0) is
+// labelled by its target rate, a closed-loop one by its workers.
+func TestOpenLoopPhaseLabelledByRate(t *testing.T) {
+	t.Parallel()
+	scrapes, phases, recs := scenario()
+	phases[2].Concurrency, phases[2].Arrival, phases[2].TargetRate = 0, "poisson", 20
+	sums := Summarize(scrapes, phases, recs)
+	if got := sums[2].Load(); got != "20 req/s" || sums[2].TargetRate != 20 {
+		t.Errorf("open-loop phase load %q (rate %v), want 20 req/s", got, sums[2].TargetRate)
+	}
+	if got := sums[0].Load(); got != "c=4" {
+		t.Errorf("closed-loop phase load %q, want c=4", got)
+	}
+	var buf bytes.Buffer
+	if err := FormatMarkdown(&buf, sums); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "| 2 | long_short | 20 req/s |") || strings.Contains(buf.String(), "c=0") {
+		t.Errorf("open-loop phase not labelled by rate:\n%s", buf.String())
+	}
+}

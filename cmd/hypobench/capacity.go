@@ -32,6 +32,8 @@ type capacityOptions struct {
 	Level     float64   // confidence level of the interval
 	Bootstrap int       // replicates
 	Seed      uint64
+
+	stallShare *float64 // the embedded engine's virtual time lost to host stalls
 }
 
 // ladder returns the geometric rate ladder start, start·factor, … ≤ max.
@@ -73,7 +75,7 @@ func capacityCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	profile := fs.String("profile", "", "use this profile of the suite alone (default: all its profiles, mixed)")
 	fs.StringVar(&env.Out, "out", env.Out, "reports root; the sweep lands in OUT/<run-id>")
 	fs.StringVar(&env.Engine, "engine", env.Engine, "embedded engine gpu:model")
-	fs.Float64Var(&env.Speed, "speed", env.Speed, "embedded engine time compression (rates and latencies are then in compressed time)")
+	fs.Float64Var(&env.Speed, "speed", env.Speed, "embedded engine time compression: the rates, SLOs and capacity are then wall-clock (compressed) figures; capacity.json and the report also give the capacity per simulated second (÷ speed)")
 	fs.DurationVar(&env.Timeout, "timeout", env.Timeout, "per-request timeout (default 10m)")
 	seed := fs.Uint64("seed", env.Seed, "seed for schedules, nonces and the bootstrap")
 	var o capacityOptions
@@ -213,6 +215,11 @@ func sweep(ctx context.Context, env hrun.Env, s *workload.Suite, o capacityOptio
 	meta := tgt.Meta
 	meta["env"] = env
 	meta["command"] = "hypobench capacity"
+	var stalls0 time.Duration
+	began := time.Now()
+	if tgt.Embedded != nil {
+		stalls0 = tgt.Embedded.HostStalls()
+	}
 	res, err := hrun.Execute(ctx, hrun.Config{
 		Client: tgt.Client, Model: tgt.Model, Suite: s, Dir: dir, RunID: id, Seed: s.Seed,
 		Progress: stderr, Meta: meta, Hooks: targetHooks(tgt, env, dir, stderr),
@@ -220,6 +227,12 @@ func sweep(ctx context.Context, env hrun.Env, s *workload.Suite, o capacityOptio
 	})
 	if err != nil {
 		return nil, capacity.Result{}, err
+	}
+	if tgt.Embedded != nil {
+		if virtual := time.Since(began).Seconds() * tgt.Embedded.Describe().Speed; virtual > 0 {
+			share := (tgt.Embedded.HostStalls() - stalls0).Seconds() / virtual
+			o.stallShare = &share
+		}
 	}
 	est, err := analyzeDir(dir, o)
 	return res, est, err
@@ -238,6 +251,13 @@ func analyzeDir(dir string, o capacityOptions) (capacity.Result, error) {
 	}
 	rng := rand.New(rand.NewPCG(o.Seed, 0xca9))
 	est := capacity.Analyze(rng, capacity.Rates(phases, recs, o.SLO), o.SLO, o.Bootstrap, o.Level)
+	est.EngineStallShare = o.stallShare
+	if rc, err := record.ReadConfig(filepath.Join(dir, record.ConfigFile)); err == nil {
+		est.ClientLimited = est.Bearing(rc.ClientLimited(), phases)
+		if tb := record.TimeBaseOf(rc, false); tb.Embedded && !tb.Prediction {
+			est.InTimeOf(tb.Scale)
+		}
+	}
 	b, err := json.MarshalIndent(est, "", "  ")
 	if err != nil {
 		return est, fmt.Errorf("encoding %s: %w", record.CapacityFile, err)
@@ -256,9 +276,24 @@ func sloString(s capacity.SLO) string {
 	return fmt.Sprintf("SLO %s for %g of requests", strings.Join(parts, " and "), s.Quantile)
 }
 
+// maxEngineStall is the share of a sweep's virtual time the embedded
+// engine may lose to host stalls before the CLI warns that its timings are
+// not the model's (the live-vs-predicted tests skip above 3% too).
+const maxEngineStall = 0.03
+
 func printCapacity(w io.Writer, dir string, est capacity.Result, slo capacity.SLO) {
 	fmt.Fprintf(w, "capacity %s: %s\n", dir, report.CapacityLine(est))
+	if sim := est.Simulated; sim != nil {
+		fmt.Fprintf(w, "  the embedded engine ran compressed ×%g: the rates above are per wall-clock second; per simulated second the capacity is %.4g requests/s (interval [%.4g, %.4g])\n",
+			est.Scale, sim.Capacity, sim.CI.Lo, sim.CI.Hi)
+	}
 	for _, m := range est.Warnings {
 		fmt.Fprintf(w, "  warning: %s\n", m)
+	}
+	if s := est.EngineStallShare; s != nil && *s > maxEngineStall {
+		fmt.Fprintf(w, "  the embedded engine lost %.1f%% of the sweep's virtual time to host stalls (above %.0f%%): its timings are not the model's; rerun on a quieter machine\n", 100**s, 100*maxEngineStall)
+	}
+	for _, r := range est.ClientLimited {
+		fmt.Fprintf(w, "  the client may have moved this estimate (%s): %s\n", r.Code, r.Detail)
 	}
 }

@@ -112,12 +112,30 @@ func TestCapacityMatchesPrediction(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(rc.ClientLimited()) == 0 {
+		// Only the reasons that bear on the estimate (run-wide ones and
+		// those of phases at or below the knee's failing rate) call for a
+		// rerun: a client starved at the saturated rates moves nothing.
+		var est capacity.Result
+		if b, err := os.ReadFile(filepath.Join(dir, record.CapacityFile)); err != nil || json.Unmarshal(b, &est) != nil {
+			t.Fatalf("reading %s: %v", record.CapacityFile, err)
+		}
+		if len(rc.ClientLimited()) > len(est.ClientLimited) {
+			t.Logf("sweep %d: client reasons at saturated rates, not bearing on the estimate: %v", try+1, rc.ClientLimited())
+		}
+		// The engine shares the client's process: a loaded host slows the
+		// server too, which the client check does not judge (seen: live
+		// 17.0 [16.6, 18.6] against a predicted 20.0 [19.3, 21.9] at load
+		// 12–14, no client reason).
+		stalled := est.EngineStallShare != nil && *est.EngineStallShare > maxStallShare
+		if est.EngineStallShare != nil {
+			t.Logf("sweep %d: the engine lost %.2f%% of its virtual time to host stalls", try+1, 100**est.EngineStallShare)
+		}
+		if len(est.ClientLimited) == 0 && !stalled {
 			break
 		}
-		t.Logf("sweep %d flagged by the client check: %v", try+1, rc.ClientLimited())
+		t.Logf("sweep %d flagged: client check %v, engine stalled %v", try+1, est.ClientLimited, stalled)
 		if try == 1 {
-			t.Skipf("the machine limited both sweeps (client check: %v); no agreement can be judged", rc.ClientLimited())
+			t.Skipf("the machine limited both sweeps (client check: %v, engine stalled %v); no agreement can be judged", est.ClientLimited, stalled)
 		}
 	}
 	b, err := os.ReadFile(filepath.Join(dir, record.CapacityFile))

@@ -6,13 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/hypobench/hypobench/engine"
 	"github.com/hypobench/hypobench/predict"
 	hrun "github.com/hypobench/hypobench/run"
-	"github.com/hypobench/hypobench/workload"
 )
 
 func init() {
@@ -21,7 +19,8 @@ func init() {
 
 // predictCmd implements
 //
-//	hypobench predict [--suite S] [--concurrency 1,4] [--requests N] [--rate R]
+//	hypobench predict [--suite S] [--concurrency 1,4] [--requests N]
+//	                  [--rate R | --rates … | --ramp … | --trace-file …] [--max-concurrency C]
 //	                  [--engine gpu:model] [--gpu FILE] [--model-config FILE] [--out DIR] ...
 //
 // It runs the suite on the embedded engine's virtual-time core (package
@@ -30,67 +29,72 @@ func init() {
 // `hypobench report` does. Every figure is in the modelled GPU's time.
 // Exit status 2 on unusable input.
 func predictCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	// The suite, its overrides and the output root go through the one
+	// validation path (run.Env's settings and run.ApplySuite), the
+	// open-loop flags through run's own (openFlags), so predict accepts
+	// and refuses exactly what run does; the engine's knobs through
+	// run's number parsers (NaN, ±Inf and negatives refused).
+	env, err := hrun.LoadEnv()
+	if err != nil {
+		return &ExitError{Code: 2, Msg: "predict: " + err.Error()}
+	}
 	fs := flag.NewFlagSet("predict", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	suiteName := fs.String("suite", envOr("HYPOBENCH_SUITE", "tiny"), "suite: tiny, huge, or a suite file")
-	conc := fs.String("concurrency", "", "comma-separated concurrency levels, overriding the suite's")
-	requests := fs.Int("requests", 0, "requests per profile per level, overriding the suite's")
-	endpoint := fs.String("endpoint", "", "completions or chat, overriding the suite's")
-	rate := fs.Float64("rate", 0, "open loop: Poisson arrivals at this many requests/s per phase instead of closed-loop concurrency")
-	turnaround := fs.Duration("client-turnaround", 0, "closed loop: the client's time from a request's last token to sending the next (e.g. 300us)")
-	out := fs.String("out", envOr("HYPOBENCH_OUT", "reports"), "reports root; the prediction lands in OUT/<run-id>")
-	seed := fs.Uint64("seed", 0, "seed for nonces (default: the suite's) and the engine's jitter")
+	env.BindFlags(fs, "suite", "concurrency", "requests", "endpoint", "out", "seed", "engine")
+	var open openFlags
+	open.register(fs)
 	var cfg engine.Config
-	fs.StringVar(&cfg.Spec, "engine", envOr("HYPOBENCH_ENGINE", engine.DefaultSpec), "built-in gpu:model (gpus: rtx4090, a100-80g, h100-sxm, h200; models: qwen2.5-7b, llama-3.1-8b, qwen2.5-0.5b)")
+	var turnaround time.Duration
+	dur := func(dst *time.Duration, name, usage string) {
+		fs.Func(name, fmt.Sprintf("%s (default %v)", usage, *dst), func(v string) (err error) { *dst, err = hrun.NonNegativeDuration(v); return })
+	}
+	num := func(dst *float64, name, usage string) {
+		fs.Func(name, usage, func(v string) (err error) { *dst, err = hrun.NonNegativeFloat(v); return })
+	}
+	count := func(dst *int, name, usage string) {
+		fs.Func(name, usage, func(v string) (err error) { *dst, err = hrun.NonNegativeInt(v); return })
+	}
+	dur(&turnaround, "client-turnaround", "closed loop: the client's time from a request's last token to sending the next (e.g. 300us)")
 	gpuFile := fs.String("gpu", "", "GPU profile JSON file (replaces the spec's GPU)")
 	modelFile := fs.String("model-config", "", "Hugging Face config.json (replaces the spec's model)")
-	fs.Float64Var(&cfg.Jitter, "jitter", 0, "log-normal sigma of step-time noise (0: none)")
-	fs.Float64Var(&cfg.EOSRate, "eos-rate", 0, "per-token end-of-sequence probability for suites without ignore_eos")
-	fs.IntVar(&cfg.MaxModelLen, "max-model-len", 0, "context length (default 4096)")
-	fs.IntVar(&cfg.MaxNumSeqs, "max-num-seqs", 0, "max running sequences (0: vLLM's default for the GPU)")
-	fs.IntVar(&cfg.MaxNumBatchedTokens, "max-num-batched-tokens", 0, "token budget per step (0: vLLM's default for the GPU)")
-	fs.Float64Var(&cfg.GPUMemoryUtilization, "gpu-memory-utilization", 0, "share of GPU memory for weights, activations and KV cache (default 0.9)")
+	num(&cfg.Jitter, "jitter", "log-normal sigma of step-time noise (0: none)")
+	num(&cfg.EOSRate, "eos-rate", "per-token end-of-sequence probability for suites without ignore_eos")
+	count(&cfg.MaxModelLen, "max-model-len", "context length (default 4096)")
+	count(&cfg.MaxNumSeqs, "max-num-seqs", "max running sequences (0: vLLM's default for the GPU)")
+	count(&cfg.MaxNumBatchedTokens, "max-num-batched-tokens", "token budget per step (0: vLLM's default for the GPU)")
+	num(&cfg.GPUMemoryUtilization, "gpu-memory-utilization", "share of GPU memory for weights, activations and KV cache (default 0.9)")
 	fs.BoolVar(&cfg.NoPrefixCaching, "no-enable-prefix-caching", false, "turn automatic prefix caching off (vLLM's flag)")
 	fe := engine.DefaultFrontEnd
-	fs.DurationVar(&fe.PerRequest, "front-end-request", fe.PerRequest, "API-server cost per request (vLLM's: parsing, chat template, hand-off)")
-	fs.DurationVar(&fe.PerPromptToken, "front-end-prompt-token", fe.PerPromptToken, "API-server cost per prompt token (tokenising)")
-	fs.DurationVar(&fe.PerOutputToken, "front-end-output-token", fe.PerOutputToken, "API-server cost per streamed token (detokenising, serialising)")
+	dur(&fe.PerRequest, "front-end-request", "API-server cost per request (vLLM's: parsing, chat template, hand-off)")
+	dur(&fe.PerPromptToken, "front-end-prompt-token", "API-server cost per prompt token (tokenising)")
+	dur(&fe.PerOutputToken, "front-end-output-token", "API-server cost per streamed token (detokenising, serialising)")
 	noReport := fs.Bool("no-report", false, "skip writing summary, plots and index.html")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: hypobench predict [flags]")
+		fmt.Fprintln(fs.Output(), "usage: hypobench predict [flags]")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return &ExitError{Code: 2}
+	if err := parseFlags(fs, args, stderr); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return &ExitError{Code: 2, Msg: fmt.Sprintf("predict: unexpected argument %q", fs.Arg(0))}
 	}
 	bad := func(err error) error { return &ExitError{Code: 2, Msg: "predict: " + err.Error()} }
-	suite, err := workload.LoadSuite(*suiteName)
+	if cfg.GPUMemoryUtilization > 1 {
+		return bad(errors.New("--gpu-memory-utilization: want a share in [0, 1]"))
+	}
+	if cfg.EOSRate > 1 {
+		return bad(errors.New("--eos-rate: want a probability in [0, 1]"))
+	}
+	suite, err := hrun.ApplySuite(env)
+	if err == nil {
+		err = open.apply(suite, flagGiven(fs, "concurrency"))
+	}
 	if err != nil {
 		return bad(err)
 	}
-	if *conc != "" {
-		if suite.Concurrency, err = hrun.ParseInts(*conc); err != nil {
-			return bad(fmt.Errorf("--concurrency: %w", err))
-		}
-	}
-	if *requests > 0 {
-		suite.Requests = *requests
-	}
-	if *endpoint != "" {
-		suite.Endpoint = *endpoint
-	}
-	if *seed != 0 {
-		suite.Seed = *seed
-		cfg.Seed = *seed
-	}
-	if err := suite.Validate(); err != nil {
-		return bad(err)
+	cfg.Spec = env.Engine
+	if env.SeedSet {
+		cfg.Seed = suite.Seed
 	}
 	if *gpuFile != "" {
 		g, err := engine.LoadGPUFile(*gpuFile)
@@ -107,13 +111,13 @@ func predictCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		cfg.Model = &m
 	}
 	cfg.FrontEnd = &fe
-	opts := predict.Options{Engine: cfg, Suite: suite, Seed: suite.Seed, Rate: *rate, ClientTurnaround: *turnaround, Start: time.Now()}
+	opts := predict.Options{Engine: cfg, Suite: suite, Seed: suite.Seed, ClientTurnaround: turnaround, Start: time.Now()}
 	started := time.Now()
 	res, err := predict.Run(opts)
 	if err != nil {
 		return bad(err)
 	}
-	dir, id, err := hrun.NewDir(*out, suite.Name+"-predict")
+	dir, id, err := hrun.NewDir(env.Out, suite.Name+"-predict")
 	if err != nil {
 		return err
 	}
@@ -125,9 +129,9 @@ func predictCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	e := res.Engine
-	loop := fmt.Sprintf("closed loop at concurrency %v", suite.Concurrency)
-	if *rate > 0 {
-		loop = fmt.Sprintf("open loop at %g requests/s", *rate)
+	loop := "closed loop at " + loadShape(suite)
+	if suite.OpenLoop() {
+		loop = "open loop, " + loadShape(suite)
 	}
 	fmt.Fprintf(stdout, "prediction %s: suite %s, %s, %s on %s (%d KV blocks, prefix caching %v): %d records, %.1f s of simulated time, computed in %v\n",
 		id, suite.Name, loop, e.Model.Name, e.GPU.Name, e.NumGPUBlocks, e.PrefixCaching, len(res.Records),
@@ -137,12 +141,4 @@ func predictCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return nil
 	}
 	return writeReports(context.WithoutCancel(ctx), dir, stdout, stderr)
-}
-
-// envOr returns the environment variable key, or def when it is unset.
-func envOr(key, def string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
-	}
-	return def
 }

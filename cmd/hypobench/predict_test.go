@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"sort"
@@ -224,5 +225,59 @@ func TestPredictMatchesLiveRun(t *testing.T) {
 					k.profile, k.c, name, p, ci.Lo, ci.Hi)
 			}
 		}
+	}
+}
+
+// TestPredictValidatesAsRun: predict's flags and variables go through the
+// one validation path, so the values `run` refuses it refuses too (NaN,
+// negatives, a suite name leaving OUT, open-loop misuse), each an exit 2
+// naming the setting; the engine's knobs refuse NaN and negatives. An
+// open-loop flag set run accepts is predicted on run's schedule.
+func TestPredictValidatesAsRun(t *testing.T) {
+	escaping := filepath.Join(t.TempDir(), "escape.json")
+	if err := os.WriteFile(escaping, []byte(`{"name":"../../ESCAPED","base_text":"hi ","profiles":[{"name":"p","prompt_rep":4,"max_tokens":4}],"concurrency":[1],"requests":2}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		args []string
+		env  string
+		want string
+	}{
+		{[]string{"--requests", "-1"}, "", "-requests"},
+		{nil, "HYPOBENCH_REQUESTS=-1", "HYPOBENCH_REQUESTS"},
+		{[]string{"--concurrency", "0"}, "", "-concurrency"},
+		{[]string{"--jitter", "NaN"}, "", "-jitter"},
+		{[]string{"--eos-rate", "-0.1"}, "", "-eos-rate"},
+		{[]string{"--client-turnaround", "-1ms"}, "", "-client-turnaround"},
+		{[]string{"--front-end-request", "-1ms"}, "", "-front-end-request"},
+		{[]string{"--max-num-seqs", "-2"}, "", "-max-num-seqs"},
+		{[]string{"--rate", "5", "--concurrency", "4"}, "", "--max-concurrency"},
+		{[]string{"--rate", "NaN"}, "", "rate"},
+		{[]string{"--suite", escaping}, "", "ESCAPED"},
+	}
+	for _, tc := range cases {
+		t.Run(strings.Join(tc.args, " ")+tc.env, func(t *testing.T) {
+			if k, v, ok := strings.Cut(tc.env, "="); ok {
+				t.Setenv(k, v)
+			}
+			out := t.TempDir()
+			var stdout, stderr bytes.Buffer
+			err := run(context.Background(), append([]string{"predict", "--suite", "tiny", "--no-report", "--out", out}, tc.args...), &stdout, &stderr)
+			var ee *ExitError
+			if !errors.As(err, &ee) || ee.Code != 2 || !strings.Contains(ee.Msg, tc.want) {
+				t.Errorf("got %v, want exit 2 naming %s", err, tc.want)
+			}
+			if ents, _ := os.ReadDir(out); len(ents) != 0 {
+				t.Errorf("a refused prediction left %d entries in OUT", len(ents))
+			}
+		})
+	}
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"predict", "--suite", "tiny", "--no-report", "--out", out, "--requests", "3", "--rate", "50", "--arrival", "constant", "--max-concurrency", "2"}, &stdout, &stderr); err != nil {
+		t.Fatalf("open-loop predict: %v\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "open loop, constant rate 50 req/s") {
+		t.Errorf("open-loop predict says %q", stdout.String())
 	}
 }

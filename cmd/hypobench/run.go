@@ -86,7 +86,7 @@ func suiteFromEnv(env hrun.Env) (*workload.Suite, error) { return hrun.ApplySuit
 // prompts differ and prefix caching cannot join them), and clockEnd (when
 // not nil) takes the end-of-run clock estimate.
 func runSuite(ctx context.Context, env hrun.Env, s *workload.Suite, sharding *hrun.Sharding, clockEnd hrun.Hook, stderr io.Writer) (*hrun.Result, error) {
-	if _, err := hrun.CheckFDs(hrun.PlannedStreams(s), env.Target == ""); err != nil {
+	if _, err := hrun.CheckSuiteFDs(s, env.Timeout, env.Target == ""); err != nil {
 		return nil, err
 	}
 	tgt, err := hrun.OpenTarget(ctx, env, nil)
