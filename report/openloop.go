@@ -27,7 +27,7 @@ import (
 // same from the actual send. It returns nil for a closed-loop run, and a
 // plot of latency against the offered rate when two or more phases have a
 // rate.
-func openLoopSection(recs []record.Record, phases []record.Phase) (*Section, []Plot, error) {
+func openLoopSection(recs []row, phases []record.Phase) (*Section, []Plot, error) {
 	var open []record.Phase
 	for _, ph := range phases {
 		if ph.OpenLoop() {
@@ -37,15 +37,16 @@ func openLoopSection(recs []record.Record, phases []record.Phase) (*Section, []P
 	if len(open) == 0 {
 		return nil, nil, nil
 	}
-	byPhase := map[int][]record.Record{}
-	for _, r := range recs {
-		byPhase[r.Phase] = append(byPhase[r.Phase], r)
+	byPhase := map[int][]*row{}
+	for i := range recs {
+		r := &recs[i]
+		byPhase[int(r.phase)] = append(byPhase[int(r.phase)], r)
 	}
-	q := func(rs []record.Record, get func(*record.Record) *float64, p float64) string {
+	q := func(rs []*row, get func(*row) float64, p float64) string {
 		var xs []float64
-		for i := range rs {
-			if v := get(&rs[i]); rs[i].OK() && v != nil {
-				xs = append(xs, *v)
+		for _, r := range rs {
+			if v := get(r); r.ok() && defined(v) {
+				xs = append(xs, v)
 			}
 		}
 		if len(xs) == 0 {
@@ -53,9 +54,10 @@ func openLoopSection(recs []record.Record, phases []record.Phase) (*Section, []P
 		}
 		return fmt.Sprintf("%.1f", 1e3*stats.Quantile(xs, p))
 	}
-	ttftDue := func(r *record.Record) *float64 { return r.TTFTIntended }
-	ttft := func(r *record.Record) *float64 { return r.TTFT }
-	totDue := func(r *record.Record) *float64 { return r.TotalIntended }
+	// As measured: the section reads the records' own figures.
+	ttftDue := func(r *row) float64 { return r.ttftDueW }
+	ttft := func(r *row) float64 { return r.ttftW }
+	totDue := func(r *row) float64 { return r.totalDueW }
 	var b strings.Builder
 	b.WriteString("Rates in requests/s: target (the process's mean), offered (the drawn schedule's), achieved (sent). Send lag = t0 − due. Latencies in ms; \"from due\" counts the send lag (free of coordinated omission), \"from send\" starts at t0.\n\n")
 	b.WriteString("| phase | profile | arrival | target | offered | achieved | max conc. | n | send lag p50 | p99 | max | TTFT from due p50 | p90 | p99 | TTFT from send p50 | p99 | total from due p50 | p99 |\n")
@@ -84,7 +86,7 @@ func openLoopSection(recs []record.Record, phases []record.Phase) (*Section, []P
 
 // latencyVsRate plots p50 and p90 TTFT from due and from send against the
 // phases' target rates.
-func latencyVsRate(open []record.Phase, byPhase map[int][]record.Record) (*Plot, error) {
+func latencyVsRate(open []record.Phase, byPhase map[int][]*row) (*Plot, error) {
 	rates := map[float64]bool{}
 	for _, ph := range open {
 		rates[ph.TargetRate] = true
@@ -95,13 +97,13 @@ func latencyVsRate(open []record.Phase, byPhase map[int][]record.Record) (*Plot,
 	pl := newPlot("TTFT against offered rate", "target rate (requests/s)", "TTFT (ms)")
 	series := []struct {
 		name string
-		get  func(*record.Record) *float64
+		get  func(*row) float64
 		p    float64
 	}{
-		{"from due, p50", func(r *record.Record) *float64 { return r.TTFTIntended }, 0.5},
-		{"from due, p90", func(r *record.Record) *float64 { return r.TTFTIntended }, 0.9},
-		{"from send, p50", func(r *record.Record) *float64 { return r.TTFT }, 0.5},
-		{"from send, p90", func(r *record.Record) *float64 { return r.TTFT }, 0.9},
+		{"from due, p50", func(r *row) float64 { return r.ttftDueW }, 0.5},
+		{"from due, p90", func(r *row) float64 { return r.ttftDueW }, 0.9},
+		{"from send, p50", func(r *row) float64 { return r.ttftW }, 0.5},
+		{"from send, p90", func(r *row) float64 { return r.ttftW }, 0.9},
 	}
 	var drawn plotter.XYs
 	for i, s := range series {
@@ -109,8 +111,8 @@ func latencyVsRate(open []record.Phase, byPhase map[int][]record.Record) (*Plot,
 		for _, ph := range open {
 			var xs []float64
 			for _, r := range byPhase[ph.Index] {
-				if v := s.get(&r); r.OK() && v != nil {
-					xs = append(xs, *v)
+				if v := s.get(r); r.ok() && defined(v) {
+					xs = append(xs, v)
 				}
 			}
 			if len(xs) > 0 {
@@ -351,7 +353,7 @@ func capacityPlots(est capacity.Result) ([]Plot, error) {
 // openLoopSections gathers the sections of this file: the client
 // self-check, the open-loop phases and the capacity estimate, each when the
 // run has it.
-func openLoopSections(dir string, recs []record.Record, phases []record.Phase) (secs []Section, plots []Plot, notes []string) {
+func openLoopSections(dir string, recs []row, phases []record.Phase) (secs []Section, plots []Plot, notes []string) {
 	if c := clientCheckSection(dir); c != nil {
 		secs = append(secs, *c)
 	}

@@ -32,7 +32,7 @@ var traceGlobs = []string{
 
 // serverMetricsSection summarizes server-metrics.jsonl per phase with
 // package servermetrics. It returns nil without the file.
-func serverMetricsSection(dir string, recs []record.Record, phases []record.Phase) (*Section, []error, error) {
+func serverMetricsSection(dir string, t *table, phases []record.Phase) (*Section, []error, error) {
 	scrapes, bad, err := servermetrics.ReadFile(filepath.Join(dir, record.ServerMetricsFile))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil, nil
@@ -41,7 +41,7 @@ func serverMetricsSection(dir string, recs []record.Record, phases []record.Phas
 		return nil, bad, err
 	}
 	var b bytes.Buffer
-	if err := servermetrics.FormatMarkdown(&b, servermetrics.Summarize(scrapes, phases, recs)); err != nil {
+	if err := servermetrics.FormatMarkdown(&b, servermetrics.Summarize(scrapes, phases, t.wallRecords())); err != nil {
 		return nil, bad, fmt.Errorf("formatting server metrics: %w", err)
 	}
 	return &Section{Title: "Server metrics (" + record.ServerMetricsFile + ")", Markdown: b.String()}, bad, nil
@@ -179,9 +179,9 @@ func maxY(y float64) float64 {
 
 // sections builds the optional parts of the report: the server metrics
 // and the kernel trace. Each missing input gives a note saying so.
-func sections(ctx context.Context, dir, trace string, recs []record.Record, phases []record.Phase) (secs []Section, plots []Plot, bad []error, notes []string) {
-	secs, plots, notes = openLoopSections(dir, recs, phases)
-	sm, smBad, err := serverMetricsSection(dir, recs, phases)
+func sections(ctx context.Context, dir, trace string, t *table, phases []record.Phase) (secs []Section, plots []Plot, bad []error, notes []string) {
+	secs, plots, notes = openLoopSections(dir, t.rows, phases)
+	sm, smBad, err := serverMetricsSection(dir, t, phases)
 	bad = append(bad, smBad...)
 	switch {
 	case err != nil:

@@ -1,0 +1,208 @@
+package report
+
+import (
+	"math"
+
+	"github.com/hypobench/hypobench/record"
+)
+
+// row is what a report keeps of one record: the fields its summary, plots
+// and sections read, about 210 bytes instead of a record.Record's 500 plus
+// its slices. Durations are float64 seconds as the record holds them
+// (exact); NaN stands for an undefined (null) duration, which JSON cannot
+// otherwise produce. The plain fields are as shown (the simulated view of
+// an embedded run, see record.TimeBase); the fields ending in W are as
+// measured on the wall clock, for the sections that read those.
+type row struct {
+	suite, profile, model string // interned: one copy per distinct value
+	errClass              record.ErrorClass
+	phase, conc           int32
+	promptTok, outTok     int32 // valid when flagPrompt, flagOut
+	chunks                int32
+	flags                 uint8
+	rate                  float64 // record's target_rate
+	start, end            int64
+	queue                 float64
+	total, totalW         float64
+	ttft, ttftText        float64
+	e2e, tpot             float64
+	ttftDue, totalDue     float64
+	ttftW, ttftDueW       float64
+	totalDueW             float64
+}
+
+const (
+	flagPrompt    uint8 = 1 << iota // prompt_tokens reported
+	flagOut                         // output_tokens reported
+	flagMismatch                    // token_mismatch
+	flagPlottable                   // every shown duration can be drawn (see Plottable)
+)
+
+func (r *row) ok() bool { return r.errClass == "" }
+
+// n is record.Record.N: usage when reported, counted chunks otherwise.
+func (r *row) n() int {
+	if r.flags&flagOut != 0 {
+		return int(r.outTok)
+	}
+	return int(r.chunks)
+}
+
+func (r *row) has(f uint8) bool { return r.flags&f != 0 }
+
+// nanOr returns *p, or NaN for nil.
+func nanOr(p *float64) float64 {
+	if p == nil {
+		return math.NaN()
+	}
+	return *p
+}
+
+// defined reports whether a row's duration is set (not null).
+func defined(v float64) bool { return !math.IsNaN(v) }
+
+// groupKey is a summary group's identity: suite, profile and concurrency,
+// or for an open-loop group its target rate with concurrency 0.
+type groupKey struct {
+	suite, profile string
+	conc           int
+	rate           float64
+}
+
+// table holds a run's rows and what the report computes while reading
+// them, so the records themselves are never held: the pooled ITL gaps of
+// each group's successful records (exact, as shown), the client overhead
+// of each stamped record, the summed total_s per group as measured and as
+// shown (for stretch), and the ids of records that cannot be plotted.
+type table struct {
+	rows      []row
+	rateOf    map[int]float64 // open-loop phase → target rate
+	itl       map[groupKey][]float64
+	overhead  []float64
+	sumW      map[groupKey]float64
+	sumV      map[groupKey]float64
+	left      []string
+	unstamped int
+	strs      map[string]string
+}
+
+func newTable(phases []record.Phase) *table {
+	t := &table{rateOf: map[int]float64{}, itl: map[groupKey][]float64{},
+		sumW: map[groupKey]float64{}, sumV: map[groupKey]float64{}, strs: map[string]string{}}
+	for _, p := range phases {
+		if p.OpenLoop() {
+			t.rateOf[p.Index] = p.TargetRate
+		}
+	}
+	return t
+}
+
+// tableOf builds the table of records already in memory, shown as they
+// are (no time-base conversion).
+func tableOf(recs []record.Record, phases []record.Phase) *table {
+	t := newTable(phases)
+	for i := range recs {
+		t.add(&recs[i], &recs[i], 0)
+	}
+	return t
+}
+
+func (t *table) intern(s string) string {
+	if v, ok := t.strs[s]; ok {
+		return v
+	}
+	t.strs[s] = s
+	return s
+}
+
+// keyOf is the summary group of a record: open-loop records group by their
+// phase's target rate (from phases.jsonl, else the record's own).
+func (t *table) keyOf(r *row) groupKey {
+	k := groupKey{r.suite, r.profile, int(r.conc), 0}
+	if rate, ok := t.rateOf[int(r.phase)]; ok {
+		k.conc, k.rate = 0, rate
+	} else if r.rate > 0 {
+		k.conc, k.rate = 0, r.rate
+	}
+	return k
+}
+
+// add appends the row of record w (as measured) shown as v (its view; v ==
+// w when the run is shown as measured). scale > 0 also collects the
+// client overhead (record.ClientOverhead) of a successful stamped record.
+func (t *table) add(w, v *record.Record, scale float64) {
+	r := row{
+		suite: t.intern(v.Suite), profile: t.intern(v.Profile), model: t.intern(w.Model),
+		errClass: record.ErrorClass(t.intern(string(v.ErrorClass))),
+		phase:    int32(v.Phase), conc: int32(v.Concurrency), chunks: int32(v.OutputChunks),
+		rate: v.TargetRate, start: v.StartUnixNs, end: v.EndUnixNs, queue: v.Queue,
+		total: v.Total, totalW: w.Total,
+		ttft: nanOr(v.TTFT), ttftText: nanOr(v.TTFTText), e2e: nanOr(v.E2E), tpot: nanOr(v.TPOT),
+		ttftDue: nanOr(v.TTFTIntended), totalDue: nanOr(v.TotalIntended),
+		ttftW: nanOr(w.TTFT), ttftDueW: nanOr(w.TTFTIntended), totalDueW: nanOr(w.TotalIntended),
+	}
+	if v.PromptTokens != nil {
+		r.flags |= flagPrompt
+		r.promptTok = int32(*v.PromptTokens)
+	}
+	if v.OutputTokens != nil {
+		r.flags |= flagOut
+		r.outTok = int32(*v.OutputTokens)
+	}
+	if v.TokenMismatch {
+		r.flags |= flagMismatch
+	}
+	if plottable(v) {
+		r.flags |= flagPlottable
+	} else {
+		t.left = append(t.left, v.ID)
+	}
+	if r.ok() {
+		k := t.keyOf(&r)
+		t.itl[k] = append(t.itl[k], v.ITL...)
+		if scale > 0 {
+			if o, ok := record.ClientOverhead(w, scale); ok {
+				t.overhead = append(t.overhead, o)
+			}
+		}
+	}
+	sk := groupKey{r.suite, r.profile, int(r.conc), 0} // stretch's key: the record's own rate
+	if v.TargetRate > 0 {
+		sk = groupKey{r.suite, r.profile, 0, v.TargetRate}
+	}
+	t.sumW[sk] += w.Total
+	t.sumV[sk] += v.Total
+	t.rows = append(t.rows, r)
+}
+
+// plottable reports whether every duration of r can be drawn: finite,
+// non-negative, at most MaxPlottable seconds.
+func plottable(r *record.Record) bool {
+	good := func(v float64) bool { return !math.IsNaN(v) && v >= 0 && v <= MaxPlottable }
+	goodP := func(p *float64) bool { return p == nil || good(*p) }
+	return good(r.Total) && goodP(r.TTFT) && goodP(r.E2E) && goodP(r.TPOT) && goodP(r.TTFTText) && good(r.Queue)
+}
+
+// wallRecords rebuilds, for servermetrics.Summarize, the records as
+// measured with the fields it reads (phase, error class, model, token
+// counts, start and end, TTFT).
+func (t *table) wallRecords() []record.Record {
+	out := make([]record.Record, len(t.rows))
+	for i := range t.rows {
+		r := &t.rows[i]
+		w := record.Record{Suite: r.suite, Profile: r.profile, Model: r.model, ErrorClass: r.errClass,
+			Phase: int(r.phase), Concurrency: int(r.conc), OutputChunks: int(r.chunks),
+			StartUnixNs: r.start, EndUnixNs: r.end, Total: r.totalW, Queue: r.queue, TargetRate: r.rate}
+		if defined(r.ttftW) {
+			w.TTFT = record.F(r.ttftW)
+		}
+		if r.has(flagPrompt) {
+			w.PromptTokens = record.I(int(r.promptTok))
+		}
+		if r.has(flagOut) {
+			w.OutputTokens = record.I(int(r.outTok))
+		}
+		out[i] = w
+	}
+	return out
+}
