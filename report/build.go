@@ -249,11 +249,6 @@ func tested(c *record.RunConfig, tb record.TimeBase, s Summary) []ConfigRow {
 // record is held after its row is taken. Undecodable lines come back as
 // *record.LineError values in bad.
 func readTable(path string, phases []record.Phase, tb *record.TimeBase) (*table, []error, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer f.Close()
 	t := newTable(phases)
 	convert := tb.Simulated && !tb.Prediction && tb.Scale > 0
 	scale := 0.0
@@ -261,16 +256,20 @@ func readTable(path string, phases []record.Phase, tb *record.TimeBase) (*table,
 		scale = tb.Scale
 	}
 	tb.Unstamped = 0
-	bad, err := record.Decode(f, path, func(_ int, r record.Record) {
+	bad, err := record.ScanRecords(path, func(_ int, r *record.Record) error {
 		if !convert {
-			t.add(&r, &r, scale)
-			return
+			t.add(r, r, scale)
+			return nil
 		}
 		if r.OK() && r.SimTTFT == nil {
 			tb.Unstamped++
 		}
-		v := record.SimTime(r, tb.Scale)
-		t.add(&r, &v, scale)
+		v := record.SimTime(*r, tb.Scale)
+		t.add(r, &v, scale)
+		return nil
 	})
-	return t, bad, err
+	if err != nil {
+		return nil, bad, err
+	}
+	return t, bad, nil
 }
