@@ -222,8 +222,8 @@ func summarize(t *table, phases []record.Phase, slo SLO) Summary {
 		}
 		rs := members[j]
 		members[j] = nil
-		g := summarizeGroup(k.suite, k.profile, k.conc, t.rows, rs, t.itl[k], ph, slo)
-		delete(t.itl, k) // sorted in place and summarized: let it go
+		g := summarizeGroup(k.suite, k.profile, k.conc, t.rows, rs, ph, slo)
+		g.ITL = t.itlDist(k)
 		if k.rate > 0 {
 			g.Rate = k.rate
 			openLoopDists(&g, t.rows, rs)
@@ -260,9 +260,9 @@ func cmpProfile(rank map[string]int, a, b string) int {
 	return cmp.Compare(a, b)
 }
 
-// summarizeGroup summarizes the rows at indexes rs of one group, whose
-// successful records' pooled ITL gaps are itl (sorted in place).
-func summarizeGroup(suite, profile string, conc int, rows []row, rs []int32, itl []float64, phases []record.Phase, slo SLO) Group {
+// summarizeGroup summarizes the rows at indexes rs of one group, all but
+// its pooled ITL gaps (table.itlDist).
+func summarizeGroup(suite, profile string, conc int, rows []row, rs []int32, phases []record.Phase, slo SLO) Group {
 	g := Group{Suite: suite, Profile: profile, Concurrency: conc, N: len(rs), Errors: map[string]int{}}
 	var ttft, ttftText, tpot, e2e, total []float64
 	met := 0
@@ -297,7 +297,7 @@ func summarizeGroup(suite, profile string, conc int, rows []row, rs []int32, itl
 	}
 	slices.Sort(g.Phases)
 	g.TTFT, g.TTFTText, g.TPOT = dist(ttft), dist(ttftText), dist(tpot)
-	g.ITL, g.E2E, g.Total = dist(itl), dist(e2e), dist(total)
+	g.E2E, g.Total = dist(e2e), dist(total)
 
 	g.WindowS, g.WindowSource, g.Interrupted = window(rows, rs, phases)
 	if g.WindowS > 0 {
