@@ -164,35 +164,6 @@ func ReadFile[T any](path string) (vs []T, bad []error, err error) {
 	return vs, bad, err
 }
 
-// ScanRecords streams a requests.jsonl file without holding its records:
-// fn is called with each decoded record in file order, and its line
-// number; fn must copy what it keeps of r. Undecodable lines are
-// returned as *LineError values in bad and skipped, as by ReadFile; a read
-// error, or the first error fn returns, stops the scan and is returned as
-// err.
-func ScanRecords(path string, fn func(line int, r *Record) error) (bad []error, err error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var stop error
-	bad, err = decode(f, path, func(line int, b []byte) (bool, error) {
-		var r Record
-		if err := decodeLine(b, &r); err != nil {
-			return false, err
-		}
-		if stop = fn(line, &r); stop != nil {
-			return true, nil
-		}
-		return false, nil
-	})
-	if err == nil {
-		err = stop
-	}
-	return bad, err
-}
-
 // ReadRecords reads a requests.jsonl file.
 func ReadRecords(path string) ([]Record, []error, error) { return ReadFile[Record](path) }
 

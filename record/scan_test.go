@@ -2,6 +2,7 @@ package record
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -67,5 +68,61 @@ not json
 	}
 	if _, err := ScanRecords(filepath.Join(t.TempDir(), "none"), func(int, *Record) error { return nil }); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing file: %v, want os.ErrNotExist", err)
+	}
+}
+
+// TestScanRecordsBatches checks order, line numbers and bad lines across
+// many decoding batches, and a stop in the middle of the file.
+func TestScanRecordsBatches(t *testing.T) {
+	path := filepath.Join(t.TempDir(), RequestsFile)
+	var b []byte
+	for i := range 5000 {
+		switch {
+		case i%997 == 0:
+			b = append(b, "{broken\n"...)
+		case i%1500 == 1:
+			b = append(b, "\n"...)
+		default:
+			b = append(b, fmt.Sprintf(`{"id":%q,"seq":%d,"total_s":1,"itl_s":[0.1,0.2,0.3]}`+"\n", RequestID(i), i)...)
+		}
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want, wantBad, err := ReadRecords(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []Record
+	bad, err := ScanRecords(path, func(line int, r *Record) error {
+		if line != r.Seq+1 {
+			return fmt.Errorf("record %s on line %d", r.ID, line)
+		}
+		got = append(got, *r)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("records differ from ReadRecords (-want +got):\n%s", d)
+	}
+	if len(bad) != len(wantBad) || len(bad) != 6 {
+		t.Fatalf("%d bad lines, want ReadRecords' %d (6)", len(bad), len(wantBad))
+	}
+	for i := range bad {
+		if bad[i].Error() != wantBad[i].Error() {
+			t.Errorf("bad line %d: %v, want %v", i, bad[i], wantBad[i])
+		}
+	}
+	n := 0
+	_, err = ScanRecords(path, func(int, *Record) error {
+		if n++; n == 2500 {
+			return errors.New("stop")
+		}
+		return nil
+	})
+	if err == nil || n != 2500 {
+		t.Errorf("stopped after %d records with %v, want 2500 and the error", n, err)
 	}
 }
