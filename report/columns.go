@@ -2,7 +2,6 @@ package report
 
 import (
 	"math"
-	"slices"
 
 	"github.com/hypobench/hypobench/record"
 )
@@ -83,7 +82,7 @@ type table struct {
 	// (spilled), and itlSum keeps each group's exact (compensated) sum
 	// for the mean.
 	itl       map[groupKey][]float64
-	itl32     map[groupKey][]float32
+	itl32     map[groupKey]*chunks32
 	itlSum    map[groupKey]*sum
 	itlBudget int
 	gaps      int
@@ -98,7 +97,7 @@ type table struct {
 
 func newTable(phases []record.Phase) *table {
 	t := &table{rateOf: map[int]float64{}, itl: map[groupKey][]float64{}, itlBudget: ExactITLGaps,
-		itl32: map[groupKey][]float32{}, itlSum: map[groupKey]*sum{},
+		itl32: map[groupKey]*chunks32{}, itlSum: map[groupKey]*sum{},
 		sumW: map[groupKey]float64{}, sumV: map[groupKey]float64{}, strs: map[string]string{}}
 	for _, p := range phases {
 		if p.OpenLoop() {
@@ -211,41 +210,65 @@ func (t *table) addITL(k groupKey, gaps []float64) {
 	if !t.spilled && t.gaps > t.itlBudget {
 		t.spilled = true
 		for k2, xs := range t.itl {
-			t.itl32[k2] = appendF32(make([]float32, 0, len(xs)+len(gaps)), xs)
+			c := &chunks32{}
+			c.add(xs)
+			t.itl32[k2] = c
 			delete(t.itl, k2)
 		}
 	}
 	if t.spilled {
-		t.itl32[k] = appendF32(t.itl32[k], gaps)
+		c := t.itl32[k]
+		if c == nil {
+			c = &chunks32{}
+			t.itl32[k] = c
+		}
+		c.add(gaps)
 		return
 	}
 	t.itl[k] = append(t.itl[k], gaps...)
 }
 
-func appendF32(dst []float32, xs []float64) []float32 {
+// chunks32 holds float32 values in fixed-size chunks, so a pool of
+// hundreds of millions grows without append's doubling (at most one
+// chunk's worth of spare room).
+type chunks32 struct {
+	cs [][]float32
+	n  int
+}
+
+const chunk32 = 1 << 20
+
+func (c *chunks32) add(xs []float64) {
 	for _, x := range xs {
-		dst = append(dst, float32(x))
+		if len(c.cs) == 0 || len(c.cs[len(c.cs)-1]) == chunk32 {
+			c.cs = append(c.cs, make([]float32, 0, chunk32))
+		}
+		last := &c.cs[len(c.cs)-1]
+		*last = append(*last, float32(x))
 	}
-	return dst
+	c.n += len(xs)
 }
 
 // itlDist summarizes group k's pooled gaps and lets them go: exactly
-// when they were held as float64; from their float32 copies (sorted,
-// widened one group at a time) with the exact mean when spilled.
+// when they were held as float64; from their float32 copies (widened one
+// group at a time, then sorted) with the exact mean when spilled.
 func (t *table) itlDist(k groupKey) Dist {
 	if !t.spilled {
 		d := dist(t.itl[k])
 		delete(t.itl, k)
 		return d
 	}
-	xs32 := t.itl32[k]
-	delete(t.itl32, k)
-	slices.Sort(xs32)
-	xs := make([]float64, len(xs32))
-	for i, x := range xs32 {
-		xs[i] = float64(x)
+	var xs []float64
+	if c := t.itl32[k]; c != nil {
+		delete(t.itl32, k)
+		xs = make([]float64, 0, c.n)
+		for i, ch := range c.cs {
+			for _, x := range ch {
+				xs = append(xs, float64(x))
+			}
+			c.cs[i] = nil // let each chunk go as it is copied
+		}
 	}
-	xs32 = nil
 	d := dist(xs)
 	if s := t.itlSum[k]; s != nil && len(xs) > 0 {
 		d.Mean = fp(s.value() / float64(len(xs)))
