@@ -119,7 +119,7 @@ func BuildContext(ctx context.Context, dir string, opts Options) (*Built, error)
 
 	b.Summary = summarize(t, phases, opts.SLO)
 	if t.spilled {
-		note("ITL: the run's %d pooled gaps exceed %d, so they were held as float32: each ITL quantile is within a relative 6e-8 of the exact one (the mean is exact)", t.gaps, t.itlBudget)
+		note("ITL: the run's %d pooled gaps exceed %d, so they were held as float32: each ITL quantile is within a relative 6e-8 of the exact one (the mean is a compensated sum of the exact gaps)", t.gaps, t.itlBudget)
 	}
 	if tb.Simulated && !tb.Prediction {
 		stretch(&b.Summary, t)

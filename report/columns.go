@@ -188,8 +188,10 @@ func (t *table) add(w, v *record.Record, scale float64) {
 // holds as float64, 128 MiB of them. A run with more holds every gap as
 // float32 instead: each ITL quantile is then the float32 nearest the
 // exact one (relative error at most 2⁻²⁴ ≈ 6·10⁻⁸, 60 ns on a 1 s gap, far
-// below the client's clock resolution), the mean stays exact (a
-// compensated float64 sum), and the report says so in a note.
+// below the client's clock resolution), the mean comes from a compensated
+// float64 sum of the exact gaps (within an ulp or two of the exact mean;
+// the in-memory path's plain sum may differ in its last digits), and the
+// report says so in a note.
 const ExactITLGaps = 1 << 24
 
 // addITL pools gaps into group k, spilling every group to float32 when

@@ -81,7 +81,10 @@
 // float64), plus each group's pooled ITL gaps. Those are exact (float64)
 // up to ExactITLGaps in the whole run; beyond, every group's are held as
 // float32 — each ITL quantile then lies within a relative 2⁻²⁴ of the
-// exact one, the mean stays exact, and a note says so. BenchmarkBuild
+// exact one, the mean comes from a compensated float64 sum of the exact
+// gaps (it may differ from the in-memory path in the last digits), and a
+// note says so; a figure shown rounded can then flip its last digit at a
+// rounding edge. BenchmarkBuild
 // gives the figures.
 //
 // # Errors
