@@ -27,8 +27,37 @@ type Source struct {
 	Requests int               `json:"requests"`
 	Config   *record.RunConfig `json:"config,omitempty"`
 	// Warnings are problems found while loading (bad lines, no config).
-	Warnings []string        `json:"warnings,omitempty"`
-	Records  []record.Record `json:"-"`
+	Warnings []string `json:"warnings,omitempty"`
+	// Records are the run's records as a comparison reads them (see
+	// slim): Load drops each record's ITL gaps, per-chunk token counts,
+	// id, error text and server request id, which no comparison reads,
+	// so a run of millions of records fits in memory.
+	Records []record.Record `json:"-"`
+}
+
+// strs interns the strings every record of a run repeats.
+type strs map[string]string
+
+func (m strs) of(s string) string {
+	if v, ok := m[s]; ok {
+		return v
+	}
+	m[s] = s
+	return s
+}
+
+// slim returns r without what a comparison never reads — its ITL gaps
+// (ITL, SimITL, ITLToken), per-chunk token counts, id, error text and
+// server request id — and with its repeated strings shared through m. It
+// keeps every field a comparison, its grouping and record.SimTime read.
+func slim(r *record.Record, m strs) record.Record {
+	out := *r
+	out.ID, out.Error, out.ServerRequestID = "", "", ""
+	out.ITL, out.SimITL, out.ITLToken, out.ChunkTokens = nil, nil, nil, nil
+	out.RunID, out.Suite, out.Profile, out.Model = m.of(r.RunID), m.of(r.Suite), m.of(r.Profile), m.of(r.Model)
+	out.Endpoint, out.TokenSource, out.Chunking, out.FinishReason = m.of(r.Endpoint), m.of(r.TokenSource), m.of(r.Chunking), m.of(r.FinishReason)
+	out.ErrorClass = record.ErrorClass(m.of(string(r.ErrorClass)))
+	return out
 }
 
 // MarshalJSON writes the source with only the part of its config.json
@@ -76,7 +105,12 @@ func Load(path string) (*Source, error) {
 			return loadPooled(path, rounds)
 		}
 	}
-	recs, bad, err := record.ReadRecords(file)
+	var recs []record.Record
+	m := strs{}
+	bad, err := record.ScanRecords(file, func(_ int, r *record.Record) error {
+		recs = append(recs, slim(r, m))
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("loading run %s: %w", path, err)
 	}

@@ -247,24 +247,21 @@ func forEachRecord(ctx context.Context, s *shard, fn func(*record.Record)) (int,
 func records(s *shard, bad *int, errp *error) iter.Seq[record.Record] {
 	path := filepath.Join(s.dir, record.RequestsFile)
 	return func(yield func(record.Record) bool) {
-		f, err := os.Open(path)
-		if errors.Is(err, os.ErrNotExist) {
-			return
-		}
-		if err != nil {
-			*errp = err
-			return
-		}
-		defer f.Close()
-		stop := false
-		skipped, err := record.Decode(f, path, func(_ int, r record.Record) {
-			if !stop && !yield(r) {
-				stop = true
+		skipped, err := record.ScanRecords(path, func(_ int, r *record.Record) error {
+			if !yield(*r) {
+				return errStopped
 			}
+			return nil
 		})
+		if errors.Is(err, errStopped) || errors.Is(err, os.ErrNotExist) {
+			err = nil // the consumer stopped early, or no file: no records
+		}
 		*bad, *errp = len(skipped), err
 	}
 }
+
+// errStopped ends a shard's scan when its consumer stops early.
+var errStopped = errors.New("stopped")
 
 // mergePhases combines the shards' phases into one window per phase
 // index: concurrency and requests summed over the shards that ran it,

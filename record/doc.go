@@ -69,4 +69,9 @@
 // meta.engine.speed. TimeBase says in whose time a run is shown and
 // SimTime converts a record: shown = wall + sim × (1 − 1/S), the server's
 // simulated time plus the client's overhead unscaled.
+//
+// ReadRecords holds a whole requests.jsonl; ScanRecords streams it for
+// runs of millions of records (reports, compare, merge), decoding batches
+// of lines in parallel and calling back in file order, with the same
+// *LineError values for bad lines.
 package record

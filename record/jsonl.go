@@ -102,6 +102,32 @@ const maxLine = 64 << 20
 // is reported as a *LineError in the returned slice and skipped; a read error
 // stops the scan and is returned as err. name labels the errors.
 func Decode[T any](r io.Reader, name string, fn func(line int, v T)) (bad []error, err error) {
+	return decode(r, name, func(line int, b []byte) (bool, error) {
+		var v T
+		if err := decodeLine(b, &v); err != nil {
+			return false, err
+		}
+		fn(line, v)
+		return false, nil
+	})
+}
+
+// decodeLine decodes one JSON object from b into v, refusing trailing data.
+func decodeLine[T any](b []byte, v *T) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("trailing data after JSON object")
+	}
+	return nil
+}
+
+// decode calls fn with each non-blank line of r, trimmed; a line fn
+// cannot decode (its error) is collected as a *LineError in bad, and fn's
+// stop ends the scan.
+func decode(r io.Reader, name string, fn func(line int, b []byte) (stop bool, err error)) (bad []error, err error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), maxLine)
 	line := 0
@@ -111,17 +137,14 @@ func Decode[T any](r io.Reader, name string, fn func(line int, v T)) (bad []erro
 		if len(b) == 0 {
 			continue
 		}
-		var v T
-		dec := json.NewDecoder(bytes.NewReader(b))
-		if derr := dec.Decode(&v); derr != nil {
+		stop, derr := fn(line, b)
+		if derr != nil {
 			bad = append(bad, &LineError{File: name, Line: line, Err: derr})
 			continue
 		}
-		if dec.More() {
-			bad = append(bad, &LineError{File: name, Line: line, Err: errors.New("trailing data after JSON object")})
-			continue
+		if stop {
+			return bad, nil
 		}
-		fn(line, v)
 	}
 	if serr := sc.Err(); serr != nil {
 		return bad, fmt.Errorf("reading %s after line %d: %w", name, line, serr)

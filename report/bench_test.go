@@ -1,10 +1,13 @@
-//go:build unix
+//go:build linux
 
 package report
 
 import (
+	"bufio"
+	"bytes"
 	"os"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -13,17 +16,41 @@ import (
 	"github.com/hypobench/hypobench/record"
 )
 
-// BenchmarkBuild100k measures Build on a synthetic run of 100,008 records
-// (12 groups of 8,334; 16 or 256 output tokens each, so about 13.6 million
-// ITL gaps and a requests.jsonl of about 100 MB):
+// BenchmarkBuild measures Build on a synthetic run of 12 groups of
+// HYPOBENCH_REPORT_PER_GROUP records each (default 8,334: 100,008
+// records; 16 or 256 output tokens each, so about 136 ITL gaps and 2.7 KB
+// of requests.jsonl a record), written as it is generated. It reports
+// CPU seconds per build and the process's peak RSS during the builds
+// (VmHWM after resetting it through /proc/self/clear_refs), so the
+// generator's memory does not count:
 //
-//	go test ./report -run '^$' -bench Build100k -benchtime 3x -benchmem
-func BenchmarkBuild100k(b *testing.B) {
+//	go test ./report -run '^$' -bench Build -benchtime 1x
+//	HYPOBENCH_REPORT_PER_GROUP=83334 go test ./report -run '^$' -bench Build -benchtime 1x -timeout 30m   # 1,000,008 records, 2.7 GB
+func BenchmarkBuild(b *testing.B) {
+	per := 8334
+	if v := os.Getenv("HYPOBENCH_REPORT_PER_GROUP"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			b.Fatalf("HYPOBENCH_REPORT_PER_GROUP=%q", v)
+		}
+		per = n
+	}
 	dir := b.TempDir()
-	recs, phases := genRun(1, 8334)
-	fakerun.WriteJSONL(b, filepath.Join(dir, record.RequestsFile), recs)
+	w, err := record.OpenAppend(filepath.Join(dir, record.RequestsFile))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var werr error
+	phases := genRunTo(1, per, func(r *record.Record) {
+		if werr == nil {
+			werr = w.Write(r)
+		}
+	})
+	if err := w.Close(); err != nil || werr != nil {
+		b.Fatal(err, werr)
+	}
 	fakerun.WriteJSONL(b, filepath.Join(dir, record.PhasesFile), phases)
-	recs = nil
+	resetPeakRSS()
 	cpu0 := cpuTime()
 	n := 0
 	for b.Loop() {
@@ -32,13 +59,16 @@ func BenchmarkBuild100k(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if built.Summary.Records != 100008 {
-			b.Fatalf("built %d records", built.Summary.Records)
+		if built.Summary.Records != 12*per {
+			b.Fatalf("built %d records, want %d", built.Summary.Records, 12*per)
 		}
 	}
 	// CPU seconds per build: on a shared machine wall time says more about
 	// the neighbours than about Build.
 	b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(n), "cpu-s/op")
+	if hwm := peakRSS(); hwm > 0 {
+		b.ReportMetric(float64(hwm)/(1<<20), "peak-RSS-MiB")
+	}
 	if fi, err := os.Stat(filepath.Join(dir, record.RequestsFile)); err == nil {
 		b.ReportMetric(float64(fi.Size())/1e6, "MB-input")
 	}
@@ -51,4 +81,27 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// resetPeakRSS resets the kernel's peak RSS of this process to its
+// current RSS (Linux 4.0 and later).
+func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
+
+// peakRSS returns VmHWM of this process in bytes, or 0 when unknown.
+func peakRSS() int64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := bytes.CutPrefix(sc.Bytes(), []byte("VmHWM:")); ok {
+			kb, err := strconv.ParseInt(string(bytes.TrimSuffix(bytes.TrimSpace(rest), []byte(" kB"))), 10, 64)
+			if err == nil {
+				return kb << 10
+			}
+		}
+	}
+	return 0
 }

@@ -80,6 +80,20 @@
 // Chromium, and checks that the banner and the verdict sentences come
 // before the first table.
 //
+// # Memory
+//
+// Build never holds the run's records: it streams requests.jsonl
+// (record.ScanRecords) and keeps per record only a row of the fields its
+// summary, plots and sections read (about 200 bytes; durations exact, as
+// float64), plus each group's pooled ITL gaps. Those are exact (float64)
+// up to ExactITLGaps in the whole run; beyond, every group's are held as
+// float32 — each ITL quantile then lies within a relative 2⁻²⁴ of the
+// exact one, the mean comes from a compensated float64 sum of the exact
+// gaps (it may differ from the in-memory path in the last digits), and a
+// note says so; a figure shown rounded can then flip its last digit at a
+// rounding edge. BenchmarkBuild
+// gives the figures.
+//
 // # Errors
 //
 // A corrupt or truncated JSONL line is skipped and reported with its file

@@ -34,10 +34,17 @@ var fixtureProfiles = []fixtureProfile{
 // fail (timeout, connect) and a few short ones stop after one token, so
 // every exclusion reason appears.
 func genRun(seed uint64, perGroup int) ([]record.Record, []record.Phase) {
+	var recs []record.Record
+	phases := genRunTo(seed, perGroup, func(r *record.Record) { recs = append(recs, *r) })
+	return recs, phases
+}
+
+// genRunTo is genRun handing each record to emit as it is made, so a
+// benchmark can write a large run without holding it.
+func genRunTo(seed uint64, perGroup int, emit func(*record.Record)) []record.Phase {
 	rng := rand.New(rand.NewPCG(seed, 0))
 	const base = int64(1_790_000_000_000_000_000)
 	t := base
-	var recs []record.Record
 	var phases []record.Phase
 	id := 0
 	for _, conc := range []int{1, 2, 4} {
@@ -89,14 +96,14 @@ func genRun(seed uint64, perGroup int) ([]record.Record, []record.Phase) {
 				}
 				r.EndUnixNs = start + int64(r.Total*1e9)
 				end = max(end, r.EndUnixNs)
-				recs = append(recs, r)
+				emit(&r)
 			}
 			ph.EndUnixNs = end + 2_000_000
 			phases = append(phases, ph)
 			t = ph.EndUnixNs + 50_000_000
 		}
 	}
-	return recs, phases
+	return phases
 }
 
 // fixtureSpeed is the fixture's embedded engine speed, fixtureOverhead

@@ -29,10 +29,10 @@ import (
 // plot of latency against the offered rate when two or more phases have a
 // rate.
 //
-// recs are in tb's time, and the rates are shown in it too (×
+// recs' shown figures are in tb's time, and the rates are shown in it too (×
 // tb.RateFactor: per simulated second for an embedded run shown in
 // simulated time); the send lag is the client's and stays wall-clock.
-func openLoopSection(recs []record.Record, phases []record.Phase, tb record.TimeBase) (*Section, []Plot, error) {
+func openLoopSection(recs []row, phases []record.Phase, tb record.TimeBase) (*Section, []Plot, error) {
 	f := tb.RateFactor()
 	var open []record.Phase
 	for _, ph := range phases {
@@ -43,15 +43,16 @@ func openLoopSection(recs []record.Record, phases []record.Phase, tb record.Time
 	if len(open) == 0 {
 		return nil, nil, nil
 	}
-	byPhase := map[int][]record.Record{}
-	for _, r := range recs {
-		byPhase[r.Phase] = append(byPhase[r.Phase], r)
+	byPhase := map[int][]*row{}
+	for i := range recs {
+		r := &recs[i]
+		byPhase[int(r.phase)] = append(byPhase[int(r.phase)], r)
 	}
-	q := func(rs []record.Record, get func(*record.Record) *float64, p float64) string {
+	q := func(rs []*row, get func(*row) float64, p float64) string {
 		var xs []float64
-		for i := range rs {
-			if v := get(&rs[i]); rs[i].OK() && v != nil {
-				xs = append(xs, *v)
+		for _, r := range rs {
+			if v := get(r); r.ok() && defined(v) {
+				xs = append(xs, v)
 			}
 		}
 		if len(xs) == 0 {
@@ -59,9 +60,10 @@ func openLoopSection(recs []record.Record, phases []record.Phase, tb record.Time
 		}
 		return fmt.Sprintf("%.1f", 1e3*stats.Quantile(xs, p))
 	}
-	ttftDue := func(r *record.Record) *float64 { return r.TTFTIntended }
-	ttft := func(r *record.Record) *float64 { return r.TTFT }
-	totDue := func(r *record.Record) *float64 { return r.TotalIntended }
+	// Shown figures: in tb's time (simulated for an embedded run).
+	ttftDue := func(r *row) float64 { return r.ttftDue }
+	ttft := func(r *row) float64 { return r.ttft }
+	totDue := func(r *row) float64 { return r.totalDue }
 	var b strings.Builder
 	fmt.Fprintf(&b, "Rates in %s: target (the process's mean), offered (the drawn schedule's), achieved (sent). Send lag = t0 − due. Latencies in ms; \"from due\" counts the send lag (free of coordinated omission), \"from send\" starts at t0.", tb.RateUnit())
 	if f != 1 {
@@ -94,7 +96,7 @@ func openLoopSection(recs []record.Record, phases []record.Phase, tb record.Time
 
 // latencyVsRate plots p50 and p90 TTFT from due and from send against the
 // phases' target rates.
-func latencyVsRate(open []record.Phase, byPhase map[int][]record.Record, tb record.TimeBase) (*Plot, error) {
+func latencyVsRate(open []record.Phase, byPhase map[int][]*row, tb record.TimeBase) (*Plot, error) {
 	rates := map[float64]bool{}
 	for _, ph := range open {
 		rates[ph.TargetRate] = true
@@ -105,13 +107,13 @@ func latencyVsRate(open []record.Phase, byPhase map[int][]record.Record, tb reco
 	pl := newPlot("TTFT against offered rate", "target rate ("+tb.RateUnit()+")", "TTFT (ms)")
 	series := []struct {
 		name string
-		get  func(*record.Record) *float64
+		get  func(*row) float64
 		p    float64
 	}{
-		{"from due, p50", func(r *record.Record) *float64 { return r.TTFTIntended }, 0.5},
-		{"from due, p90", func(r *record.Record) *float64 { return r.TTFTIntended }, 0.9},
-		{"from send, p50", func(r *record.Record) *float64 { return r.TTFT }, 0.5},
-		{"from send, p90", func(r *record.Record) *float64 { return r.TTFT }, 0.9},
+		{"from due, p50", func(r *row) float64 { return r.ttftDue }, 0.5},
+		{"from due, p90", func(r *row) float64 { return r.ttftDue }, 0.9},
+		{"from send, p50", func(r *row) float64 { return r.ttft }, 0.5},
+		{"from send, p90", func(r *row) float64 { return r.ttft }, 0.9},
 	}
 	var drawn plotter.XYs
 	for i, s := range series {
@@ -119,8 +121,8 @@ func latencyVsRate(open []record.Phase, byPhase map[int][]record.Record, tb reco
 		for _, ph := range open {
 			var xs []float64
 			for _, r := range byPhase[ph.Index] {
-				if v := s.get(&r); r.OK() && v != nil {
-					xs = append(xs, *v)
+				if v := s.get(r); r.ok() && defined(v) {
+					xs = append(xs, v)
 				}
 			}
 			if len(xs) > 0 {
@@ -370,7 +372,7 @@ func capacityPlots(est capacity.Result) ([]Plot, error) {
 // openLoopSections gathers the sections of this file: the client
 // self-check, the open-loop phases and the capacity estimate, each when the
 // run has it.
-func openLoopSections(dir string, recs []record.Record, phases []record.Phase, tb record.TimeBase) (secs []Section, plots []Plot, notes []string) {
+func openLoopSections(dir string, recs []row, phases []record.Phase, tb record.TimeBase) (secs []Section, plots []Plot, notes []string) {
 	if c := clientCheckSection(dir); c != nil {
 		secs = append(secs, *c)
 	}

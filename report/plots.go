@@ -65,6 +65,15 @@ var (
 // tokens at the lowest concurrency, with a Theil–Sen line; and per
 // suite and profile, CDFs of TTFT and E2E with one line per concurrency.
 func Plots(s Summary, recs []record.Record) ([]Plot, error) {
+	t := tableOf(recs, nil)
+	for i := range t.rows {
+		t.rows[i].flags |= flagPlottable // the caller chose what to draw
+	}
+	return plots(s, t.rows)
+}
+
+// plots is Plots over a table's rows, drawing those flagged plottable.
+func plots(s Summary, recs []row) ([]Plot, error) {
 	var out []Plot
 	unitMS, unitS := unitMS, unitS
 	if s.Time.Simulated {
@@ -118,22 +127,22 @@ func Plots(s Summary, recs []record.Record) ([]Plot, error) {
 		}
 	}
 	lowest := lowestConcurrency(recs)
-	ttftPrompt := func(r *record.Record) (x, y float64, ok bool) {
-		if r.TTFT == nil || r.PromptTokens == nil {
+	ttftPrompt := func(r *row) (x, y float64, ok bool) {
+		if !defined(r.ttft) || !r.has(flagPrompt) {
 			return 0, 0, false
 		}
-		return float64(*r.PromptTokens), *r.TTFT, true
+		return float64(r.promptTok), r.ttft, true
 	}
 	title := fmt.Sprintf("TTFT vs prompt tokens at concurrency %d (H1)", lowest)
 	p, fit, err := scatterFit(title, "prompt tokens (usage.prompt_tokens)", "TTFT ttft_s", unitMS, "token", recs, lowest, ttftPrompt)
 	if err := add("ttft_vs_prompt_tokens", title, "Each point is one successful request; the line is the "+fit+".", p, err); err != nil {
 		return nil, err
 	}
-	e2eOut := func(r *record.Record) (x, y float64, ok bool) {
-		if r.E2E == nil {
+	e2eOut := func(r *row) (x, y float64, ok bool) {
+		if !defined(r.e2e) {
 			return 0, 0, false
 		}
-		return float64(r.N()), *r.E2E, true
+		return float64(r.n()), r.e2e, true
 	}
 	title = fmt.Sprintf("E2E vs output tokens at concurrency %d (H2)", lowest)
 	p, fit, err = scatterFit(title, "output tokens (usage, else counted chunks)", "E2E e2e_s", unitS, "token", recs, lowest, e2eOut)
@@ -143,10 +152,10 @@ func Plots(s Summary, recs []record.Record) ([]Plot, error) {
 	cdfs := []struct {
 		stem, label string
 		u           unit
-		get         func(*record.Record) *float64
+		get         func(*row) float64
 	}{
-		{"ttft", "TTFT ttft_s", unitMS, func(r *record.Record) *float64 { return r.TTFT }},
-		{"e2e", "E2E e2e_s", unitS, func(r *record.Record) *float64 { return r.E2E }},
+		{"ttft", "TTFT ttft_s", unitMS, func(r *row) float64 { return r.ttft }},
+		{"e2e", "E2E e2e_s", unitS, func(r *row) float64 { return r.e2e }},
 	}
 	for _, suite := range suites(s) {
 		var profiles []string
@@ -248,24 +257,24 @@ type errBars struct {
 // one colour per profile, with a Theil–Sen line (stats.TheilSen). It
 // returns nil when fewer than two distinct x values exist, and a phrase
 // naming the fit for the caption.
-func scatterFit(title, xlabel, ylabel string, u unit, xunit string, recs []record.Record, conc int,
-	get func(*record.Record) (x, y float64, ok bool)) (*plot.Plot, string, error) {
+func scatterFit(title, xlabel, ylabel string, u unit, xunit string, recs []row, conc int,
+	get func(*row) (x, y float64, ok bool)) (*plot.Plot, string, error) {
 	var profiles []string
 	byProf := map[string]plotter.XYs{}
 	var xs, ys []float64
 	for i := range recs {
 		r := &recs[i]
-		if !r.OK() || r.Concurrency != conc {
+		if !r.has(flagPlottable) || !r.ok() || int(r.conc) != conc {
 			continue
 		}
 		x, y, ok := get(r)
 		if !ok {
 			continue
 		}
-		if _, seen := byProf[r.Profile]; !seen {
-			profiles = append(profiles, r.Profile)
+		if _, seen := byProf[r.profile]; !seen {
+			profiles = append(profiles, r.profile)
 		}
-		byProf[r.Profile] = append(byProf[r.Profile], plotter.XY{X: x, Y: y * u.scale})
+		byProf[r.profile] = append(byProf[r.profile], plotter.XY{X: x, Y: y * u.scale})
 		xs = append(xs, x)
 		ys = append(ys, y*u.scale)
 	}
@@ -363,23 +372,23 @@ func thin(pts plotter.XYs, total int) plotter.XYs {
 
 // cdf draws the empirical CDF of a metric for one suite and profile, one
 // line per concurrency.
-func cdf(title, label string, u unit, recs []record.Record, phaseRate map[int]float64, suite, profile string, get func(*record.Record) *float64) (*plot.Plot, error) {
+func cdf(title, label string, u unit, recs []row, phaseRate map[int]float64, suite, profile string, get func(*row) float64) (*plot.Plot, error) {
 	by := map[float64][]float64{}
-	level := func(r *record.Record) float64 {
-		if rate, ok := phaseRate[r.Phase]; ok {
+	level := func(r *row) float64 {
+		if rate, ok := phaseRate[int(r.phase)]; ok {
 			return rate
 		}
-		return float64(r.Concurrency)
+		return float64(r.conc)
 	}
 	var all []float64
 	for i := range recs {
 		r := &recs[i]
-		if !r.OK() || r.Suite != suite || r.Profile != profile {
+		if !r.has(flagPlottable) || !r.ok() || r.suite != suite || r.profile != profile {
 			continue
 		}
-		if v := get(r); v != nil {
-			by[level(r)] = append(by[level(r)], *v*u.scale)
-			all = append(all, *v*u.scale)
+		if v := get(r); defined(v) {
+			by[level(r)] = append(by[level(r)], v*u.scale)
+			all = append(all, v*u.scale)
 		}
 	}
 	if len(all) == 0 {
@@ -435,10 +444,10 @@ func cdf(title, label string, u unit, recs []record.Record, phaseRate map[int]fl
 	return p, nil
 }
 
-func lowestConcurrency(recs []record.Record) int {
+func lowestConcurrency(recs []row) int {
 	lo := 0
 	for i := range recs {
-		if c := recs[i].Concurrency; recs[i].OK() && (lo == 0 || c < lo) {
+		if c := int(recs[i].conc); recs[i].has(flagPlottable) && recs[i].ok() && (lo == 0 || c < lo) {
 			lo = c
 		}
 	}
@@ -565,11 +574,9 @@ const MaxPlottable = 1e6
 // non-negative, at most MaxPlottable seconds — and the ids of the others,
 // which the report names and leaves out of its plots.
 func Plottable(recs []record.Record) (ok []record.Record, left []string) {
-	good := func(v float64) bool { return !math.IsNaN(v) && v >= 0 && v <= MaxPlottable }
-	goodP := func(p *float64) bool { return p == nil || good(*p) }
 	ok = make([]record.Record, 0, len(recs))
 	for _, r := range recs {
-		if good(r.Total) && goodP(r.TTFT) && goodP(r.E2E) && goodP(r.TPOT) && goodP(r.TTFTText) && good(r.Queue) {
+		if plottable(&r) {
 			ok = append(ok, r)
 			continue
 		}

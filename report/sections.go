@@ -32,7 +32,7 @@ var traceGlobs = []string{
 
 // serverMetricsSection summarizes server-metrics.jsonl per phase with
 // package servermetrics. It returns nil without the file.
-func serverMetricsSection(dir string, recs []record.Record, phases []record.Phase) (*Section, []error, error) {
+func serverMetricsSection(dir string, t *table, phases []record.Phase) (*Section, []error, error) {
 	scrapes, bad, err := servermetrics.ReadFile(filepath.Join(dir, record.ServerMetricsFile))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil, nil
@@ -41,7 +41,7 @@ func serverMetricsSection(dir string, recs []record.Record, phases []record.Phas
 		return nil, bad, err
 	}
 	var b bytes.Buffer
-	if err := servermetrics.FormatMarkdown(&b, servermetrics.Summarize(scrapes, phases, recs)); err != nil {
+	if err := servermetrics.FormatMarkdown(&b, servermetrics.Summarize(scrapes, phases, t.wallRecords())); err != nil {
 		return nil, bad, fmt.Errorf("formatting server metrics: %w", err)
 	}
 	return &Section{Title: "Server metrics (" + record.ServerMetricsFile + ")", Markdown: b.String()}, bad, nil
@@ -179,10 +179,10 @@ func maxY(y float64) float64 {
 
 // sections builds the optional parts of the report: the server metrics
 // and the kernel trace. Each missing input gives a note saying so.
-// view is recs in tb's time, for the open-loop sections.
-func sections(ctx context.Context, dir, trace string, recs, view []record.Record, phases []record.Phase, tb record.TimeBase) (secs []Section, plots []Plot, bad []error, notes []string) {
-	secs, plots, notes = openLoopSections(dir, view, phases, tb)
-	sm, smBad, err := serverMetricsSection(dir, recs, phases)
+// The open-loop sections read the rows' shown figures (tb's time).
+func sections(ctx context.Context, dir, trace string, t *table, phases []record.Phase, tb record.TimeBase) (secs []Section, plots []Plot, bad []error, notes []string) {
+	secs, plots, notes = openLoopSections(dir, t.rows, phases, tb)
+	sm, smBad, err := serverMetricsSection(dir, t, phases)
 	bad = append(bad, smBad...)
 	switch {
 	case err != nil:

@@ -202,35 +202,23 @@ type Quantile struct {
 // ordered by suite, then profile in the order phases first ran them, then
 // concurrency.
 func Summarize(recs []record.Record, phases []record.Phase, slo SLO) Summary {
+	return summarize(tableOf(recs, phases), phases, slo)
+}
+
+// summarize is Summarize over a table's rows and pooled ITL gaps.
+func summarize(t *table, phases []record.Phase, slo SLO) Summary {
 	s := Summary{
 		QuantileDefinition: stats.QuantileDefinition,
 		CIMethod:           CIMethod,
 		CILevel:            CILevel,
 		SLO:                slo.json(),
-		Records:            len(recs),
+		Records:            len(t.rows),
 	}
-	type key struct {
-		suite, profile string
-		conc           int
-		rate           float64
-	}
-	rateOf := map[int]float64{}
-	for _, p := range phases {
-		if p.OpenLoop() {
-			rateOf[p.Index] = p.TargetRate
-		}
-	}
-	idx := map[key]int{}
-	var members [][]*record.Record
-	var keys []key
-	for i := range recs {
-		r := &recs[i]
-		k := key{r.Suite, r.Profile, r.Concurrency, 0}
-		if rate, ok := rateOf[r.Phase]; ok {
-			k.conc, k.rate = 0, rate
-		} else if r.TargetRate > 0 {
-			k.conc, k.rate = 0, r.TargetRate
-		}
+	idx := map[groupKey]int{}
+	var members [][]int32
+	var keys []groupKey
+	for i := range t.rows {
+		k := t.keyOf(&t.rows[i])
 		j, ok := idx[k]
 		if !ok {
 			j = len(keys)
@@ -238,7 +226,7 @@ func Summarize(recs []record.Record, phases []record.Phase, slo SLO) Summary {
 			keys = append(keys, k)
 			members = append(members, nil)
 		}
-		members[j] = append(members[j], r)
+		members[j] = append(members[j], int32(i))
 	}
 	rank := profileRank(phases)
 	order := make([]int, len(keys))
@@ -257,10 +245,13 @@ func Summarize(recs []record.Record, phases []record.Phase, slo SLO) Summary {
 				ph = append(ph, p)
 			}
 		}
-		g := summarizeGroup(k.suite, k.profile, k.conc, members[j], ph, slo)
+		rs := members[j]
+		members[j] = nil
+		g := summarizeGroup(k.suite, k.profile, k.conc, t.rows, rs, ph, slo)
+		g.ITL = t.itlDist(k)
 		if k.rate > 0 {
 			g.Rate = k.rate
-			openLoopDists(&g, members[j])
+			openLoopDists(&g, t.rows, rs)
 		}
 		s.Groups = append(s.Groups, g)
 	}
@@ -294,44 +285,46 @@ func cmpProfile(rank map[string]int, a, b string) int {
 	return cmp.Compare(a, b)
 }
 
-func summarizeGroup(suite, profile string, conc int, rs []*record.Record, phases []record.Phase, slo SLO) Group {
+// summarizeGroup summarizes the rows at indexes rs of one group, all but
+// its pooled ITL gaps (table.itlDist).
+func summarizeGroup(suite, profile string, conc int, rows []row, rs []int32, phases []record.Phase, slo SLO) Group {
 	g := Group{Suite: suite, Profile: profile, Concurrency: conc, N: len(rs), Errors: map[string]int{}}
-	var ttft, ttftText, tpot, itl, e2e, total []float64
+	var ttft, ttftText, tpot, e2e, total []float64
 	met := 0
 	seen := map[int]bool{}
-	for _, r := range rs {
-		if !seen[r.Phase] {
-			seen[r.Phase] = true
-			g.Phases = append(g.Phases, r.Phase)
+	for _, i := range rs {
+		r := &rows[i]
+		if ph := int(r.phase); !seen[ph] {
+			seen[ph] = true
+			g.Phases = append(g.Phases, ph)
 		}
-		if !r.OK() {
-			g.Errors[string(r.ErrorClass)]++
+		if !r.ok() {
+			g.Errors[string(r.errClass)]++
 			g.Excluded.Errored++
 			continue
 		}
 		g.OK++
-		g.OutputTokens += r.N()
-		if r.TokenMismatch {
+		g.OutputTokens += r.n()
+		if r.has(flagMismatch) {
 			g.TokenMismatch++
 		}
-		if r.OutputTokens == nil {
+		if !r.has(flagOut) {
 			g.UsageMissing++
 		}
-		ttft = appendDef(ttft, r.TTFT, &g.Excluded.TTFTUndefined)
-		ttftText = appendDef(ttftText, r.TTFTText, &g.Excluded.TTFTTextUndefined)
-		tpot = appendDef(tpot, r.TPOT, &g.Excluded.TPOTUndefined)
-		e2e = appendDef(e2e, r.E2E, &g.Excluded.E2EUndefined)
-		itl = append(itl, r.ITL...)
-		total = append(total, r.Total)
+		ttft = appendDef(ttft, r.ttft, &g.Excluded.TTFTUndefined)
+		ttftText = appendDef(ttftText, r.ttftText, &g.Excluded.TTFTTextUndefined)
+		tpot = appendDef(tpot, r.tpot, &g.Excluded.TPOTUndefined)
+		e2e = appendDef(e2e, r.e2e, &g.Excluded.E2EUndefined)
+		total = append(total, r.total)
 		if meets(r, slo) {
 			met++
 		}
 	}
 	slices.Sort(g.Phases)
 	g.TTFT, g.TTFTText, g.TPOT = dist(ttft), dist(ttftText), dist(tpot)
-	g.ITL, g.E2E, g.Total = dist(itl), dist(e2e), dist(total)
+	g.E2E, g.Total = dist(e2e), dist(total)
 
-	g.WindowS, g.WindowSource, g.Interrupted = window(rs, phases)
+	g.WindowS, g.WindowSource, g.Interrupted = window(rows, rs, phases)
 	if g.WindowS > 0 {
 		g.OutputTokS = fp(float64(g.OutputTokens) / g.WindowS)
 		g.RequestsS = fp(float64(g.OK) / g.WindowS)
@@ -349,40 +342,40 @@ func summarizeGroup(suite, profile string, conc int, rs []*record.Record, phases
 	return g
 }
 
-func appendDef(xs []float64, v *float64, undefined *int) []float64 {
-	if v == nil {
+func appendDef(xs []float64, v float64, undefined *int) []float64 {
+	if !defined(v) {
 		*undefined++
 		return xs
 	}
-	return append(xs, *v)
+	return append(xs, v)
 }
 
 // meets reports whether a successful record meets every threshold set: an
 // undefined TTFT or E2E misses its threshold, an undefined TPOT (N < 2, no
 // decode to judge) meets it.
-func meets(r *record.Record, slo SLO) bool {
+func meets(r *row, slo SLO) bool {
 	if !slo.Set() {
 		return false
 	}
-	le := func(v *float64, d time.Duration, undefinedOK bool) bool {
+	le := func(v float64, d time.Duration, undefinedOK bool) bool {
 		if d <= 0 {
 			return true
 		}
-		if v == nil {
+		if !defined(v) {
 			return undefinedOK
 		}
-		return *v <= d.Seconds()
+		return v <= d.Seconds()
 	}
-	ttft := r.TTFT
-	if r.TTFTIntended != nil {
-		ttft = r.TTFTIntended // open loop: from due, so queueing counts
+	ttft := r.ttft
+	if defined(r.ttftDue) {
+		ttft = r.ttftDue // open loop: from due, so queueing counts
 	}
-	return le(ttft, slo.TTFT, false) && le(r.TPOT, slo.TPOT, true) && le(r.E2E, slo.E2E, false)
+	return le(ttft, slo.TTFT, false) && le(r.tpot, slo.TPOT, true) && le(r.e2e, slo.E2E, false)
 }
 
 // window returns the seconds the group's rates divide by and where they
 // came from.
-func window(rs []*record.Record, phases []record.Phase) (sec float64, source string, interrupted bool) {
+func window(rows []row, rs []int32, phases []record.Phase) (sec float64, source string, interrupted bool) {
 	var ns int64
 	for _, p := range phases {
 		if p.EndUnixNs > p.StartUnixNs {
@@ -396,14 +389,15 @@ func window(rs []*record.Record, phases []record.Phase) (sec float64, source str
 		return float64(ns) / 1e9, "phases", interrupted
 	}
 	var lo, hi int64
-	for _, r := range rs {
-		if r.StartUnixNs <= 0 || r.EndUnixNs < r.StartUnixNs {
+	for _, i := range rs {
+		r := &rows[i]
+		if r.start <= 0 || r.end < r.start {
 			continue
 		}
-		if lo == 0 || r.StartUnixNs < lo {
-			lo = r.StartUnixNs
+		if lo == 0 || r.start < lo {
+			lo = r.start
 		}
-		hi = max(hi, r.EndUnixNs)
+		hi = max(hi, r.end)
 	}
 	if hi > lo {
 		return float64(hi-lo) / 1e9, "records", interrupted
@@ -449,35 +443,19 @@ func val(p *float64) float64 {
 }
 
 // stretch converts a simulated view's rates: each group's window is
-// multiplied by the ratio of its records' summed total_s as shown (view)
-// to as measured (wall), so the rates divide by the same time the
+// multiplied by the ratio of its records' summed total_s as shown to as
+// measured (t.sumV, t.sumW), so the rates divide by the same time the
 // latencies are in — the window's server time scaled, the client's gaps
 // not magnified. A group without a measured total keeps its window.
-func stretch(s *Summary, wall, view []record.Record) {
-	type key struct {
-		suite, profile string
-		conc           int
-		rate           float64
-	}
-	keyOf := func(r *record.Record) key {
-		if r.TargetRate > 0 { // open loop: grouped by rate (see groups)
-			return key{r.Suite, r.Profile, 0, r.TargetRate}
-		}
-		return key{r.Suite, r.Profile, r.Concurrency, 0}
-	}
-	sumW, sumV := map[key]float64{}, map[key]float64{}
-	for i := range wall {
-		k := keyOf(&wall[i])
-		sumW[k] += wall[i].Total
-		sumV[k] += view[i].Total
-	}
+// Open-loop records are keyed by their own target rate here.
+func stretch(s *Summary, t *table) {
 	for i := range s.Groups {
 		g := &s.Groups[i]
-		k := key{g.Suite, g.Profile, g.Concurrency, g.Rate}
-		if sumW[k] <= 0 || g.WindowS <= 0 {
+		k := groupKey{g.Suite, g.Profile, g.Concurrency, g.Rate}
+		if t.sumW[k] <= 0 || g.WindowS <= 0 {
 			continue
 		}
-		f := sumV[k] / sumW[k]
+		f := t.sumV[k] / t.sumW[k]
 		g.WindowS *= f
 		g.OutputTokS = fp(float64(g.OutputTokens) / g.WindowS)
 		g.RequestsS = fp(float64(g.OK) / g.WindowS)
@@ -488,38 +466,31 @@ func stretch(s *Summary, wall, view []record.Record) {
 }
 
 // clientOverhead summarizes record.ClientOverhead over the successful
-// stamped records, or returns nil when there are none.
-func clientOverhead(recs []record.Record, scale float64) *Dist {
-	var xs []float64
-	for i := range recs {
-		if !recs[i].OK() {
-			continue
-		}
-		if o, ok := record.ClientOverhead(&recs[i], scale); ok {
-			xs = append(xs, o)
-		}
-	}
-	if len(xs) == 0 {
+// stamped records (collected in t.overhead), or returns nil when there
+// are none.
+func clientOverhead(t *table) *Dist {
+	if len(t.overhead) == 0 {
 		return nil
 	}
-	d := dist(xs)
+	d := dist(t.overhead)
 	return &d
 }
 
 // openLoopDists fills an open-loop group's send lag and latencies from due
 // from its successful records.
-func openLoopDists(g *Group, rs []*record.Record) {
+func openLoopDists(g *Group, rows []row, rs []int32) {
 	var lag, ttft, total []float64
-	for _, r := range rs {
-		if !r.OK() {
+	for _, i := range rs {
+		r := &rows[i]
+		if !r.ok() {
 			continue
 		}
-		lag = append(lag, r.Queue)
-		if r.TTFTIntended != nil {
-			ttft = append(ttft, *r.TTFTIntended)
+		lag = append(lag, r.queue)
+		if defined(r.ttftDue) {
+			ttft = append(ttft, r.ttftDue)
 		}
-		if r.TotalIntended != nil {
-			total = append(total, *r.TotalIntended)
+		if defined(r.totalDue) {
+			total = append(total, r.totalDue)
 		}
 	}
 	l, t, tt := dist(lag), dist(ttft), dist(total)
