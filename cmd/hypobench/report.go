@@ -6,7 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
+	"runtime/debug"
 
 	"github.com/hypobench/hypobench/record"
 	"github.com/hypobench/hypobench/report"
@@ -33,6 +35,7 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.DurationVar(&opts.SLO.E2E, "slo-e2e", 0, "goodput threshold on E2E latency (e.g. 10s); 0 sets none")
 	fs.BoolVar(&opts.WallClock, "wall-clock", false, "show an embedded engine's run in wall-clock time as measured, not the modelled GPU's simulated time")
 	fs.StringVar(&opts.Trace, "trace", "", "kernel trace to analyse against the run's phases (default: a trace file found in DIR)")
+	memLimit := fs.Int64("memory-limit-mib", defaultReportMemMiB, "soft memory limit for the Go runtime in MiB (0: none; GOMEMLIMIT, when set, wins): the report streams its records, and a limit keeps the garbage of decoding a large run from piling up")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: hypobench report [--wall-clock] [--slo-ttft DUR] [--slo-tpot DUR] [--slo-e2e DUR] [--trace FILE] DIR")
 		fs.PrintDefaults()
@@ -42,6 +45,9 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return nil
 		}
 		return &ExitError{Code: 2}
+	}
+	if *memLimit > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(*memLimit << 20)
 	}
 	if fs.NArg() != 1 {
 		fs.Usage()
@@ -78,3 +84,8 @@ func buildReport(ctx context.Context, dir string, opts report.Options, stdout, s
 	}
 	return nil
 }
+
+// defaultReportMemMiB is hypobench report's default soft memory limit.
+// Measured on a 1M-record run (2.72 GB of requests.jsonl): peak RSS 2.7 GiB
+// without a limit, 1.1 GiB with GOMEMLIMIT=900MiB, for about 17% more CPU.
+const defaultReportMemMiB = 900
