@@ -1,18 +1,17 @@
 package run
 
 import (
-	"bufio"
 	"context"
 	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/hypobench/hypobench/engine"
+	"github.com/hypobench/hypobench/internal/testutil"
 	"github.com/hypobench/hypobench/workload"
 )
 
@@ -70,18 +69,4 @@ func TestSoak(t *testing.T) {
 }
 
 // rssKiB reads this process's resident set size from /proc.
-func rssKiB() int64 {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb
-		}
-	}
-	return 0
-}
+func rssKiB() int64 { return testutil.ProcStatusKiB("VmRSS") }
