@@ -38,6 +38,7 @@ func (s *shard) span(r *record.Record) {
 	sp.n++
 	sp.suite, sp.profile = r.Suite, r.Profile
 	sp.concurrency = max(sp.concurrency, r.Concurrency)
+	sp.rate = max(sp.rate, r.TargetRate)
 	if r.StartUnixNs != 0 {
 		if st := s.clock.correct(r.StartUnixNs); !sp.haveStart || st < sp.startNs {
 			sp.startNs, sp.haveStart = st, true
@@ -55,7 +56,8 @@ type phaseSpan struct {
 	suite, profile     string
 	n                  int
 	concurrency        int
-	startNs, endNs     int64 // corrected, 0 when unknown
+	rate               float64 // an open-loop phase's target rate (the plan's), 0 for closed loop
+	startNs, endNs     int64   // corrected, 0 when unknown
 	haveStart, haveEnd bool
 }
 
@@ -123,19 +125,23 @@ func checkPlan(shards []*shard) error {
 	}
 	// Phases: one (suite, profile) per index across shards.
 	type who struct {
-		suite, profile, dir string
+		suite, profile, arrival, dir string
 	}
 	byIndex := map[int]who{}
 	for _, s := range shards {
 		for _, p := range s.phases {
 			w, ok := byIndex[p.Index]
 			if !ok {
-				byIndex[p.Index] = who{p.Suite, p.Profile, s.dir}
+				byIndex[p.Index] = who{p.Suite, p.Profile, p.Arrival, s.dir}
 				continue
 			}
 			if w.suite != p.Suite || w.profile != p.Profile {
 				return fmt.Errorf("%w: phase %d is %s/%s in %s but %s/%s in %s", ErrPlanMismatch,
 					p.Index, w.suite, w.profile, w.dir, p.Suite, p.Profile, s.dir)
+			}
+			if w.arrival != p.Arrival {
+				return fmt.Errorf("%w: phase %d's arrival is %s in %s but %s in %s", ErrPlanMismatch,
+					p.Index, arrivalName(w.arrival), w.dir, arrivalName(p.Arrival), s.dir)
 			}
 		}
 	}
@@ -175,4 +181,29 @@ func canonical(raw json.RawMessage) ([]byte, error) {
 		return nil, err
 	}
 	return json.Marshal(v)
+}
+
+func arrivalName(a string) string {
+	if a == "" {
+		return "closed loop"
+	}
+	return a
+}
+
+// suiteArrival returns the arrival a phase of the suite (as config.json
+// holds it) states in phases.jsonl: "trace" for a trace, the suite's
+// arrival (Poisson by default) for another open-loop suite.
+func suiteArrival(raw json.RawMessage) string {
+	var s struct {
+		Arrival string          `json:"arrival"`
+		Trace   json.RawMessage `json:"trace"`
+	}
+	_ = json.Unmarshal(raw, &s)
+	switch {
+	case len(s.Trace) > 0 && string(s.Trace) != "null":
+		return "trace"
+	case s.Arrival != "":
+		return s.Arrival
+	}
+	return "poisson"
 }

@@ -27,6 +27,44 @@ import (
 // others on time. The cost is choosing a PhaseDuration long enough for a
 // phase's requests.
 //
+// An open-loop phase is split over the shards by thinning one plan-wide
+// schedule: every shard draws the whole phase's schedule from the suite's
+// seed (workload.OpenPhase.Schedule, the same draw a single process makes)
+// and sends only its own requests of it, at their planned offsets from the
+// phase's common start. Without a max_concurrency cap, request k goes to
+// shard k mod N; with a cap of C, the cap's C slots are dealt to the
+// shards round-robin (slot j to shard j mod N, so a shard's cap is its
+// share of C, as a concurrency level is split) and request k follows slot
+// k mod C, so each shard gets arrivals in proportion to its slots and a
+// shard with no slot gets none. The union of the shards' arrivals is then
+// exactly the planned schedule — same instants, same requests (a record's
+// seq is its plan-wide index, so a mix's profile draws and a trace's
+// lengths are the single process's) — which a seeded random split would
+// also give; round-robin is chosen because it splits the count exactly
+// (shares differ by at most one) where a random split leaves binomial
+// imbalance, and because the server sees only the union, so the shards'
+// own arrival processes (thinned: Erlang rather than Poisson gaps) carry
+// no meaning of their own. A split cap is not the plan's cap: a shard
+// whose slots are full holds its next request back even when another
+// shard has a free slot, as a split concurrency level does; a cap that is
+// a multiple of N splits evenly. Each phase's schedule starts at its slot
+// (a single process starts it when the previous phase has ended), so the
+// merged arrivals equal the plan's within each phase, offset from the
+// slot's start.
+//
+// A shard's phase line states its share: TargetRate is the plan's rate
+// times its share of the slots (1/N without a cap), OfferedRate its
+// requests over the plan's schedule span (not its own, which ends up to
+// N−1 planned arrivals earlier), AchievedRate its sends over the later of
+// its last send's offset and that span; summed over the shards they give
+// the plan's target and offered rates (package merge sums them). Its
+// records carry the plan's TargetRate, the rate the phase is known by.
+//
+// A sharded open-loop run needs StartAt (the schedules' common origin) and,
+// with more than one phase, PhaseDuration longer than every phase's
+// schedule (Sharding.Check): the shards cannot agree when a phase ends
+// otherwise.
+//
 // Slot instants are on the coordinator's clock (StartAt as given); the
 // shard converts them with the offset of its first clock estimate in
 // Shard.Clock. Without PhaseDuration, phases run back to back from
@@ -118,38 +156,6 @@ func (s *Sharding) slot(ctx context.Context, i int) (context.Context, context.Ca
 	}
 	return context.WithDeadline(ctx, start.Add(s.PhaseDuration))
 }
-
-// An open-loop phase is split over the shards by thinning one plan-wide
-// schedule: every shard draws the whole phase's schedule from the suite's
-// seed (workload.OpenPhase.Schedule, the same draw a single process makes)
-// and sends only its own requests of it, at their planned offsets from the
-// phase's common start. Without a max_concurrency cap, request k goes to
-// shard k mod N; with a cap of C, the cap's C slots are dealt to the
-// shards round-robin (slot j to shard j mod N, so a shard's cap is its
-// share of C, as a concurrency level is split) and request k follows slot
-// k mod C, so each shard gets arrivals in proportion to its slots and a
-// shard with no slot gets none. The union of the shards' arrivals is then
-// exactly the planned schedule — same instants, same requests (a record's
-// seq is its plan-wide index, so a mix's profile draws and a trace's
-// lengths are the single process's) — which a seeded random split would
-// also give; round-robin is chosen because it splits the count exactly
-// (shares differ by at most one) where a random split leaves binomial
-// imbalance, and because the server sees only the union, so the shards'
-// own arrival processes (thinned: Erlang rather than Poisson gaps) carry
-// no meaning of their own.
-//
-// A shard's phase line states its share: TargetRate is the plan's rate
-// times its share of the slots (1/N without a cap), OfferedRate its
-// requests over the plan's schedule span (not its own, which ends up to
-// N−1 planned arrivals earlier), AchievedRate its sends over the later of
-// its last send's offset and that span; summed over the shards they give
-// the plan's target and offered rates (package merge sums them). Its
-// records carry the plan's TargetRate, the rate the phase is known by.
-//
-// A sharded open-loop run needs StartAt (the schedules' common origin) and,
-// with more than one phase, PhaseDuration longer than every phase's
-// schedule (Sharding.Check): the shards cannot agree when a phase ends
-// otherwise.
 
 // openShare is one shard's part of an open-loop phase.
 type openShare struct {

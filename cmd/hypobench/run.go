@@ -48,6 +48,9 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return &ExitError{Code: 2, Msg: err.Error()}
 	}
 	sharding, clockEnd, err := shard.setup(ctx, env, stderr)
+	if err == nil {
+		err = sharding.Check(suite) // Execute checks again; here it fails before any request
+	}
 	if err != nil {
 		return &ExitError{Code: 2, Msg: err.Error()}
 	}
