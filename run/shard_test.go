@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/hypobench/hypobench/openai/openaitest"
@@ -252,6 +253,57 @@ func TestShardedOpenLoop(t *testing.T) {
 		name := tc.name
 		if _, serr := os.Stat(dir); serr == nil {
 			t.Errorf("%s: the refused run made its directory", name)
+		}
+	}
+}
+
+// TestShardedTraceReplay splits a trace replay over two shards: each of
+// the trace's requests is sent by one shard, with its own lengths, due at
+// its offset from the common start. The shards run one after the other:
+// the second is late for its whole schedule, sends it at once, and still
+// states each request's due instant on the common timeline.
+func TestShardedTraceReplay(t *testing.T) {
+	srv := openaitest.NewServer(openaitest.Config{TTFT: time.Millisecond, TokenDelay: time.Millisecond})
+	defer srv.Close()
+	var lines string
+	for k := range 7 {
+		lines += fmt.Sprintf(`{"at_s":%g,"prompt_tokens":%d,"output_tokens":%d}`+"\n", 0.02*float64(k), 3+k, 1+k%3)
+	}
+	s := &workload.Suite{Name: "replay", BaseText: "hi ", Nonce: true, Endpoint: "completions", IgnoreEOS: true, Seed: 5, Order: workload.Ordered,
+		Trace: &workload.TraceSpec{File: "t.jsonl", Format: workload.TraceHypobench}}
+	if err := s.LoadTrace(fstest.MapFS{"t.jsonl": {Data: []byte(lines)}}); err != nil {
+		t.Fatal(err)
+	}
+	plan, err := s.OpenPlan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sched, _ := plan[0].Schedule()
+	start := time.Now().Add(200 * time.Millisecond)
+	root := t.TempDir()
+	seen := map[int]int{}
+	for i := range 2 {
+		dir := filepath.Join(root, fmt.Sprint(i))
+		if _, err := Execute(context.Background(), Config{Client: client(t, srv.URL), Model: "m", Suite: s, Dir: dir, Seed: uint64(i),
+			Sharding: &Sharding{Shard: record.Shard{Index: i, Count: 2}, StartAt: start}}); err != nil {
+			t.Fatal(err)
+		}
+		recs, phases := readRun(t, dir)
+		if want := share(7, 2, i); len(recs) != want || phases[0].Requests != want || phases[0].Arrival != "trace" {
+			t.Fatalf("shard %d: %d records, phase %+v; want %d", i, len(recs), phases[0], want)
+		}
+		for _, r := range recs {
+			seen[r.Seq]++
+			d := sched[r.Seq]
+			if r.PromptRep != d.PromptTokens || r.MaxTokens != d.OutputTokens || r.IntendedUnixNs != start.Add(d.At).UnixNano() || r.Seq%2 != i {
+				t.Errorf("shard %d seq %d: prompt %d max %d due %d; trace: %d %d %d", i, r.Seq, r.PromptRep, r.MaxTokens,
+					r.IntendedUnixNs, d.PromptTokens, d.OutputTokens, start.Add(d.At).UnixNano())
+			}
+		}
+	}
+	for k := range 7 {
+		if seen[k] != 1 {
+			t.Errorf("trace request %d sent %d times", k, seen[k])
 		}
 	}
 }
