@@ -54,7 +54,7 @@ func startServe(t *testing.T) string {
 // shards' nonce seeds must differ.
 func TestShardedRun(t *testing.T) {
 	base := startServe(t)
-	coord := startCoordinator(t, "--shards", "3", "--start-delay", "1s")
+	coord := startCoordinator(t, "--shards", "3", "--start-delay", "2s")
 	root := t.TempDir()
 	suite := filepath.Join(root, "suite.json")
 	// 2 profiles × concurrency [1, 3] × 6 requests: 4 phases, 24 records.
