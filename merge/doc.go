@@ -48,7 +48,8 @@
 // The plan check refuses (ErrPlanMismatch) shards that disagree on the
 // shard count, claim one index twice, ran a different suite (compared as
 // JSON values, so an open-loop suite's rates, arrival, cap and seed
-// included), model or target, or list a different profile or arrival
+// included), common start or phase slot (record.Shard StartAt and
+// PhaseDurationNs), model or target, or list a different profile or arrival
 // process (or open loop against closed) at one phase index, and completed
 // shards that ran different phase lists. Shards of
 // the run that were not given are refused (ErrMissingShard) unless

@@ -26,6 +26,7 @@ type openShard struct {
 	check  *record.ClientCheck
 	offset int64   // the coordinator's clock minus the shard's
 	rate   float64 // the plan's rate on the records; 10 when 0
+	late   bool    // the shard was given another --start-at
 }
 
 func writeOpenShards(t *testing.T, root string, shards []openShard) []string {
@@ -54,11 +55,16 @@ func writeOpenShards(t *testing.T, root string, shards []openShard) []string {
 		ph.Requests = len(sh.queues)
 		ph.StartUnixNs, ph.EndUnixNs = base.UnixNano(), base.Add(2*time.Second).UnixNano()
 		e := base.Add(3 * time.Second).UTC()
+		startAt := base.UTC()
+		if sh.late {
+			startAt = startAt.Add(time.Second)
+		}
 		cfg := &record.RunConfig{
 			RunID: fmt.Sprintf("open-%d", idx), Status: record.StatusComplete, Started: base.UTC(), Ended: &e,
 			Model: "m", Suite: json.RawMessage(openSuite), ClientCheck: sh.check,
-			Meta:  map[string]json.RawMessage{"target": json.RawMessage(`"http://vllm:8000"`)},
-			Shard: &record.Shard{Index: idx, Count: len(shards), Clock: []record.ClockEstimate{{Label: "start", OffsetNs: sh.offset, DelayNs: 1000, Samples: 8}}},
+			Meta: map[string]json.RawMessage{"target": json.RawMessage(`"http://vllm:8000"`)},
+			Shard: &record.Shard{Index: idx, Count: len(shards), StartAt: &startAt, PhaseDurationNs: int64(time.Minute),
+				Clock: []record.ClockEstimate{{Label: "start", OffsetNs: sh.offset, DelayNs: 1000, Samples: 8}}},
 		}
 		fakerun.WriteRun(t, dir, recs, "")
 		fakerun.WriteJSONL(t, filepath.Join(dir, record.PhasesFile), []record.Phase{ph})
@@ -183,8 +189,17 @@ func TestBoundLags(t *testing.T) {
 }
 
 // TestMergeRefusesOpenLoopMismatch refuses shards that disagree on a
-// phase's arrival process, or on whether it was open loop at all.
+// phase's arrival process, or on whether it was open loop at all, or that
+// timed their schedules from different starts.
 func TestMergeRefusesOpenLoopMismatch(t *testing.T) {
+	root := t.TempDir()
+	fx := openFixture()
+	fx[1].late = true
+	dirs := writeOpenShards(t, root, fx)
+	_, err := Merge(context.Background(), dirs, Options{Out: filepath.Join(root, "merged")})
+	if !errors.Is(err, ErrPlanMismatch) || !strings.Contains(err.Error(), "--start-at") {
+		t.Errorf("shards with different starts: %v, want a plan mismatch naming --start-at", err)
+	}
 	for _, arrival := range []string{"gamma", ""} {
 		root := t.TempDir()
 		fx := openFixture()

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"time"
 
 	"github.com/hypobench/hypobench/record"
 )
@@ -114,6 +115,10 @@ func checkPlan(shards []*shard) error {
 			return fmt.Errorf("%w: the suite in %s differs from the one in %s:\n  %s\n  %s", ErrPlanMismatch,
 				s.dir, first.dir, suite, suite0)
 		}
+		if a, b := first.cfg.Shard, s.cfg.Shard; !sameInstant(a.StartAt, b.StartAt) || a.PhaseDurationNs != b.PhaseDurationNs {
+			return fmt.Errorf("%w: %s timed its phases from %s in %v slots, %s from %s in %v slots (give every shard the same --start-at and --phase-duration)",
+				ErrPlanMismatch, first.dir, instant(a.StartAt), time.Duration(a.PhaseDurationNs), s.dir, instant(b.StartAt), time.Duration(b.PhaseDurationNs))
+		}
 		if s.cfg.Model != first.cfg.Model {
 			return fmt.Errorf("%w: %s ran model %q, %s model %q", ErrPlanMismatch, s.dir, s.cfg.Model, first.dir, first.cfg.Model)
 		}
@@ -206,4 +211,18 @@ func suiteArrival(raw json.RawMessage) string {
 		return s.Arrival
 	}
 	return "poisson"
+}
+
+func sameInstant(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Equal(*b)
+}
+
+func instant(t *time.Time) string {
+	if t == nil {
+		return "no common start"
+	}
+	return t.Format(time.RFC3339Nano)
 }

@@ -152,6 +152,9 @@ func TestShardedOpenLoopRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if c.Shard.StartAt == nil || !c.Shard.StartAt.Equal(startAt) || c.Shard.PhaseDurationNs != int64(slot) {
+		t.Errorf("shard 2's config.json: start %v, slot %v; want %v, %v", c.Shard.StartAt, time.Duration(c.Shard.PhaseDurationNs), startAt, slot)
+	}
 	var sv map[string]any
 	if err := json.Unmarshal(c.Suite, &sv); err != nil {
 		t.Fatal(err)
