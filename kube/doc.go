@@ -11,7 +11,14 @@
 //     RWX — NFS, CephFS, EFS, Filestore, Azure Files), mounted at /runs;
 //   - a Deployment and a Service NAME-coordinator running `hypobench
 //     coordinator`, the clock every shard estimates its offset against
-//     (package clocksync) when it starts and when it ends;
+//     (package clocksync) when it starts and when it ends, and — unless
+//     Options.StartAt bakes an instant in — the start barrier: each
+//     shard (`run --start-at coordinator`) checks in and waits, and the
+//     coordinator (`--shards N`) hands all of them one start instant
+//     StartDelay after the last is ready. The barrier's state lives in
+//     the coordinator's memory: a coordinator pod restarted while shards
+//     wait loses the check-ins of those already answered, and the rest
+//     wait out their --start-wait;
 //   - an Indexed Job NAME-shards (completionMode Indexed, completions =
 //     parallelism = N): pod i runs `hypobench run --shard i/N` with i from
 //     JOB_COMPLETION_INDEX (wired explicitly from the pod's

@@ -57,9 +57,15 @@ type Options struct {
 	// CPU and Memory are each shard pod's requests (DefaultCPU,
 	// DefaultMemory); Memory is its limit too.
 	CPU, Memory string
-	// StartAt is the common wall-clock instant the shards start (RFC 3339);
-	// "" lets each start when its pod does.
+	// StartAt is the common wall-clock instant the shards start (RFC 3339,
+	// on the coordinator's clock); "" takes it from the coordinator's
+	// start barrier: the run starts StartDelay after the last shard pod
+	// is ready, so no instant has to be guessed before the pods are
+	// scheduled.
 	StartAt string
+	// StartDelay is how long after the last shard checked in the barrier
+	// starts the run (DefaultStartDelay); unused with StartAt.
+	StartDelay time.Duration
 	// PhaseDuration time-boxes every phase so phases stay aligned across
 	// shards; 0 runs each phase to its request count.
 	PhaseDuration time.Duration
@@ -76,6 +82,7 @@ const (
 	DefaultCPU             = "2"
 	DefaultMemory          = "2Gi"
 	DefaultMergeWait       = 24 * time.Hour
+	DefaultStartDelay      = 10 * time.Second
 )
 
 // ErrOptions is wrapped by every error about the options.
@@ -99,6 +106,9 @@ func (o *Options) defaults() {
 	}
 	if o.MergeWait == 0 {
 		o.MergeWait = DefaultMergeWait
+	}
+	if o.StartDelay == 0 {
+		o.StartDelay = DefaultStartDelay
 	}
 }
 
@@ -163,8 +173,8 @@ func (o *Options) check() error {
 			return bad("--start-at", err.Error())
 		}
 	}
-	if o.PhaseDuration < 0 || o.MergeWait < 0 {
-		return bad("--phase-duration/--merge-wait", "must not be negative")
+	if o.PhaseDuration < 0 || o.MergeWait < 0 || o.StartDelay < 0 {
+		return bad("--phase-duration/--merge-wait/--start-delay", "must not be negative")
 	}
 	return nil
 }
@@ -201,6 +211,10 @@ func Build(o Options) ([]runtime.Object, error) {
 		pvc.Spec.StorageClassName = &o.StorageClass
 	}
 
+	coordArgs := []string{"coordinator", "--addr", fmt.Sprintf(":%d", CoordinatorPort)}
+	if o.StartAt == "" {
+		coordArgs = append(coordArgs, "--shards", strconv.Itoa(o.Shards), "--start-delay", o.StartDelay.String())
+	}
 	coordLabels := o.labels("coordinator")
 	coordDep := &appsv1.Deployment{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
@@ -214,7 +228,7 @@ func Build(o Options) ([]runtime.Object, error) {
 					Containers: []corev1.Container{{
 						Name:  "coordinator",
 						Image: o.Image,
-						Args:  []string{"coordinator", "--addr", fmt.Sprintf(":%d", CoordinatorPort)},
+						Args:  coordArgs,
 						Ports: []corev1.ContainerPort{{Name: "clock", ContainerPort: CoordinatorPort}},
 						ReadinessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{
 							HTTPGet: &corev1.HTTPGetAction{Path: "/health", Port: intstr.FromString("clock")},
@@ -259,6 +273,8 @@ func Build(o Options) ([]runtime.Object, error) {
 	args := []string{"run", "--shard", fmt.Sprintf("$(%s)/%d", IndexEnv, o.Shards), "--coordinator", coordURL, "--no-report"}
 	if o.StartAt != "" {
 		args = append(args, "--start-at", o.StartAt)
+	} else {
+		args = append(args, "--start-at", "coordinator")
 	}
 	if o.PhaseDuration > 0 {
 		args = append(args, "--phase-duration", o.PhaseDuration.String())

@@ -27,7 +27,7 @@ func testOptions() Options {
 	return Options{
 		Name: "bench-a", Namespace: "llm", Image: "registry.example/hypobench:v1", Target: "http://vllm.llm.svc:8000",
 		Model: "Qwen/Qwen2.5-7B-Instruct", Shards: 4, Suite: []byte(testSuite), APIKeySecret: "vllm-api-key",
-		StorageClass: "nfs-rwx", CPU: "4", Memory: "3Gi", StartAt: "2026-12-02T10:00:00Z", PhaseDuration: 2 * time.Minute,
+		StorageClass: "nfs-rwx", CPU: "4", Memory: "3Gi", StartDelay: 20 * time.Second, PhaseDuration: 2 * time.Minute,
 	}
 }
 
@@ -188,7 +188,7 @@ func TestManifests(t *testing.T) {
 		t.Errorf("HYPOBENCH_API_KEY must come from secret vllm-api-key key %s, got %+v", DefaultAPIKeySecretKey, key)
 	}
 	wantArgs := []string{"run", "--shard", "$(JOB_COMPLETION_INDEX)/4", "--coordinator", "http://bench-a-coordinator:7070",
-		"--no-report", "--start-at", "2026-12-02T10:00:00Z", "--phase-duration", "2m0s"}
+		"--no-report", "--start-at", "coordinator", "--phase-duration", "2m0s"}
 	if !slices.Equal(c.Args, wantArgs) {
 		t.Errorf("shard args %q, want %q", c.Args, wantArgs)
 	}
@@ -224,7 +224,7 @@ func TestManifests(t *testing.T) {
 	if maps.Equal(shards.Spec.Template.Labels, dep.Spec.Template.Labels) {
 		t.Error("the coordinator's selector would select the shard pods")
 	}
-	if args := dep.Spec.Template.Spec.Containers[0].Args; !slices.Equal(args, []string{"coordinator", "--addr", ":7070"}) {
+	if args := dep.Spec.Template.Spec.Containers[0].Args; !slices.Equal(args, []string{"coordinator", "--addr", ":7070", "--shards", "4", "--start-delay", "20s"}) {
 		t.Errorf("coordinator args %q", args)
 	}
 
@@ -290,8 +290,23 @@ func TestManifestsMinimal(t *testing.T) {
 	if _, ok := env["HYPOBENCH_MODEL"]; ok {
 		t.Error("HYPOBENCH_MODEL set without a model")
 	}
-	if slices.Contains(c.Args, "--start-at") || slices.Contains(c.Args, "--phase-duration") {
-		t.Errorf("args %q", c.Args)
+	if i := slices.Index(c.Args, "--start-at"); i < 0 || c.Args[i+1] != "coordinator" || slices.Contains(c.Args, "--phase-duration") {
+		t.Errorf("args %q, want the start barrier and no slots", c.Args)
+	}
+	coord := m.deployments[0].Spec.Template.Spec.Containers[0].Args
+	if !slices.Equal(coord, []string{"coordinator", "--addr", ":7070", "--shards", "1", "--start-delay", DefaultStartDelay.String()}) {
+		t.Errorf("coordinator args %q", coord)
+	}
+
+	// An instant baked in replaces the barrier on both sides.
+	o.StartAt = "2026-12-02T10:00:00Z"
+	m = parse(t, build(t, o))
+	c = m.jobs["hypobench-shards"].Spec.Template.Spec.Containers[0]
+	if i := slices.Index(c.Args, "--start-at"); i < 0 || c.Args[i+1] != o.StartAt {
+		t.Errorf("args %q, want --start-at %s", c.Args, o.StartAt)
+	}
+	if coord := m.deployments[0].Spec.Template.Spec.Containers[0].Args; slices.Contains(coord, "--shards") {
+		t.Errorf("coordinator args %q: a barrier though the start is baked in", coord)
 	}
 	if c.Resources.Requests.Cpu().Cmp(resource.MustParse(DefaultCPU)) != 0 || m.pvcs[0].Spec.StorageClassName != nil {
 		t.Errorf("defaults not applied: %v, storage class %v", c.Resources.Requests, m.pvcs[0].Spec.StorageClassName)
@@ -319,6 +334,7 @@ func TestManifestOptionErrors(t *testing.T) {
 		"bad start":              {func(o *Options) { o.StartAt = "tomorrow" }, "--start-at"},
 		"bad namespace":          {func(o *Options) { o.Namespace = "LLM" }, "--namespace"},
 		"negative phase":         {func(o *Options) { o.PhaseDuration = -time.Second }, "--phase-duration"},
+		"negative start delay":   {func(o *Options) { o.StartDelay = -time.Second }, "--start-delay"},
 		"bad storage class name": {func(o *Options) { o.StorageClass = "NFS RWX" }, "--storage-class"},
 	} {
 		t.Run(name, func(t *testing.T) {

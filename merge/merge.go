@@ -141,26 +141,31 @@ func Merge(ctx context.Context, dirs []string, opts Options) (*Result, error) {
 	}
 	// Pass 2: every record, in order of its corrected end; the counts and
 	// the TTFTs for the tolerance on the way.
-	var ttfts []float64
+	var ttfts, totals []float64
+	open := newOpenPhases(phases)
 	observe := func(s *shard, r *record.Record) {
 		s.records++
 		if !r.OK() {
 			s.errors++
 		} else if r.TTFT != nil {
 			ttfts = append(ttfts, *r.TTFT)
+			totals = append(totals, r.Total)
 		}
 		s.lastEnd = max(s.lastEnd, r.EndUnixNs)
+		open.observe(r)
 	}
 	n, nerr, err := writeRecords(ctx, shards, filepath.Join(opts.Out, record.RequestsFile), runID, conc, observe)
 	if err != nil {
 		return nil, fmt.Errorf("merge: %w", err)
 	}
 	res.Records, res.Errors = n, nerr
-	var median float64
+	var median, medianTotal float64
 	if len(ttfts) > 0 {
 		median = stats.Quantile(ttfts, 0.5)
+		medianTotal = stats.Quantile(totals, 0.5)
 	}
-	ttfts = nil
+	ttfts, totals = nil, nil
+	open.finish(phases, shards, count)
 	res.Tolerance, res.ToleranceText = tolerance(opts.SkewTolerance, median, median > 0)
 	for _, s := range shards {
 		if s.cfg.Status != record.StatusComplete {
@@ -186,6 +191,7 @@ func Merge(ctx context.Context, dirs []string, opts Options) (*Result, error) {
 			Msg: fmt.Sprintf("%d undecodable lines of its %s were skipped", bad, record.ServerMetricsFile)})
 	}
 	res.Config = mergedConfig(shards, runID, res)
+	res.Config.ClientCheck = mergeChecks(shards, phases, open, median, medianTotal)
 	if err := record.WriteConfig(opts.Out, res.Config); err != nil {
 		return nil, fmt.Errorf("merge: %w", err)
 	}
@@ -292,6 +298,7 @@ func mergePhases(shards []*shard) ([]record.Phase, map[int]int) {
 			a.p.EndUnixNs = end
 		}
 	}
+	arrival := suiteArrival(shards[0].cfg.Suite)
 	for _, s := range shards {
 		listed := map[int]bool{}
 		for _, p := range s.phases {
@@ -300,6 +307,14 @@ func mergePhases(shards []*shard) ([]record.Phase, map[int]int) {
 			a.p.Suite, a.p.Profile = p.Suite, p.Profile
 			a.p.Concurrency += p.Concurrency
 			a.p.Requests += p.Requests
+			if p.OpenLoop() {
+				// A shard's rates are its share of the plan's (run.Sharding).
+				a.p.Arrival = p.Arrival
+				a.p.TargetRate += p.TargetRate
+				a.p.OfferedRate += p.OfferedRate
+				a.p.AchievedRate += p.AchievedRate
+				a.p.MaxConcurrency += p.MaxConcurrency
+			}
 			widen(a, s.clock.correct(p.StartUnixNs), s.clock.correct(p.EndUnixNs))
 			if p.Status == record.StatusComplete {
 				a.complete++
@@ -313,7 +328,16 @@ func mergePhases(shards []*shard) ([]record.Phase, map[int]int) {
 			if a.p.Profile == "" {
 				a.p.Suite, a.p.Profile = sp.suite, sp.profile
 			}
-			a.p.Concurrency += sp.concurrency
+			if sp.rate > 0 {
+				// Open loop: the records' concurrency is their shard's
+				// requests in flight, not a worker count; the shard's
+				// share of the rates died with it.
+				if a.p.Arrival == "" {
+					a.p.Arrival = arrival
+				}
+			} else {
+				a.p.Concurrency += sp.concurrency
+			}
 			a.p.Requests += sp.n
 			widen(a, sp.startNs, sp.endNs)
 		}
@@ -331,7 +355,9 @@ func mergePhases(shards []*shard) ([]record.Phase, map[int]int) {
 			a.p.Status = record.StatusComplete
 		}
 		out = append(out, a.p)
-		conc[a.p.Index] = a.p.Concurrency
+		if !a.p.OpenLoop() {
+			conc[a.p.Index] = a.p.Concurrency
+		}
 	}
 	slices.SortFunc(out, func(a, b record.Phase) int { return a.Index - b.Index })
 	return out, conc
@@ -403,6 +429,9 @@ func writeRecords(ctx context.Context, shards []*shard, path, runID string, conc
 		r.Shard = &idx
 		r.StartUnixNs = c.s.clock.correct(r.StartUnixNs)
 		r.EndUnixNs = c.s.clock.correct(r.EndUnixNs)
+		if r.IntendedUnixNs != 0 {
+			r.IntendedUnixNs = c.s.clock.correct(r.IntendedUnixNs)
+		}
 		if total, ok := conc[r.Phase]; ok {
 			r.Concurrency = total
 		}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"time"
 
 	"github.com/hypobench/hypobench/record"
 )
@@ -38,6 +39,7 @@ func (s *shard) span(r *record.Record) {
 	sp.n++
 	sp.suite, sp.profile = r.Suite, r.Profile
 	sp.concurrency = max(sp.concurrency, r.Concurrency)
+	sp.rate = max(sp.rate, r.TargetRate)
 	if r.StartUnixNs != 0 {
 		if st := s.clock.correct(r.StartUnixNs); !sp.haveStart || st < sp.startNs {
 			sp.startNs, sp.haveStart = st, true
@@ -55,7 +57,8 @@ type phaseSpan struct {
 	suite, profile     string
 	n                  int
 	concurrency        int
-	startNs, endNs     int64 // corrected, 0 when unknown
+	rate               float64 // an open-loop phase's target rate (the plan's), 0 for closed loop
+	startNs, endNs     int64   // corrected, 0 when unknown
 	haveStart, haveEnd bool
 }
 
@@ -112,6 +115,10 @@ func checkPlan(shards []*shard) error {
 			return fmt.Errorf("%w: the suite in %s differs from the one in %s:\n  %s\n  %s", ErrPlanMismatch,
 				s.dir, first.dir, suite, suite0)
 		}
+		if a, b := first.cfg.Shard, s.cfg.Shard; !sameInstant(a.StartAt, b.StartAt) || a.PhaseDurationNs != b.PhaseDurationNs {
+			return fmt.Errorf("%w: %s timed its phases from %s in %v slots, %s from %s in %v slots (give every shard the same --start-at and --phase-duration)",
+				ErrPlanMismatch, first.dir, instant(a.StartAt), time.Duration(a.PhaseDurationNs), s.dir, instant(b.StartAt), time.Duration(b.PhaseDurationNs))
+		}
 		if s.cfg.Model != first.cfg.Model {
 			return fmt.Errorf("%w: %s ran model %q, %s model %q", ErrPlanMismatch, s.dir, s.cfg.Model, first.dir, first.cfg.Model)
 		}
@@ -123,19 +130,23 @@ func checkPlan(shards []*shard) error {
 	}
 	// Phases: one (suite, profile) per index across shards.
 	type who struct {
-		suite, profile, dir string
+		suite, profile, arrival, dir string
 	}
 	byIndex := map[int]who{}
 	for _, s := range shards {
 		for _, p := range s.phases {
 			w, ok := byIndex[p.Index]
 			if !ok {
-				byIndex[p.Index] = who{p.Suite, p.Profile, s.dir}
+				byIndex[p.Index] = who{p.Suite, p.Profile, p.Arrival, s.dir}
 				continue
 			}
 			if w.suite != p.Suite || w.profile != p.Profile {
 				return fmt.Errorf("%w: phase %d is %s/%s in %s but %s/%s in %s", ErrPlanMismatch,
 					p.Index, w.suite, w.profile, w.dir, p.Suite, p.Profile, s.dir)
+			}
+			if w.arrival != p.Arrival {
+				return fmt.Errorf("%w: phase %d's arrival is %s in %s but %s in %s", ErrPlanMismatch,
+					p.Index, arrivalName(w.arrival), w.dir, arrivalName(p.Arrival), s.dir)
 			}
 		}
 	}
@@ -175,4 +186,43 @@ func canonical(raw json.RawMessage) ([]byte, error) {
 		return nil, err
 	}
 	return json.Marshal(v)
+}
+
+func arrivalName(a string) string {
+	if a == "" {
+		return "closed loop"
+	}
+	return a
+}
+
+// suiteArrival returns the arrival a phase of the suite (as config.json
+// holds it) states in phases.jsonl: "trace" for a trace, the suite's
+// arrival (Poisson by default) for another open-loop suite.
+func suiteArrival(raw json.RawMessage) string {
+	var s struct {
+		Arrival string          `json:"arrival"`
+		Trace   json.RawMessage `json:"trace"`
+	}
+	_ = json.Unmarshal(raw, &s)
+	switch {
+	case len(s.Trace) > 0 && string(s.Trace) != "null":
+		return "trace"
+	case s.Arrival != "":
+		return s.Arrival
+	}
+	return "poisson"
+}
+
+func sameInstant(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Equal(*b)
+}
+
+func instant(t *time.Time) string {
+	if t == nil {
+		return "no common start"
+	}
+	return t.Format(time.RFC3339Nano)
 }

@@ -103,6 +103,12 @@ type Shard struct {
 	// coordinator, in the order they were taken (the runner takes one
 	// when the run starts and one when it ends).
 	Clock []ClockEstimate `json:"clock,omitempty"`
+	// StartAt is the common instant the shard's phases were timed from
+	// (on the coordinator's clock), nil when none was given;
+	// PhaseDurationNs is their time slot, 0 for none. The shards of one
+	// run share both (package merge checks).
+	StartAt         *time.Time `json:"start_at,omitempty"`
+	PhaseDurationNs int64      `json:"phase_duration_ns,omitempty"`
 }
 
 // ClockEstimate is one NTP-style clock-offset estimate of this machine's

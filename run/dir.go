@@ -111,6 +111,11 @@ func writeConfig(cfg Config, status record.Status, started, ended time.Time, res
 	}
 	if cfg.Sharding != nil {
 		sh := cfg.Sharding.Shard
+		if at := cfg.Sharding.StartAt; !at.IsZero() {
+			at = at.UTC()
+			sh.StartAt = &at
+		}
+		sh.PhaseDurationNs = int64(cfg.Sharding.PhaseDuration)
 		rc.Shard = &sh
 	}
 	for _, w := range res.Warnings {

@@ -66,7 +66,9 @@
 //
 // A run can be one shard of a run spread over several client machines
 // (Config.Sharding, `hypobench run --shard i/N`): it executes its share of
-// every phase (SplitPlan), optionally in time slots common to all shards,
+// every phase (SplitPlan; an open-loop phase's share is a round-robin
+// thinning of one plan-wide schedule, see Sharding), optionally in time
+// slots common to all shards (required for an open-loop suite),
 // and writes a normal run directory whose config.json says which shard it
 // is and carries its clock estimates; package merge joins the shards.
 package run

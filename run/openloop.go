@@ -29,13 +29,24 @@ func (r *runner) openPhases(ctx context.Context, phases *record.Writer, res *Res
 		if err != nil {
 			return fmt.Errorf("scheduling phase %d of suite %s: %w", i, r.cfg.Suite.Name, err)
 		}
-		ph := record.Phase{Index: i, Suite: r.cfg.Suite.Name, Profile: op.Profile.Name, Requests: len(sched),
-			TargetRate: op.TargetRate(), MaxConcurrency: op.MaxConcurrency}
+		share := r.cfg.Sharding.openShare(sched, op) // all of it unless sharded
+		pctx, endSlot := r.cfg.Sharding.slot(ctx, i)
+		if ctx.Err() != nil {
+			endSlot()
+			break
+		}
+		ph := record.Phase{Index: i, Suite: r.cfg.Suite.Name, Profile: op.Profile.Name, Requests: len(share.seqs),
+			TargetRate: share.rate, MaxConcurrency: share.maxConc}
 		r.hook(ctx, ph, "start", res)
-		done := r.openPhase(ctx, &ph, op, sched)
+		start, common := r.cfg.Sharding.slotStart(i)
+		if !common {
+			start = time.Now()
+		}
+		done := r.openPhase(pctx, &ph, op, sched, share, start)
+		endSlot()
 		ph.EndUnixNs = time.Now().UnixNano()
 		ph.Status = record.StatusComplete
-		if done < len(sched) {
+		if done < len(share.seqs) {
 			ph.Status = record.StatusInterrupted
 		}
 		r.hook(ctx, ph, "end", res)
@@ -55,30 +66,32 @@ func (r *runner) openPhases(ctx context.Context, phases *record.Writer, res *Res
 // a goroutine of its own, so a slow response never delays the next send.
 // With a max_concurrency cap the dispatcher waits for a free slot first;
 // that wait is the request's send lag too (queue_s, and the latencies from
-// the due instant carry it). It fills ph's open-loop fields and returns how
-// many requests ended.
-func (r *runner) openPhase(ctx context.Context, ph *record.Phase, op workload.OpenPhase, sched []workload.Due) int {
+// the due instant carry it). Only share's requests are sent (all of them
+// unless the run is a shard), each at its planned offset from start. It
+// fills ph's open-loop fields and returns how many requests ended.
+func (r *runner) openPhase(ctx context.Context, ph *record.Phase, op workload.OpenPhase, sched []workload.Due, share openShare, start time.Time) int {
 	var done, errs, inflight atomic.Int64
-	prog := newProgress(r.cfg.Progress, *ph, len(sched), &done, &errs, nil, r.cfg.StallAfter)
+	prog := newProgress(r.cfg.Progress, *ph, len(share.seqs), &done, &errs, nil, r.cfg.StallAfter)
 	defer prog.stop()
 	var sem chan struct{}
-	if op.MaxConcurrency > 0 {
-		sem = make(chan struct{}, op.MaxConcurrency)
+	if share.maxConc > 0 {
+		sem = make(chan struct{}, share.maxConc)
 	}
+	planRate := op.TargetRate()
 	var (
 		mu       sync.Mutex
 		lags     []float64 // queue_s of every request sent
 		lastSend time.Duration
 		wg       sync.WaitGroup
 	)
-	start := time.Now()
 	ph.StartUnixNs = start.UnixNano()
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
 	sent := 0
 dispatch:
-	for k, d := range sched {
+	for _, k := range share.seqs {
+		d := sched[k]
 		due := start.Add(d.At)
 		if wait := time.Until(due); wait > 0 {
 			timer.Reset(wait)
@@ -122,7 +135,7 @@ dispatch:
 			rec := record.Record{
 				ID: record.RequestID(n), Profile: prof.Name, Concurrency: c, RunID: r.cfg.RunID,
 				Suite: r.cfg.Suite.Name, Phase: ph.Index, Seq: k, PromptRep: prof.PromptRep,
-				MaxTokens: prof.MaxTokens, Endpoint: req.Endpoint, Model: r.cfg.Model, TargetRate: ph.TargetRate,
+				MaxTokens: prof.MaxTokens, Endpoint: req.Endpoint, Model: r.cfg.Model, TargetRate: planRate,
 			}
 			res.Fill(&rec)
 			fillIntended(&rec, res, due)
@@ -138,15 +151,19 @@ dispatch:
 		}()
 	}
 	wg.Wait()
-	ph.Requests = len(sched)
-	ph.MaxConcurrency = op.MaxConcurrency
-	ph.TargetRate = op.TargetRate()
+	ph.Requests = len(share.seqs)
+	ph.MaxConcurrency = share.maxConc
+	ph.TargetRate = share.rate
 	ph.Arrival = string(op.Process.Arrival)
 	if op.Trace != nil {
 		ph.Arrival = "trace"
 	}
-	if n := len(sched); n > 0 && sched[n-1].At > 0 {
-		ph.OfferedRate = float64(n) / sched[n-1].At.Seconds()
+	if share.span > 0 {
+		// The plan's span: a shard's share of the plan's offered rate.
+		ph.OfferedRate = float64(len(share.seqs)) / share.span.Seconds()
+	}
+	if share.sharded {
+		lastSend = max(lastSend, share.span)
 	}
 	if lastSend > 0 {
 		ph.AchievedRate = float64(sent) / lastSend.Seconds()

@@ -99,10 +99,8 @@ func Execute(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Client == nil || cfg.Suite == nil || cfg.Dir == "" {
 		return nil, errors.New("run: Client, Suite and Dir are required")
 	}
-	if cfg.Sharding != nil && cfg.Suite.OpenLoop() {
-		// A rate would have to be split over the shards like a
-		// concurrency; the open-loop runner does not do that yet.
-		return nil, errors.New("run: a sharded run must be closed loop (concurrency levels); open-loop phases are not split over shards yet")
+	if err := cfg.Sharding.Check(cfg.Suite); err != nil {
+		return nil, fmt.Errorf("run: %w", err)
 	}
 	if cfg.Grace == 0 {
 		cfg.Grace = 5 * time.Second

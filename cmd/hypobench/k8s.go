@@ -7,8 +7,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/hypobench/hypobench/kube"
+	"github.com/hypobench/hypobench/record"
+	hrun "github.com/hypobench/hypobench/run"
 	"github.com/hypobench/hypobench/workload"
 )
 
@@ -41,7 +44,8 @@ func k8sCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&o.Storage, "storage", kube.DefaultStorage, "size of the shared volume")
 	fs.StringVar(&o.CPU, "cpu", kube.DefaultCPU, "CPU each shard pod requests (never limited: throttling would add to the latencies measured)")
 	fs.StringVar(&o.Memory, "memory", kube.DefaultMemory, "memory each shard pod requests and is limited to")
-	fs.StringVar(&o.StartAt, "start-at", "", "common wall-clock instant the shards start (RFC 3339)")
+	fs.StringVar(&o.StartAt, "start-at", "", "common wall-clock instant the shards start (RFC 3339); default: the coordinator's start barrier")
+	fs.DurationVar(&o.StartDelay, "start-delay", kube.DefaultStartDelay, "with the start barrier, how long after the last shard is ready the run starts")
 	fs.DurationVar(&o.PhaseDuration, "phase-duration", 0, "time-box every phase so phases stay aligned across shards")
 	fs.DurationVar(&o.MergeWait, "merge-wait", kube.DefaultMergeWait, "how long the merge job waits for the shards")
 	fs.Usage = func() {
@@ -57,12 +61,21 @@ func k8sCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if fs.NArg() > 0 {
 		return &ExitError{Code: 2, Msg: fmt.Sprintf("k8s: unexpected argument %q", fs.Arg(0))}
 	}
+	if o.StartAt == StartAtCoordinator {
+		o.StartAt = "" // the barrier is the default
+	}
 	s, err := workload.LoadSuite(*suite)
 	if err != nil {
 		return &ExitError{Code: 2, Msg: "k8s: " + err.Error()}
 	}
 	if s.Trace != nil {
 		return &ExitError{Code: 2, Msg: fmt.Sprintf("k8s: suite %s replays a trace file; the ConfigMap carries the suite alone, so trace suites are not supported here yet", s.Name)}
+	}
+	// The shards will refuse an open-loop suite their flags cannot run
+	// (run.Sharding.Check); say so now rather than in N pods' logs.
+	sh := &hrun.Sharding{Shard: record.Shard{Count: max(o.Shards, 1)}, StartAt: time.Now(), PhaseDuration: o.PhaseDuration}
+	if err := sh.Check(s); err != nil {
+		return &ExitError{Code: 2, Msg: "k8s: " + err.Error()}
 	}
 	if o.Suite, err = json.MarshalIndent(s, "", "  "); err != nil {
 		return fmt.Errorf("k8s: encoding suite %s: %w", s.Name, err)

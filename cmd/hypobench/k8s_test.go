@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -69,5 +71,21 @@ func TestK8sCommand(t *testing.T) {
 		if !errors.As(err, &ee) || ee.Code != 2 || so.Len() > 0 {
 			t.Errorf("%s: hypobench %v = %v with %d bytes printed, want exit status 2 and nothing printed", name, args, err, so.Len())
 		}
+	}
+
+	// An open-loop suite of several phases needs slots; the shards would
+	// refuse it, so the manifests are refused now.
+	open := filepath.Join(t.TempDir(), "open.json")
+	os.WriteFile(open, []byte(`{"name":"open","base_text":"hi ","profiles":[{"name":"a","prompt_rep":4,"max_tokens":4}],"rates":[5,10],"requests":20}`), 0o644)
+	args := []string{"k8s", "--image", "i", "--target", "http://vllm:8000", "--shards", "2", "--suite", open}
+	var so, se bytes.Buffer
+	err = run(context.Background(), args, &so, &se)
+	var ee *ExitError
+	if !errors.As(err, &ee) || ee.Code != 2 || so.Len() > 0 || !strings.Contains(err.Error(), "--phase-duration") {
+		t.Errorf("open loop without slots: %v with %d bytes printed, want exit status 2 naming --phase-duration", err, so.Len())
+	}
+	so.Reset()
+	if err := run(context.Background(), append(args, "--phase-duration", "1m"), &so, &se); err != nil || !strings.Contains(so.String(), "- coordinator\n") {
+		t.Errorf("open loop with slots: %v, want manifests with the start barrier", err)
 	}
 }

@@ -26,8 +26,9 @@ func init() {
 // Flags may come before or after the shard directories. A shard directory
 // that holds no config.json but a "latest" link (a --out root) stands for
 // the run it links to. It prints one line per shard (status, records,
-// clock offsets in ms) and the warnings, then builds the merged run's
-// reports. Exit status 2 when the shards cannot be merged (plan mismatch,
+// clock offsets in ms), one per open-loop phase (its rates summed over
+// the shards, its pooled send lag) and the warnings, then builds the
+// merged run's reports. Exit status 2 when the shards cannot be merged (plan mismatch,
 // a missing shard without --partial, a non-empty --out).
 func mergeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("merge", flag.ContinueOnError)
@@ -168,6 +169,20 @@ func printMerge(w io.Writer, res *merge.Result) {
 		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\n", s.Index, s.Status, s.Records, s.Errors, off0, off1, pm, s.Hostname, s.Dir)
 	}
 	tw.Flush()
+	for _, p := range res.Phases {
+		if !p.OpenLoop() {
+			continue
+		}
+		fmt.Fprintf(w, "phase %d (%s, %s): target %.4g req/s, offered %.4g, achieved %.4g (summed over the shards), %d requests",
+			p.Index, p.Profile, p.Arrival, p.TargetRate, p.OfferedRate, p.AchievedRate, p.Requests)
+		if p.MaxConcurrency > 0 {
+			fmt.Fprintf(w, ", max_concurrency %d", p.MaxConcurrency)
+		}
+		if l := p.SendLag; l != nil {
+			fmt.Fprintf(w, "; send lag p50 %.3g ms, p90 %.3g ms, max %.3g ms (n %d)", 1e3*l.P50, 1e3*l.P90, 1e3*l.Max, l.N)
+		}
+		fmt.Fprintln(w)
+	}
 	fmt.Fprintf(w, "clock-skew tolerance: %s\n", res.ToleranceText)
 }
 

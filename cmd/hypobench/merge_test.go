@@ -23,13 +23,15 @@ import (
 )
 
 // startCoordinator runs `hypobench coordinator` in-process on a free
-// loopback port and returns its base URL.
-func startCoordinator(t *testing.T) string {
+// loopback port, with any further flags, and returns its base URL.
+func startCoordinator(t *testing.T, flags ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var out testutil.SyncBuffer
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"coordinator", "--addr", "127.0.0.1:0"}, &out, &out) }()
+	go func() {
+		done <- run(ctx, append([]string{"coordinator", "--addr", "127.0.0.1:0"}, flags...), &out, &out)
+	}()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {

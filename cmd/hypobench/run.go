@@ -47,7 +47,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return &ExitError{Code: 2, Msg: err.Error()}
 	}
-	sharding, clockEnd, err := shard.setup(ctx, env, stderr)
+	sharding, clockEnd, err := shard.setup(ctx, env, suite, stderr)
 	if err != nil {
 		return &ExitError{Code: 2, Msg: err.Error()}
 	}

@@ -45,14 +45,16 @@ func startServe(t *testing.T) string {
 
 // TestShardedRun runs three shards of one plan at once against one
 // `hypobench serve`, each estimating its clock against one `hypobench
-// coordinator`, in 2-second phase slots from a common start; then merges
-// them. The merged run must hold exactly the plan's records, each phase
-// with the plan's total concurrency and requests, every phase complete;
-// no shard may have started a phase before its slot; the shards' nonce
-// seeds must differ.
+// coordinator` and taking the common start from its start barrier
+// (--start-at coordinator), in 2-second phase slots; then merges them.
+// Every shard must have been given the same start, after the last one
+// checked in; the merged run must hold exactly the plan's records, each
+// phase with the plan's total concurrency and requests, every phase
+// complete; no shard may have started a phase before its slot; the
+// shards' nonce seeds must differ.
 func TestShardedRun(t *testing.T) {
 	base := startServe(t)
-	coord := startCoordinator(t)
+	coord := startCoordinator(t, "--shards", "3", "--start-delay", "2s")
 	root := t.TempDir()
 	suite := filepath.Join(root, "suite.json")
 	// 2 profiles × concurrency [1, 3] × 6 requests: 4 phases, 24 records.
@@ -62,7 +64,6 @@ func TestShardedRun(t *testing.T) {
 	// Phase slots are 2 s for 6 requests that take milliseconds each
 	// (speed 50): a margin no load on this machine can eat.
 	const slot = 2 * time.Second
-	startAt := time.Now().Add(time.Second).UTC().Truncate(time.Millisecond)
 	const n = 3
 	var wg sync.WaitGroup
 	errs := make([]error, n)
@@ -76,14 +77,24 @@ func TestShardedRun(t *testing.T) {
 			defer wg.Done()
 			errs[i] = run(context.Background(), []string{"run", "--target", base, "--suite", suite, "--out", out, "--no-report",
 				"--shard", fmt.Sprintf("%d/%d", i, n), "--coordinator", coord,
-				"--start-at", startAt.Format(time.RFC3339Nano), "--phase-duration", slot.String()}, &logs[i], &logs[i])
+				"--start-at", "coordinator", "--phase-duration", slot.String()}, &logs[i], &logs[i])
 		}()
 	}
 	wg.Wait()
+	var startAt time.Time
 	for i, err := range errs {
 		if err != nil {
 			t.Fatalf("shard %d: %v\n%s", i, err, logs[i].String())
 		}
+		m := regexp.MustCompile(`the run starts at (\S+)`).FindStringSubmatch(logs[i].String())
+		if m == nil {
+			t.Fatalf("shard %d printed no start:\n%s", i, logs[i].String())
+		}
+		at, err := time.Parse(time.RFC3339Nano, m[1])
+		if err != nil || (i > 0 && !at.Equal(startAt)) {
+			t.Fatalf("shard %d starts at %s (%v), shard 0 at %s", i, m[1], err, startAt)
+		}
+		startAt = at
 	}
 	merged := filepath.Join(root, "merged")
 	var stdout, stderr bytes.Buffer
@@ -141,13 +152,14 @@ func TestShardedRun(t *testing.T) {
 
 func TestShardFlagErrors(t *testing.T) {
 	for name, args := range map[string][]string{
-		"no target":                 {"run", "--shard", "0/2"},
-		"index out of range":        {"run", "--target", "http://127.0.0.1:1", "--shard", "2/2"},
-		"not i/N":                   {"run", "--target", "http://127.0.0.1:1", "--shard", "two"},
-		"slots without a start":     {"run", "--target", "http://127.0.0.1:1", "--shard", "0/2", "--phase-duration", "1m"},
-		"bad start":                 {"run", "--target", "http://127.0.0.1:1", "--shard", "0/2", "--start-at", "noon"},
-		"coordinator without shard": {"run", "--target", "http://127.0.0.1:1", "--coordinator", "http://127.0.0.1:1"},
-		"coordinator unreachable":   {"run", "--target", "http://127.0.0.1:1", "--shard", "0/2", "--coordinator", "http://127.0.0.1:1", "--coordinator-wait", "1ms"},
+		"no target":                   {"run", "--shard", "0/2"},
+		"index out of range":          {"run", "--target", "http://127.0.0.1:1", "--shard", "2/2"},
+		"not i/N":                     {"run", "--target", "http://127.0.0.1:1", "--shard", "two"},
+		"slots without a start":       {"run", "--target", "http://127.0.0.1:1", "--shard", "0/2", "--phase-duration", "1m"},
+		"bad start":                   {"run", "--target", "http://127.0.0.1:1", "--shard", "0/2", "--start-at", "noon"},
+		"coordinator without shard":   {"run", "--target", "http://127.0.0.1:1", "--coordinator", "http://127.0.0.1:1"},
+		"barrier without coordinator": {"run", "--target", "http://127.0.0.1:1", "--shard", "0/2", "--start-at", "coordinator"},
+		"coordinator unreachable":     {"run", "--target", "http://127.0.0.1:1", "--shard", "0/2", "--coordinator", "http://127.0.0.1:1", "--coordinator-wait", "1ms"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Setenv("HYPOBENCH_TARGET", "")
