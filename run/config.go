@@ -36,6 +36,10 @@ type Env struct {
 	// MetricsAuth (HYPOBENCH_METRICS_AUTH=1) sends the API key to the
 	// target's /metrics too; by default the scraper sends no key there.
 	MetricsAuth bool
+	// Budget (HYPOBENCH_BUDGET, e.g. 5m) is the wall-clock time a
+	// hypothesis design may take, its pilot included; 0 runs designs as
+	// given. See SizeDesign.
+	Budget time.Duration
 }
 
 // ErrSetting is wrapped by every error of a setting's parser.
@@ -115,6 +119,10 @@ var settings = []setting{
 		}
 		e.Timeout = d
 		return nil
+	}},
+	{"HYPOBENCH_BUDGET", "", "", func(e *Env, v string) (err error) {
+		e.Budget, err = ParseBudget(v)
+		return err
 	}},
 	{"HYPOBENCH_METRICS_AUTH", "metrics-auth", "send the API key to the target's /metrics too (default: no key there)", func(e *Env, v string) (err error) {
 		if e.MetricsAuth, err = strconv.ParseBool(v); err != nil {
