@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"path/filepath"
 	"slices"
@@ -600,4 +601,39 @@ func MeasurePilot(ctx context.Context, cfg Config) (*Costs, error) {
 // ceilSecond rounds d up to a whole second.
 func ceilSecond(d time.Duration) time.Duration {
 	return (d + time.Second - 1) / time.Second * time.Second
+}
+
+// SizeTo returns a sizer for budget b: called with an open target and a
+// design's suite before the design runs, it runs the suite's pilot into
+// pilotDir(name) (a closed-loop suite; an open-loop one is priced by its
+// schedule), sizes s in place to b (SizeDesign) and returns what it chose
+// (Sizing.String); an error refuses the design — a *BudgetError names the
+// budget it would need. progress, when set, receives the pilot's
+// design-level progress lines and the sizing's sentence.
+//
+// Its signature is experiment.Sizer's, so a session takes it as is.
+func SizeTo(b Budget, pilotDir func(name string) (string, error), progress io.Writer) func(ctx context.Context, t *Target, name string, s *workload.Suite) (string, error) {
+	return func(ctx context.Context, t *Target, name string, s *workload.Suite) (string, error) {
+		var costs *Costs
+		if !s.OpenLoop() {
+			dir, err := pilotDir(name)
+			if err != nil {
+				return "", fmt.Errorf("pilot directory: %w", err)
+			}
+			costs, err = MeasurePilot(ctx, Config{Client: t.Client, Model: t.Model, Suite: s, Dir: dir, Seed: s.Seed, Meta: t.Meta,
+				DesignProgress: progress, ExternalTarget: t.Embedded == nil})
+			if err != nil {
+				return "", err
+			}
+		}
+		z, err := SizeDesign(s, costs, b)
+		if err != nil {
+			return "", err
+		}
+		*s = *z.Suite
+		if progress != nil {
+			fmt.Fprintf(progress, "%s: %s\n", name, z)
+		}
+		return z.String(), nil
+	}
 }

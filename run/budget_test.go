@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hypobench/hypobench/engine"
+	"github.com/hypobench/hypobench/openai/openaitest"
 	"github.com/hypobench/hypobench/record"
 	"github.com/hypobench/hypobench/workload"
 )
@@ -265,5 +266,34 @@ func TestBudgetOnSlowedEngine(t *testing.T) {
 	var be *BudgetError
 	if !errors.As(err, &be) || be.Need <= costs.Pilot || !strings.Contains(err.Error(), "needs a budget of at least "+roundDuration(be.Need).String()) {
 		t.Errorf("budget %s: %v, want a refusal naming the budget needed", costs.Pilot, err)
+	}
+}
+
+// TestSizeTo runs the sizer a session calls against the fake server: a
+// generous budget keeps the design and leaves its pilot's records in the
+// pilot directory; a budget below the pilot's own time refuses.
+func TestSizeTo(t *testing.T) {
+	srv := openaitest.NewServer(openaitest.Config{TTFT: 2 * time.Millisecond, TokenDelay: time.Millisecond})
+	defer srv.Close()
+	tgt := &Target{URL: srv.URL, Model: "m", Client: client(t, srv.URL)}
+	root := t.TempDir()
+	dirFor := func(name string) (string, error) { return filepath.Join(root, name+"-pilot"), nil }
+	var out bytes.Buffer
+	s := smallSuite()
+	s.Rounds = 3
+	note, err := SizeTo(Budget{Total: time.Minute}, dirFor, &out)(context.Background(), tgt, "small", s)
+	if err != nil || !strings.Contains(note, "fits: run as given") || s.Rounds != 3 || s.Requests != 4 {
+		t.Fatalf("note %q, err %v, suite %+v", note, err, s)
+	}
+	recs, _, err := record.ReadRecords(filepath.Join(root, "small-pilot", record.RequestsFile))
+	if want := 2 * (PilotRequests + 4); err != nil || len(recs) != want {
+		t.Errorf("pilot records %d (%v), want %d: 2 profiles × (3 at c=1, 4 at c=4)", len(recs), err, want)
+	}
+	if !strings.Contains(out.String(), "design small-pilot: ") || !strings.Contains(out.String(), "small: budget 1m0s") {
+		t.Errorf("progress %q", out.String())
+	}
+	_, err = SizeTo(Budget{Total: time.Millisecond}, dirFor, nil)(context.Background(), tgt, "small", smallSuite())
+	if !errors.Is(err, ErrOverBudget) {
+		t.Errorf("1 ms budget: %v, want a refusal", err)
 	}
 }
