@@ -8,6 +8,7 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -69,13 +70,25 @@ func (e *BudgetError) Error() string {
 
 func (e *BudgetError) Unwrap() error { return ErrOverBudget }
 
-// ParseBudget parses a budget such as 90s or 5m (HYPOBENCH_BUDGET).
+// ParseBudget parses a time budget such as 90s or 5m (HYPOBENCH_BUDGET).
 func ParseBudget(s string) (time.Duration, error) {
 	d, err := time.ParseDuration(s)
 	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("%w: want a positive duration such as 90s or 5m", ErrSetting)
+		return 0, fmt.Errorf("%w: want a time budget such as 90s or 5m (or a regression budget such as 5%% or 0.05)", ErrSetting)
 	}
 	return d, nil
+}
+
+// isRegressionBudget reports whether a HYPOBENCH_BUDGET value is the
+// regression gate's (a percentage or a bare number) rather than a
+// duration, which always carries a unit.
+func isRegressionBudget(v string) bool {
+	t := strings.TrimSpace(v)
+	if strings.HasSuffix(t, "%") {
+		return true
+	}
+	_, err := strconv.ParseFloat(t, 64)
+	return err == nil
 }
 
 // ladderDim says along which request parameter a suite's profiles form a

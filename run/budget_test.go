@@ -297,3 +297,27 @@ func TestSizeTo(t *testing.T) {
 		t.Errorf("1 ms budget: %v, want a refusal", err)
 	}
 }
+
+// TestBudgetSetting: HYPOBENCH_BUDGET is a time budget when it is a
+// duration, and left to the regression gate when it is a percentage or a
+// fraction; anything else is an error naming the variable.
+func TestBudgetSetting(t *testing.T) {
+	for _, tc := range []struct {
+		v    string
+		want time.Duration
+		err  bool
+	}{{"5m", 5 * time.Minute, false}, {"90s", 90 * time.Second, false}, {"5%", 0, false}, {"0.05", 0, false}, {"-1m", 0, true}, {"soon", 0, true}} {
+		e, err := ParseEnv(func(k string) (string, bool) {
+			if k == "HYPOBENCH_BUDGET" {
+				return tc.v, true
+			}
+			return "", false
+		})
+		if (err != nil) != tc.err || e.Budget != tc.want {
+			t.Errorf("HYPOBENCH_BUDGET=%s: budget %s, err %v; want %s, error %v", tc.v, e.Budget, err, tc.want, tc.err)
+		}
+		if err != nil && !strings.Contains(err.Error(), "HYPOBENCH_BUDGET") {
+			t.Errorf("error %q does not name the variable", err)
+		}
+	}
+}

@@ -38,7 +38,9 @@ type Env struct {
 	MetricsAuth bool
 	// Budget (HYPOBENCH_BUDGET, e.g. 5m) is the wall-clock time a
 	// hypothesis design may take, its pilot included; 0 runs designs as
-	// given. See SizeDesign.
+	// given. See SizeDesign. A HYPOBENCH_BUDGET that is a percentage or a
+	// fraction (5%, 0.05) is the regression gate's allowed slowdown
+	// instead and leaves Budget 0.
 	Budget time.Duration
 }
 
@@ -121,6 +123,12 @@ var settings = []setting{
 		return nil
 	}},
 	{"HYPOBENCH_BUDGET", "", "", func(e *Env, v string) (err error) {
+		// A duration is a design's time budget; a percentage or a
+		// fraction (5%, 0.05) is the regression gate's allowed slowdown,
+		// which TestRegression and compare parse (compare.ParseBudget).
+		if isRegressionBudget(v) {
+			return nil
+		}
 		e.Budget, err = ParseBudget(v)
 		return err
 	}},
