@@ -1,0 +1,83 @@
+package experiment_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hypobench/hypobench/engine"
+	"github.com/hypobench/hypobench/experiment"
+	"github.com/hypobench/hypobench/verdict"
+	"github.com/hypobench/hypobench/verdict/verdicttest"
+)
+
+// TestTwoEngines runs an A/B of two embedded engines — the default one and
+// one whose prefill costs a single token's time (FlatPrefill) — one run
+// per arm and round, and checks the mechanics a user relies on: every
+// round is in both groups, the verdict is written to the session's
+// hypotheses.md with its design and data directory, and a second Run of
+// the design is the first one.
+func TestTwoEngines(t *testing.T) {
+	s := experiment.Open(t)
+	flat := engine.DefaultConfig
+	flat.Knobs.FlatPrefill = true
+	d := experiment.AB{Name: "two-engines", Rounds: 3, Requests: 2,
+		A: experiment.Arm{Label: "sound", Request: experiment.Request{PromptRep: 800, MaxTokens: 1}, Target: experiment.Embedded(engine.DefaultConfig)},
+		B: experiment.Arm{Label: "flat", Request: experiment.Request{PromptRep: 800, MaxTokens: 1}, Target: experiment.Embedded(flat)}}
+	r := s.Run(t, d)
+	if again := s.Run(t, d); again != r {
+		t.Errorf("a second Run of the design ran it again")
+	}
+	if len(r.Runs) != 6 {
+		t.Errorf("%d runs, want one per arm and round (6)", len(r.Runs))
+	}
+	for _, g := range r.Groups {
+		rounds := map[int]int{}
+		for _, rec := range g.Records {
+			rounds[rec.Round]++
+		}
+		if len(rounds) != 3 || rounds[1] != 2 || rounds[3] != 2 {
+			t.Errorf("group %s: requests per round %v, want 2 in each of rounds 1–3", g.Label, rounds)
+		}
+	}
+	// Prefill of 800 tokens on the modelled RTX 4090 costs several times
+	// one token's step: the sound engine's TTFT is far above the flat one's.
+	v := r.Verdict("two-engines", "prefill costs time on the sound engine", experiment.Ratio(experiment.Median(experiment.TTFT), "sound", "flat").Above(2))
+	verdicttest.Report(t, r.SessionDir, v)
+	md, err := os.ReadFile(filepath.Join(r.SessionDir, "hypotheses.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"two-engines pass", "Design: A/B sound", "data: `two-engines`", "simulated time: rtx4090"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("hypotheses.md lacks %q", want)
+		}
+	}
+	if v.Outcome != verdict.Pass {
+		t.Logf("verdict %s", v.Outcome)
+	}
+}
+
+// TestRateLadder runs a small open-loop rate ladder and checks that its
+// records fall into one group per rate in every round, with TTFT from due
+// defined.
+func TestRateLadder(t *testing.T) {
+	s := experiment.Open(t)
+	r := s.Run(t, experiment.Ladder{Name: "rates", Over: experiment.Rate, Levels: []float64{5, 20}, Requests: 4, Rounds: 3,
+		Request: experiment.Request{PromptRep: 40, MaxTokens: 4}})
+	for _, g := range r.Groups {
+		if len(g.Records) != 12 {
+			t.Errorf("%s: %d records, want 4 × 3 rounds", g.Label, len(g.Records))
+		}
+		for _, rec := range g.Records {
+			if _, ok := experiment.TTFTFromDue.Value(&rec); !ok || rec.Round < 1 {
+				t.Errorf("%s: record %s without TTFT from due or round (%d)", g.Label, rec.ID, rec.Round)
+				break
+			}
+		}
+	}
+	// A light load at either rate: the p90 TTFT from due is far below 1 s.
+	v := r.Verdict("rates-slo", "p90 TTFT from due stays below 1 s", experiment.SLO(experiment.Quantile(experiment.TTFTFromDue, 0.9), 1))
+	verdicttest.Report(t, r.SessionDir, v)
+}
