@@ -92,11 +92,16 @@
 // # Budgets and progress
 //
 // Two fields of Session are the hooks for a user's time: Progress
-// receives the runner's progress lines (requests done/total per phase,
-// elapsed), and Sizer is called before every run with the open target and
-// the suite, and may resize it — run a pilot, pick levels and repetitions
-// that fit a budget — or refuse with the budget it would need; what it
-// says lands in the verdict's Info.
+// receives the runner's progress lines — per phase (requests done/total,
+// elapsed) and per run of a design (run.Config.DesignProgress: requests
+// done of the plan's total, phases, elapsed, time remaining; every 10 s
+// and at each phase end) — and Sizer is called before every run with the
+// open target and the suite, and may resize it or refuse with the budget
+// it would need; what it says lands in the verdict's Info. With
+// HYPOBENCH_BUDGET=5m and no Sizer, a session uses BudgetSizer: a pilot
+// at the design's extreme levels prices each run, which is cut to fit
+// (fewer repetitions, rounds — never below 3 — then inner levels) or
+// refused before it starts (run.SizeDesign).
 //
 // Everything here is written on the project's own packages (run,
 // workload, stats, verdict); no outside library does experiment designs

@@ -319,8 +319,8 @@ func (s *Session) runSuite(ctx context.Context, o *openTargets, name string, sui
 	}
 	suite = cloneSuite(suite)
 	var notes []string
-	if s.Sizer != nil {
-		note, err := s.Sizer(ctx, tg, name, suite)
+	if sizer := s.sizer(); sizer != nil {
+		note, err := sizer(ctx, tg, name, suite)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
@@ -338,7 +338,7 @@ func (s *Session) runSuite(ctx context.Context, o *openTargets, name string, sui
 	}
 	res, err := run.Execute(ctx, run.Config{
 		Client: tg.Client, Model: tg.Model, Suite: suite, Dir: dir, Seed: suite.Seed, Meta: tg.Meta, Hooks: hs,
-		Progress: s.Progress, ExternalTarget: tg.Embedded == nil,
+		Progress: s.Progress, DesignProgress: s.Progress, ExternalTarget: tg.Embedded == nil,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
