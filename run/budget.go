@@ -38,6 +38,9 @@ type Budget struct {
 	// never dropped.
 	KeepConcurrency []int
 	KeepProfiles    []string
+	// NoCut prices the design and refuses it when it does not fit, but
+	// never cuts it: for an analysis that needs the design's whole shape.
+	NoCut bool
 }
 
 // DefaultBudgetMargin is Budget.Margin's default: plan to 80% of the
@@ -45,6 +48,9 @@ type Budget struct {
 // test runs, lands within a few percent of the measured time; the margin
 // covers a target that slows during the run.
 const DefaultBudgetMargin = 0.2
+
+// pilotSeed is mixed into a design's seed to make its pilot's.
+const pilotSeed = 0x9170_7e5d
 
 // PilotRequests is how many requests of each profile a pilot sends at each
 // of its levels (at a concurrency level c, at least c).
@@ -139,10 +145,14 @@ func ladderEnds(ps []workload.Profile, dim string) (lo, hi int) {
 // profile ladder (every profile when they are not a ladder) — each profile
 // PilotRequests times at each level (at least once per worker), mixed in
 // one phase per level, in one pass with the design's warm-up. Its records
-// are what FitCosts reads.
+// are what FitCosts reads. It has a seed of its own, so its nonces are
+// not the design's: on a server with prefix caching, a design request
+// whose nonce and prompt began like a pilot request's would be served
+// from the pilot's cache.
 func PilotSuite(s *workload.Suite) *workload.Suite {
 	p := *s
 	p.Name = s.Name + "-pilot"
+	p.Seed = s.Seed ^ pilotSeed
 	p.Description = "pilot of " + s.Name + ": its extreme levels, to measure the target's cost per request"
 	p.Rounds, p.Requests, p.MinPerWorker, p.Mix, p.Order = 0, PilotRequests, 1, true, workload.Ordered
 	lo, hi := slices.Min(s.Concurrency), slices.Max(s.Concurrency)
@@ -464,6 +474,11 @@ func SizeDesign(s *workload.Suite, c *Costs, b Budget) (*Sizing, error) {
 		z.Suite, z.Planned, z.Rounds, z.Requests, z.HalfWidth = s, z.Full, s.Rounds, s.Requests, z.FullHalfWidth
 		return z, nil
 	}
+	if b.NoCut {
+		return nil, &BudgetError{Suite: s.Name, Budget: b.Total, Need: ceilSecond(time.Duration(float64(z.Full+c.Pilot) / (1 - b.Margin))),
+			Why: fmt.Sprintf("it is not cut (its analysis needs its whole shape) and takes ~%s after a %s pilot, planned to %.0f%% of the budget",
+				roundDuration(z.Full), roundDuration(c.Pilot), 100*(1-b.Margin))}
+	}
 	minRounds := min(b.MinRounds, s.Rounds)
 	cur := *s
 	cur.Concurrency = slices.Clone(s.Concurrency)
@@ -578,8 +593,8 @@ func sizeOpen(s *workload.Suite, b Budget) (*Sizing, error) {
 	return z, nil
 }
 
-// MeasurePilot runs the pilot of cfg.Suite (PilotSuite) with cfg — its
-// client, hooks and progress writers — into cfg.Dir, a run directory of
+// MeasurePilot runs the pilot of cfg.Suite (PilotSuite, with the pilot's
+// own seed) with cfg — its client, hooks and progress writers — into cfg.Dir, a run directory of
 // its own whose records are kept like any run's, and measures the costs
 // from what it wrote.
 func MeasurePilot(ctx context.Context, cfg Config) (*Costs, error) {
@@ -587,6 +602,7 @@ func MeasurePilot(ctx context.Context, cfg Config) (*Costs, error) {
 		return nil, fmt.Errorf("%w: only a closed-loop design has a pilot", ErrPilot)
 	}
 	cfg.Suite = PilotSuite(cfg.Suite)
+	cfg.Seed = cfg.Suite.Seed
 	if _, err := Execute(ctx, cfg); err != nil {
 		return nil, fmt.Errorf("%w run: %w", ErrPilot, err)
 	}

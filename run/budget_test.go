@@ -52,6 +52,9 @@ func TestPilotSuiteKeepsExtremes(t *testing.T) {
 	if len(p.Profiles) != 2 || p.Profiles[0].PromptRep != 40 || p.Profiles[1].PromptRep != 1000 {
 		t.Errorf("pilot profiles %+v, want the ladder's ends p40 and p1000", p.Profiles)
 	}
+	if p.Seed == s.Seed {
+		t.Error("the pilot shares the design's seed, so its nonces would prime a prefix cache for the design's first requests")
+	}
 	if p.Rounds != 0 || p.Requests != PilotRequests || !p.Mix || p.Warmup != s.Warmup {
 		t.Errorf("pilot shape %+v", p)
 	}
@@ -151,6 +154,12 @@ func TestSizeDesign(t *testing.T) {
 				t.Errorf("summary %q", z)
 			}
 		})
+	run("NoCut refuses rather than cut", Budget{Total: 5 * time.Second, NoCut: true}, func(t *testing.T, z *Sizing, err error) {
+		// (4.878 s + 1 s pilot) / 0.8 = 7.35 s → 8s.
+		if !errors.Is(err, ErrOverBudget) || !strings.Contains(err.Error(), "at least 8s") {
+			t.Fatalf("%v %v", z, err)
+		}
+	})
 	run("refuses with the budget it needs", Budget{Total: 1500 * time.Millisecond}, func(t *testing.T, z *Sizing, err error) {
 		// The extremes alone at 3 × 1: 3 × (14 + 110 ms) + 14 ms warm-up
 		// = 0.386 s; with the 1 s pilot, over 0.8: 1.73 s → "2s".
