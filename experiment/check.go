@@ -263,7 +263,8 @@ type SLOCheck struct {
 // SLO claims that m stays below bound (in m's unit) in every group: per
 // group, the per-round statistic's t interval over rounds on the log
 // scale (level 1 − 2α) must lie below log(bound). One verdict check per
-// group; the verdict passes only when every group does.
+// group, the highest level first; the verdict passes only when every
+// group does.
 func SLO(m Measure, bound float64) SLOCheck { return SLOCheck{m: m, bound: bound} }
 
 // UpTo limits the SLO to the groups whose level X is at most x (a
@@ -277,7 +278,9 @@ func (c SLOCheck) Measure() Measure { return c.m }
 func (c SLOCheck) Decide(r *Result, o Options) []verdict.Check {
 	rounds := r.rounds()
 	var out []verdict.Check
-	for i := range r.Groups {
+	// The highest level first: it is the one nearest the bound, so a
+	// passing verdict's headline shows it.
+	for i := len(r.Groups) - 1; i >= 0; i-- {
 		g := &r.Groups[i]
 		if c.upTo > 0 && g.X > c.upTo {
 			continue

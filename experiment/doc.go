@@ -24,12 +24,22 @@
 // (run.LoadEnv): HYPOBENCH_TARGET, or the embedded engine when it is unset
 // (HYPOBENCH_ENGINE, HYPOBENCH_SPEED — DefaultSpeed when unset —,
 // HYPOBENCH_SEED). A design's Target may instead name an embedded engine
-// of its own (Embedded), as negative controls and A/Bs of two engines do.
+// of its own (Embedded, from DefaultEngine so that it runs at the
+// session's speed), as negative controls and A/Bs of two engines do.
 // Every design runs once per session (memoised by name) into
 // <session dir>/<design name>/, a normal run directory per run; the session
 // directory is HYPOBENCH_RUN_DIR or a new reports/<id>-experiments, and it
 // collects hypotheses.jsonl and hypotheses.md. Session.RunSuite runs a
 // workload.Suite of one's own the same way.
+//
+// A run's nonces come from its suite's seed salted with the session's
+// (HYPOBENCH_SEED, else drawn per session) and the run's name, so that no
+// two runs, designs or sessions send one nonce'd prompt twice to a server
+// whose prefix cache outlives them. A run whose client limited its own
+// measurement (run.SelfCheck) is measured again, up to ClientRetries
+// times (DefaultClientRetries), with fresh nonces; the flagged attempts
+// stay beside it and are named in the verdict's Info. The choice looks at
+// the client's check only, never at the data.
 //
 // Records are read back in the run's time (record.TimeBase): an embedded
 // engine's runs are compressed ×speed and shown in the modelled GPU's

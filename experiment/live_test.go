@@ -1,13 +1,15 @@
 package experiment_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
-	"github.com/hypobench/hypobench/engine"
 	"github.com/hypobench/hypobench/experiment"
+	"github.com/hypobench/hypobench/run"
 	"github.com/hypobench/hypobench/verdict"
 	"github.com/hypobench/hypobench/verdict/verdicttest"
 )
@@ -20,10 +22,10 @@ import (
 // the design is the first one.
 func TestTwoEngines(t *testing.T) {
 	s := experiment.Open(t)
-	flat := engine.DefaultConfig
+	flat := experiment.DefaultEngine()
 	flat.Knobs.FlatPrefill = true
 	d := experiment.AB{Name: "two-engines", Rounds: 3, Requests: 2,
-		A: experiment.Arm{Label: "sound", Request: experiment.Request{PromptRep: 800, MaxTokens: 1}, Target: experiment.Embedded(engine.DefaultConfig)},
+		A: experiment.Arm{Label: "sound", Request: experiment.Request{PromptRep: 800, MaxTokens: 1}, Target: experiment.Embedded(experiment.DefaultEngine())},
 		B: experiment.Arm{Label: "flat", Request: experiment.Request{PromptRep: 800, MaxTokens: 1}, Target: experiment.Embedded(flat)}}
 	r := s.Run(t, d)
 	if again := s.Run(t, d); again != r {
@@ -80,4 +82,37 @@ func TestRateLadder(t *testing.T) {
 	// A light load at either rate: the p90 TTFT from due is far below 1 s.
 	v := r.Verdict("rates-slo", "p90 TTFT from due stays below 1 s", experiment.SLO(experiment.Quantile(experiment.TTFTFromDue, 0.9), 1))
 	verdicttest.Report(t, r.SessionDir, v)
+}
+
+// TestClientLimitedRunsAreMeasuredAgain makes the client's check flag
+// every run (a scheduler-lag threshold of 1 ns): each run is measured
+// 1 + DefaultClientRetries times, the flagged attempts are kept beside
+// it, and the verdict is inconclusive and says why.
+func TestClientLimitedRunsAreMeasuredAgain(t *testing.T) {
+	env, err := run.LoadEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.Target, env.Out = "", t.TempDir()
+	s := experiment.NewSession(env)
+	strict := run.DefaultSelfCheck
+	strict.LagFloor, strict.LagShare = time.Nanosecond, 1e-9
+	s.SelfCheck = &strict
+	r := s.Run(t, experiment.Ladder{Name: "flagged", Over: experiment.MaxTokens, Levels: []float64{1, 2, 4}, Requests: 1, Rounds: 3})
+	for k := 1; k <= experiment.DefaultClientRetries; k++ {
+		if _, err := os.Stat(fmt.Sprintf("%s.client-limited-%d", r.Dir, k)); err != nil {
+			t.Errorf("attempt %d not kept: %v", k, err)
+		}
+	}
+	v := r.Verdict("flagged", "E2E rises with max_tokens", experiment.Elasticity(experiment.Median(experiment.E2E)).Above(0))
+	if v.Outcome != verdict.Inconclusive || len(v.Info) < experiment.DefaultClientRetries+1 {
+		t.Errorf("verdict %s, info %q: want inconclusive, naming each attempt measured again", v.Outcome, v.Info)
+	}
+	// The written verdict is judged on the run directory's own config too.
+	if err := verdict.Append(r.SessionDir, v); err != nil {
+		t.Fatal(err)
+	}
+	if vs, _, _ := verdict.Read(r.SessionDir); len(vs) != 1 || vs[0].Outcome != verdict.Inconclusive {
+		t.Errorf("written: %+v", vs)
+	}
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -21,6 +23,12 @@ import (
 // suite, slow enough that a decode step (≈ 19 ms / speed on the default
 // rtx4090:qwen2.5-7b) stays far above scheduling noise.
 const DefaultSpeed = 5
+
+// DefaultClientRetries is Session.ClientRetries when zero: a flagged run
+// says nothing about the server, and on a busy machine a second attempt
+// usually is not flagged. The choice depends on the client's check only,
+// never on the data, so it cannot bias a verdict.
+const DefaultClientRetries = 2
 
 // RunDirEnv names the variable that, when set, is the run directory that
 // collects a session's verdicts (as `make bench` sets it to reports/latest);
@@ -66,13 +74,25 @@ type Session struct {
 	// Sizer, when set, may resize every suite before it runs (a time
 	// budget; see Sizer).
 	Sizer Sizer
+	// ClientRetries is how many times a run whose client limited its own
+	// measurement (config.json's client_check: a starved scheduler, send
+	// lag) is measured again before its data are used; each such attempt
+	// is kept beside the run as <dir>.client-limited-<k> and named in the
+	// verdict's Info. 0 means DefaultClientRetries, negative none. When
+	// the last attempt is still limited, its verdicts are inconclusive.
+	ClientRetries int
+	// SelfCheck holds the thresholds of the client's check on itself (nil:
+	// run.DefaultSelfCheck).
+	SelfCheck *run.SelfCheck
 
-	mu      sync.Mutex
-	dirOnce sync.Once
-	dir     string
-	dirErr  error
-	runs    map[string]*Run
-	results map[string]*Result
+	mu       sync.Mutex
+	saltOnce sync.Once
+	seed     uint64
+	dirOnce  sync.Once
+	dir      string
+	dirErr   error
+	runs     map[string]*Run
+	results  map[string]*Result
 }
 
 // NewSession returns a session for env.
@@ -181,8 +201,19 @@ type Target struct {
 	Engine *engine.Config
 }
 
-// Embedded returns a Target that is an embedded engine of cfg.
+// Embedded returns a Target that is an embedded engine of cfg. Start cfg
+// from DefaultEngine, not engine.DefaultConfig, whose Speed of 1 runs in
+// real time.
 func Embedded(cfg engine.Config) Target { return Target{Engine: &cfg} }
+
+// DefaultEngine is the embedded engine's default configuration with Speed
+// 0, so that a Target built from it runs at the session's speed
+// (HYPOBENCH_SPEED, else DefaultSpeed).
+func DefaultEngine() engine.Config {
+	c := engine.DefaultConfig
+	c.Speed = 0
+	return c
+}
 
 // engineConfig resolves t against env: nil for an external target, else
 // the embedded engine's configuration with its speed filled in.
@@ -318,6 +349,10 @@ func (s *Session) runSuite(ctx context.Context, o *openTargets, name string, sui
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	suite = cloneSuite(suite)
+	// Nonces derive from the suite's seed: salt it with the session's,
+	// so no two sessions (or designs, or attempts) send one nonce'd
+	// prompt twice to a server whose prefix cache outlives them.
+	suite.Seed = mix(suite.Seed, s.salt(), name)
 	var notes []string
 	if sizer := s.sizer(); sizer != nil {
 		note, err := sizer(ctx, tg, name, suite)
@@ -331,6 +366,45 @@ func (s *Session) runSuite(ctx context.Context, o *openTargets, name string, sui
 	if err := run.ValidateSuite(suite); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
+	retries := s.ClientRetries
+	if retries == 0 {
+		retries = DefaultClientRetries
+	}
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			suite.Seed = mix(suite.Seed, uint64(attempt), "attempt")
+		}
+		r, err := s.execute(ctx, name, dir, tg, ec, suite, hooks)
+		if err != nil {
+			return nil, err
+		}
+		r.Notes = slices.Clone(notes)
+		reasons := r.Config.ClientLimited()
+		if len(reasons) == 0 || attempt >= retries {
+			s.runs[name] = r
+			return r, nil
+		}
+		// The client limited this attempt: its data cannot decide any
+		// claim (verdict.ForRun). Keep it beside the run, and measure
+		// again.
+		kept := fmt.Sprintf("%s.client-limited-%d", dir, attempt+1)
+		if err := os.Rename(dir, kept); err != nil {
+			return nil, fmt.Errorf("%s: setting aside a client-limited attempt: %w", name, err)
+		}
+		var why []string
+		for _, rs := range reasons {
+			why = append(why, fmt.Sprintf("%s: %s", rs.Code, rs.Detail))
+		}
+		notes = append(notes, fmt.Sprintf("%s: attempt %d was limited by the client (%s) and measured again; its data are in %s",
+			name, attempt+1, strings.Join(why, "; "), filepath.Base(kept)))
+		if s.Progress != nil {
+			fmt.Fprintln(s.Progress, notes[len(notes)-1])
+		}
+	}
+}
+
+// execute makes one attempt at a run into dir.
+func (s *Session) execute(ctx context.Context, name, dir string, tg *run.Target, ec *engine.Config, suite *workload.Suite, hooks []func(*run.Target) run.Hook) (*Run, error) {
 	hs := []run.Hook{run.NewMetricsHook(run.MetricsConfig{BaseURL: tg.URL, APIKey: s.Env.APIKey, SendKey: s.Env.MetricsAuth,
 		Dir: dir, Interval: time.Second, Settle: 50 * time.Millisecond, Notices: s.notices()})}
 	for _, h := range hooks {
@@ -338,7 +412,7 @@ func (s *Session) runSuite(ctx context.Context, o *openTargets, name string, sui
 	}
 	res, err := run.Execute(ctx, run.Config{
 		Client: tg.Client, Model: tg.Model, Suite: suite, Dir: dir, Seed: suite.Seed, Meta: tg.Meta, Hooks: hs,
-		Progress: s.Progress, DesignProgress: s.Progress, ExternalTarget: tg.Embedded == nil,
+		Progress: s.Progress, DesignProgress: s.Progress, ExternalTarget: tg.Embedded == nil, SelfCheck: s.SelfCheck,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
@@ -355,12 +429,35 @@ func (s *Session) runSuite(ctx context.Context, o *openTargets, name string, sui
 		fmt.Fprintf(s.Progress, "%s: %d of %d requests failed (kept as records)\n", name, res.Errors, res.Records)
 	}
 	tb := record.TimeBaseOf(cfg, false)
-	r := &Run{Records: tb.View(recs), Wall: recs, Target: describe(tg, ec), Dir: dir, Config: cfg, Notes: notes}
+	r := &Run{Records: tb.View(recs), Wall: recs, Target: describe(tg, ec), Dir: dir, Config: cfg}
 	if tb.Embedded {
 		r.Time = tb.Banner()
 	}
-	s.runs[name] = r
 	return r, nil
+}
+
+// salt is the session's seed for nonces: HYPOBENCH_SEED when set (runs
+// repeat exactly), else drawn once per session. Each run's seed is in
+// its config.json.
+func (s *Session) salt() uint64 {
+	s.saltOnce.Do(func() {
+		if s.Env.SeedSet {
+			s.seed = s.Env.Seed
+			return
+		}
+		s.seed = rand.Uint64()
+	})
+	return s.seed
+}
+
+// mix derives a seed from seed, salt and a name (FNV-1a over the name,
+// multiplied through the golden ratio).
+func mix(seed, salt uint64, name string) uint64 {
+	h := (seed ^ salt*0x9e3779b97f4a7c15) + 0xcbf29ce484222325
+	for i := 0; i < len(name); i++ {
+		h = (h ^ uint64(name[i])) * 0x100000001b3
+	}
+	return h
 }
 
 // joinName is root/name for a name of one or more '/'-separated
