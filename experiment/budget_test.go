@@ -30,7 +30,7 @@ func TestBudgetFromEnvironment(t *testing.T) {
 	var prog bytes.Buffer
 	s.Progress = &prog
 	suite := &workload.Suite{Name: "ladder", BaseText: "hi ", Nonce: true, Endpoint: "completions", IgnoreEOS: true,
-		Profiles: []workload.Profile{{Name: "p4", PromptRep: 4, MaxTokens: 2}, {Name: "p8", PromptRep: 8, MaxTokens: 2}, {Name: "p16", PromptRep: 16, MaxTokens: 2}},
+		Profiles:    []workload.Profile{{Name: "p4", PromptRep: 4, MaxTokens: 2}, {Name: "p8", PromptRep: 8, MaxTokens: 2}, {Name: "p16", PromptRep: 16, MaxTokens: 2}},
 		Concurrency: []int{1}, Requests: 2, MinPerWorker: 1, Mix: true, Order: workload.Ordered, Seed: 5, Rounds: 3, Warmup: 1}
 	r, err := s.RunSuite(context.Background(), "ladder", suite, experiment.Target{})
 	if err != nil {
