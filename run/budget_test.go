@@ -330,3 +330,48 @@ func TestBudgetSetting(t *testing.T) {
 		}
 	}
 }
+
+// TestRemainingWeighsWaves: the estimate of the time left weighs a
+// closed-loop request by 1/c, so after a c=1 phase of 3 requests (3 waves)
+// and with a c=16 phase of 32 requests (2 waves) to go, 2/3 of the time
+// spent is left — not 32/3 of it, as a count of requests would say.
+func TestRemainingWeighsWaves(t *testing.T) {
+	s := &workload.Suite{Name: "w", Profiles: []workload.Profile{{Name: "a", PromptRep: 1, MaxTokens: 1}}, Concurrency: []int{1, 16},
+		Requests: 3, MinPerWorker: 2, Order: workload.Ordered}
+	n := 0
+	var out bytes.Buffer
+	d := newDesignProgress(&Config{Suite: s, DesignProgress: &out}, func() int { return n })
+	if d.total != 3+32 || d.weight != 3+2 {
+		t.Fatalf("planned %d requests of weight %g, want 35 and 5", d.total, d.weight)
+	}
+	clock := time.Unix(1e9, 0)
+	d.now = func() time.Time { return clock }
+	d.every = time.Hour // no tick between the lines asked for
+	ctx := context.Background()
+	d.hook(ctx, record.Phase{Index: -1}, "run-start")
+	d.hook(ctx, record.Phase{Index: 0, Concurrency: 1}, "start")
+	n, clock = 3, clock.Add(3*time.Second) // the c=1 phase took 3 s
+	d.hook(ctx, record.Phase{Index: 0, Concurrency: 1}, "end")
+	d.hook(ctx, record.Phase{Index: 1, Concurrency: 16}, "start")
+	n = 19 // half the c=16 phase: one wave of the two
+	d.mu.Lock()
+	d.line(clock.Add(time.Second), "")
+	d.mu.Unlock()
+	n = 35
+	d.hook(ctx, record.Phase{Index: 1, Concurrency: 16}, "end")
+	d.hook(ctx, record.Phase{Index: -1}, "run-end")
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	want := []string{
+		"design w: 35 requests in 2 phases planned",
+		"design w: 3/35 requests (9%), 1/2 phases, elapsed 3s, remaining ~2s at the pace so far (phase 0 ended)",
+		"design w: 19/35 requests (54%), 1/2 phases, elapsed 4s, remaining ~1s at the pace so far",
+	}
+	for i, w := range want {
+		if i >= len(lines) || lines[i] != w {
+			t.Errorf("line %d: got %q, want %q", i, lines[min(i, len(lines)-1)], w)
+		}
+	}
+	if last := lines[len(lines)-1]; !strings.HasPrefix(last, "design w: 35/35 requests (100%), 2/2 phases") || !strings.HasSuffix(last, "remaining 0s (run ended)") {
+		t.Errorf("last line %q", last)
+	}
+}

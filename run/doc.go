@@ -66,7 +66,8 @@
 //
 // Config.DesignProgress receives the design-level progress: requests done
 // of the plan's total, phases ended, elapsed time and the time remaining at
-// the rate so far, at every phase end and every Config.ProgressEvery
+// the pace so far (a request weighed 1/c at concurrency c, the waves it
+// makes), at every phase end and every Config.ProgressEvery
 // (10 s) between them, as plain lines for a log or a test's output
 // (Config.Progress keeps the per-phase line, redrawn on a terminal).
 //
