@@ -365,7 +365,8 @@ type Sizing struct {
 	// 90% interval on a log ratio of two levels' median request times,
 	// sized and as given, from the pilot's per-request spread (Costs.LogSD)
 	// — the smallest log effect the design's round-based checks can tell
-	// from their bound. NaN when the pilot had no spread to measure.
+	// from their bound. NaN when the pilot had no spread to measure or the
+	// design has no rounds.
 	HalfWidth, FullHalfWidth float64
 	// Open is set for an open-loop design, whose time is its schedule's
 	// and is not cut.
@@ -420,18 +421,14 @@ func shape(rounds, requests int) string {
 // α = 0.05) on the mean over rounds of a per-round log ratio of two levels'
 // medians: t(0.95, R−1) × √2 × 1.2533 × sd/√(m R), where m is a level's
 // requests per round and 1.2533 (√(π/2)) the median's standard error over
-// the mean's for normal data. Without rounds the run is one unit and the
-// normal quantile stands in.
+// the mean's for normal data. NaN for a design without rounds (its checks
+// are not round-based: H4's time windows, a stored gate), or no spread.
 func halfWidth(sd float64, rounds, m int) float64 {
-	if !(sd > 0) || m < 1 {
+	if !(sd > 0) || m < 1 || rounds < 2 {
 		return math.NaN()
 	}
-	q, r := 1.6449, 1
-	if rounds >= 2 {
-		q = distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(rounds - 1)}.Quantile(0.95)
-		r = rounds
-	}
-	return q * math.Sqrt2 * math.Sqrt(math.Pi/2) * sd / math.Sqrt(float64(m*r))
+	q := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(rounds - 1)}.Quantile(0.95)
+	return q * math.Sqrt2 * math.Sqrt(math.Pi/2) * sd / math.Sqrt(float64(m*rounds))
 }
 
 // perLevel is a profile's requests per level per round at the design's
@@ -516,8 +513,13 @@ func bestShape(s *workload.Suite, c *Costs, avail time.Duration, minRounds int) 
 			if c.Estimate(&t) > avail {
 				continue
 			}
-			// Unit spread: the shape's width relative to another's.
-			if w := halfWidth(1, r, perLevel(&t)); w < bestW {
+			// Unit spread: the shape's width relative to another's (a
+			// design without rounds has one shape per repetition count).
+			w := halfWidth(1, r, perLevel(&t))
+			if math.IsNaN(w) {
+				w = 1 / math.Sqrt(float64(perLevel(&t)))
+			}
+			if w < bestW {
 				bestW, best = w, &t
 			}
 			break // fewer requests at this r only widen the interval

@@ -375,3 +375,19 @@ func TestRemainingWeighsWaves(t *testing.T) {
 		t.Errorf("last line %q", last)
 	}
 }
+
+// TestSizeWithoutRounds: a design without rounds (H4's) is cut in
+// repetitions only, and no round-based power figure is claimed for it.
+func TestSizeWithoutRounds(t *testing.T) {
+	s := budgetLadder()
+	s.Rounds, s.Requests = 0, 8
+	c := linearCosts(s)
+	// 8 × 0.304 s + 0.014 = 2.446 s as given; 1 s available: 3 repetitions.
+	z, err := SizeDesign(s, c, Budget{Total: 2500 * time.Millisecond})
+	if err != nil || z.Rounds != 0 || z.Requests != 3 || len(z.Dropped) > 0 {
+		t.Fatalf("%v %v", z, err)
+	}
+	if !math.IsNaN(z.HalfWidth) || strings.Contains(z.String(), "power") {
+		t.Errorf("a design without rounds got a power figure: %s", z)
+	}
+}
