@@ -30,7 +30,11 @@
 // <session dir>/<design name>/, a normal run directory per run; the session
 // directory is HYPOBENCH_RUN_DIR or a new reports/<id>-experiments, and it
 // collects hypotheses.jsonl and hypotheses.md. Session.RunSuite runs a
-// workload.Suite of one's own the same way.
+// workload.Suite of one's own the same way (with extra run hooks, such as
+// a profiler), and Session.Finish stamps a verdict made by an analysis of
+// one's own on such runs (H1–H4's) as Result.Verdict stamps its own.
+// Because designs are memoised, `go test -count=N` repeats the checks, not
+// the measurement: repeat a measurement by running the test process again.
 //
 // A run's nonces come from its suite's seed salted with the session's
 // (HYPOBENCH_SEED, else drawn per session) and the run's name, so that no

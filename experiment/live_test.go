@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hypobench/hypobench/experiment"
+	"github.com/hypobench/hypobench/record"
 	"github.com/hypobench/hypobench/run"
 	"github.com/hypobench/hypobench/verdict"
 	"github.com/hypobench/hypobench/verdict/verdicttest"
@@ -24,23 +25,23 @@ func TestTwoEngines(t *testing.T) {
 	s := experiment.Open(t)
 	flat := experiment.DefaultEngine()
 	flat.Knobs.FlatPrefill = true
-	d := experiment.AB{Name: "two-engines", Rounds: 3, Requests: 2,
+	d := experiment.AB{Name: "two-engines", Rounds: 4, Requests: 4,
 		A: experiment.Arm{Label: "sound", Request: experiment.Request{PromptRep: 800, MaxTokens: 1}, Target: experiment.Embedded(experiment.DefaultEngine())},
 		B: experiment.Arm{Label: "flat", Request: experiment.Request{PromptRep: 800, MaxTokens: 1}, Target: experiment.Embedded(flat)}}
 	r := s.Run(t, d)
 	if again := s.Run(t, d); again != r {
 		t.Errorf("a second Run of the design ran it again")
 	}
-	if len(r.Runs) != 6 {
-		t.Errorf("%d runs, want one per arm and round (6)", len(r.Runs))
+	if len(r.Runs) != 8 {
+		t.Errorf("%d runs, want one per arm and round (8)", len(r.Runs))
 	}
 	for _, g := range r.Groups {
 		rounds := map[int]int{}
 		for _, rec := range g.Records {
 			rounds[rec.Round]++
 		}
-		if len(rounds) != 3 || rounds[1] != 2 || rounds[3] != 2 {
-			t.Errorf("group %s: requests per round %v, want 2 in each of rounds 1–3", g.Label, rounds)
+		if len(rounds) != 4 || rounds[1] != 4 || rounds[4] != 4 {
+			t.Errorf("group %s: requests per round %v, want 4 in each of rounds 1–4", g.Label, rounds)
 		}
 	}
 	// Prefill of 800 tokens on the modelled RTX 4090 costs several times
@@ -114,5 +115,31 @@ func TestClientLimitedRunsAreMeasuredAgain(t *testing.T) {
 	}
 	if vs, _, _ := verdict.Read(r.SessionDir); len(vs) != 1 || vs[0].Outcome != verdict.Inconclusive {
 		t.Errorf("written: %+v", vs)
+	}
+}
+
+// TestFinishStampsAnAnalysisVerdict: a verdict made by one's own analysis
+// of a session's runs gets the design, target, time base, data directory
+// and the runs' notes, and the client check of every run.
+func TestFinishStampsAnAnalysisVerdict(t *testing.T) {
+	env, err := run.LoadEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.Out = t.TempDir()
+	s := experiment.NewSession(env)
+	dir, err := s.Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	clean := &experiment.Run{Dir: filepath.Join(dir, "H1"), Target: "embedded engine X", Time: "simulated time: …", Notes: []string{"sized to 3 rounds"}}
+	v := s.Finish(verdict.Verdict{ID: "H1", Outcome: verdict.Pass}, "prompt ladder", clean)
+	if v.RunDir != "H1" || v.Design != "prompt ladder" || v.Target != "embedded engine X" || v.Time == "" || len(v.Info) != 1 || v.Outcome != verdict.Pass {
+		t.Errorf("stamped %+v", v)
+	}
+	limited := &experiment.Run{Dir: filepath.Join(dir, "H1b"), Config: &record.RunConfig{ClientCheck: &record.ClientCheck{
+		Reasons: []record.ClientReason{{Code: record.ReasonCPU, Detail: "busy"}}}}}
+	if v := s.Finish(verdict.Verdict{ID: "H1", Outcome: verdict.Fail}, "d", clean, limited); v.Outcome != verdict.Inconclusive {
+		t.Errorf("a client-limited second run left %s", v.Outcome)
 	}
 }

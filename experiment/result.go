@@ -53,7 +53,7 @@ func (s *Session) Execute(ctx context.Context, d Design) (*Result, error) {
 	}
 	o := openTargets{s: s}
 	defer o.close()
-	res := &Result{Name: p.Name, Description: p.Description, Dir: filepath.Join(sessDir, p.Name), SessionDir: sessDir, Options: s.options()}
+	res := &Result{Name: p.Name, Description: p.Description, Dir: filepath.Join(sessDir, p.Name), SessionDir: sessDir, Options: s.Options()}
 	for _, g := range p.Groups {
 		res.Groups = append(res.Groups, Group{Label: g.Label, X: g.X})
 	}
@@ -96,7 +96,9 @@ func (s *Session) Run(t TB, d Design) *Result {
 	return r
 }
 
-func (s *Session) options() Options {
+// Options are the checks' statistical options for this session:
+// DefaultOptions with HYPOBENCH_SEED as the seed when set.
+func (s *Session) Options() Options {
 	o := DefaultOptions
 	if s.Env.SeedSet {
 		o.Seed = s.Env.Seed
@@ -201,24 +203,47 @@ func (r *Result) Verdict(id, claim string, checks ...Check) verdict.Verdict {
 		}
 	}
 	v.Combine()
-	if len(r.Runs) > 0 {
-		v.Target, v.Time = r.Runs[0].Target, r.Runs[0].Time
-		for _, run := range r.Runs[1:] {
+	v = finish(v, r.Description, r.SessionDir, r.Dir, r.Runs)
+	return v
+}
+
+// Finish stamps a verdict made by an analysis of one's own (H1–H4's) on
+// runs of this session with where its data came from, as Result.Verdict
+// does: design in words, the runs' target and time base, the data's
+// directory relative to the session's (the first run's), what a Sizer or
+// a re-measurement said (Info), and inconclusive when a run's client
+// limited its measurement.
+func (s *Session) Finish(v verdict.Verdict, design string, runs ...*Run) verdict.Verdict {
+	sessDir, _ := s.Dir()
+	dir := ""
+	if len(runs) > 0 {
+		dir = runs[0].Dir
+	}
+	return finish(v, design, sessDir, dir, runs)
+}
+
+func finish(v verdict.Verdict, design, sessDir, dir string, runs []*Run) verdict.Verdict {
+	v.Design = design
+	if len(runs) > 0 {
+		v.Target, v.Time = runs[0].Target, runs[0].Time
+		for _, run := range runs[1:] {
 			if run.Target != v.Target {
 				v.Target += "; " + run.Target
 				break
 			}
 		}
 	}
-	if rel, err := filepath.Rel(r.SessionDir, r.Dir); err == nil {
-		v.RunDir = rel
-	} else {
-		v.RunDir = r.Dir
+	if dir != "" {
+		if rel, err := filepath.Rel(sessDir, dir); err == nil && sessDir != "" {
+			v.RunDir = rel
+		} else {
+			v.RunDir = dir
+		}
 	}
-	for _, run := range r.Runs {
+	for _, run := range runs {
 		v.Info = append(v.Info, run.Notes...)
 	}
-	for _, run := range r.Runs {
+	for _, run := range runs {
 		v = verdict.ForRun(v, run.Config)
 	}
 	return v
