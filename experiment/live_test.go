@@ -1,6 +1,7 @@
 package experiment_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hypobench/hypobench/engine"
 	"github.com/hypobench/hypobench/experiment"
 	"github.com/hypobench/hypobench/record"
 	"github.com/hypobench/hypobench/run"
@@ -142,4 +144,47 @@ func TestFinishStampsAnAnalysisVerdict(t *testing.T) {
 	if v := s.Finish(verdict.Verdict{ID: "H1", Outcome: verdict.Fail}, "d", clean, limited); v.Outcome != verdict.Inconclusive {
 		t.Errorf("a client-limited second run left %s", v.Outcome)
 	}
+}
+
+// TestServerTarget runs one arm against a server given by URL (an embedded
+// engine started here, standing for a second build) and the other against
+// the session's embedded engine: both arms measure, and the verdict names
+// both targets. A server given by URL has no simulated time base, so the
+// design is compared on the wall clock — same engine, same speed: the
+// arms are equivalent (in mixed time bases the candidate would look 5×
+// faster and the check would fail).
+func TestServerTarget(t *testing.T) {
+	cfg := experiment.DefaultEngine()
+	cfg.Speed = experiment.DefaultSpeed
+	srv, err := engine.Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	env, err := run.LoadEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.Target, env.Out, env.Speed = "", t.TempDir(), experiment.DefaultSpeed
+	s := experiment.NewSession(env)
+	q := experiment.Request{PromptRep: 500, MaxTokens: 1}
+	r := s.Run(t, experiment.AB{Name: "by-url", Requests: 6, Rounds: 4,
+		A: experiment.Arm{Label: "candidate", Request: q, Target: experiment.Server(srv.URL())},
+		B: experiment.Arm{Label: "baseline", Request: q}})
+	for _, g := range r.Groups {
+		if len(g.Records) != 24 {
+			t.Errorf("%s: %d records, want 24", g.Label, len(g.Records))
+		}
+	}
+	if !r.WallClock {
+		t.Errorf("a design mixing an embedded engine and a server is not compared on the wall clock")
+	}
+	v := r.Verdict("by-url", "the two servers are equally fast", experiment.Ratio(experiment.Median(experiment.TTFT), "candidate", "baseline").Within(0.1))
+	if !strings.HasPrefix(v.Time, "wall clock") {
+		t.Errorf("verdict time %q", v.Time)
+	}
+	if !strings.Contains(v.Target, srv.URL()) || !strings.Contains(v.Target, "embedded engine") {
+		t.Errorf("verdict target %q does not name both servers", v.Target)
+	}
+	verdicttest.Report(t, r.SessionDir, v)
 }

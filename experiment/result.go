@@ -33,6 +33,10 @@ type Result struct {
 	// Options are the checks' α, resamples and seed (HYPOBENCH_SEED when
 	// set).
 	Options Options
+	// WallClock says the groups hold wall-clock records although some
+	// runs have a simulated time base: the design mixes an embedded
+	// engine with a server, and is compared as measured.
+	WallClock bool
 }
 
 // Execute runs design d (once per session: a second call with a design of
@@ -67,15 +71,31 @@ func (s *Session) Execute(ctx context.Context, d Design) (*Result, error) {
 			return nil, err
 		}
 		res.Runs = append(res.Runs, r)
-		for _, rec := range r.Records {
-			i := st.Group(&rec)
-			if i < 0 || i >= len(res.Groups) {
+	}
+	// One time base for every group: the modelled GPU's simulated time
+	// when every run has one, else the wall clock as measured (a design
+	// comparing an embedded engine with a server is compared as measured).
+	wall := false
+	for _, r := range res.Runs {
+		wall = wall || r.Time == ""
+	}
+	if wall && slices.ContainsFunc(res.Runs, func(r *Run) bool { return r.Time != "" }) {
+		res.WallClock = true
+	}
+	for i, st := range p.Steps {
+		recs := res.Runs[i].Records
+		if res.WallClock {
+			recs = res.Runs[i].Wall
+		}
+		for _, rec := range recs {
+			g := st.Group(&rec)
+			if g < 0 || g >= len(res.Groups) {
 				continue
 			}
 			if st.Round > 0 {
 				rec.Round = st.Round
 			}
-			res.Groups[i].Records = append(res.Groups[i].Records, rec)
+			res.Groups[g].Records = append(res.Groups[g].Records, rec)
 		}
 	}
 	if s.results == nil {
@@ -204,6 +224,9 @@ func (r *Result) Verdict(id, claim string, checks ...Check) verdict.Verdict {
 	}
 	v.Combine()
 	v = finish(v, r.Description, r.SessionDir, r.Dir, r.Runs)
+	if r.WallClock {
+		v.Time = "wall clock, as measured (the design mixes a simulated-time embedded engine with a server: compared as measured)"
+	}
 	return v
 }
 
