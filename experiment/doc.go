@@ -25,7 +25,8 @@
 // (HYPOBENCH_ENGINE, HYPOBENCH_SPEED — DefaultSpeed when unset —,
 // HYPOBENCH_SEED). A design's Target may instead name an embedded engine
 // of its own (Embedded, from DefaultEngine so that it runs at the
-// session's speed), as negative controls and A/Bs of two engines do.
+// session's speed), as negative controls and A/Bs of two engines do, or a
+// server of its own (Server: the other build of an A/B).
 // Every design runs once per session (memoised by name) into
 // <session dir>/<design name>/, a normal run directory per run; the session
 // directory is HYPOBENCH_RUN_DIR or a new reports/<id>-experiments, and it
@@ -48,7 +49,9 @@
 // Records are read back in the run's time (record.TimeBase): an embedded
 // engine's runs are compressed ×speed and shown in the modelled GPU's
 // simulated time, and the verdict's Time names it (outcomes are the same
-// in either time); Run.Wall keeps the records as measured.
+// in either time); Run.Wall keeps the records as measured. A design that
+// mixes the two — an embedded engine against a server — is compared on
+// the wall clock (Result.WallClock), and its verdict's Time says so.
 //
 // # Designs
 //
