@@ -26,7 +26,7 @@ const (
 
 func baselineDesign(name string, candidate engine.Config) experiment.AB {
 	q := experiment.Request{PromptRep: baselineRep, MaxTokens: 1}
-	return experiment.AB{Name: name, Rounds: 4, Requests: 4,
+	return experiment.AB{Name: name, Rounds: 5, Requests: 8,
 		A: experiment.Arm{Label: "candidate", Request: q, Target: experiment.Embedded(candidate)},
 		B: experiment.Arm{Label: "baseline", Request: q, Target: experiment.Embedded(experiment.DefaultEngine())}}
 }

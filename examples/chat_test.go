@@ -22,7 +22,7 @@ const chatRep = 500
 const chatMargin = 0.10
 
 func chatDesign(name string, completionsRep int) experiment.AB {
-	return experiment.AB{Name: name, Rounds: 4, Requests: 4,
+	return experiment.AB{Name: name, Rounds: 5, Requests: 8,
 		A: experiment.Arm{Label: "chat", Request: experiment.Request{Endpoint: "chat", PromptRep: chatRep, MaxTokens: 1}},
 		B: experiment.Arm{Label: "completions", Request: experiment.Request{Endpoint: "completions", PromptRep: completionsRep, MaxTokens: 1}}}
 }

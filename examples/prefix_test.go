@@ -26,7 +26,7 @@ const prefixBound = 0.4
 // request every prompt is a cache hit, all but its last block) against
 // unique ones (a nonce first: no hit), on target.
 func prefixDesign(name string, target experiment.Target) experiment.AB {
-	return experiment.AB{Name: name, Rounds: 4, Requests: 4,
+	return experiment.AB{Name: name, Rounds: 5, Requests: 8,
 		A: experiment.Arm{Label: "shared", Request: experiment.Request{PromptRep: prefixRep, MaxTokens: 1, SharedPrompt: true}, Target: target},
 		B: experiment.Arm{Label: "unique", Request: experiment.Request{PromptRep: prefixRep, MaxTokens: 1}, Target: target}}
 }

@@ -13,24 +13,26 @@ import (
 // The SLO example: p90 TTFT of 200-repetition prompts with 32 output
 // tokens stays under sloBound up to 8 concurrent users. The cost model
 // predicts a p90 of about 0.27 s at c = 8 (a closed loop's requests arrive
-// together, so their prefills share a step) and 0.135 s at c = 4: the
-// bound 0.4 s holds at every level with a margin of 1.5×, and the tighter
-// bound 0.2 s — the teeth — holds up to c = 4 but not at c = 8.
+// together, so their prefills share a step): the bound 0.5 s holds at
+// every level with a margin of 1.8× — room for the client's own stalls,
+// which a shown figure includes unscaled (on a loaded machine, tens of
+// milliseconds) — and the negative control's 0.2 s lies 25% below the
+// prediction at c = 8, where stalls can only add.
 const (
-	sloBound = 0.4
+	sloBound = 0.5
 	sloTight = 0.2
 )
 
 var sloLevels = []float64{1, 2, 4, 8}
 
 func sloDesign() experiment.Ladder {
-	return experiment.Ladder{Name: "slo-concurrency", Over: experiment.Concurrency, Levels: sloLevels, Requests: 8, Rounds: 4,
+	return experiment.Ladder{Name: "slo-concurrency", Over: experiment.Concurrency, Levels: sloLevels, Requests: 16, Rounds: 4,
 		Request: experiment.Request{PromptRep: 200, MaxTokens: 32}}
 }
 
-// TestSLOUpToConcurrency8 checks "p90 TTFT stays under 400 ms up to 8
+// TestSLOUpToConcurrency8 checks "p90 TTFT stays under 500 ms up to 8
 // users" on a concurrency ladder, and shows the same data failing a 200 ms
-// SLO at 8 users while meeting it up to 4.
+// SLO at 8 users.
 func TestSLOUpToConcurrency8(t *testing.T) {
 	p90 := map[float64]float64{}
 	for _, c := range sloLevels {
@@ -41,17 +43,15 @@ func TestSLOUpToConcurrency8(t *testing.T) {
 		p90[c] = stats.Quantile(seconds(predictTTFT(t, engine.DefaultConfig, ps, int(c))), 0.9)
 	}
 	t.Logf("cost model p90 TTFT by concurrency: %v", p90)
-	if p90[8]*1.4 > sloBound || p90[4]*1.4 > sloTight || p90[8] < sloTight*1.25 {
+	if p90[8]*1.6 > sloBound || p90[8] < sloTight*1.25 {
 		t.Fatalf("the cost model's p90s %v sit too close to the bounds %g s and %g s for a stable example: re-size it", p90, sloBound, sloTight)
 	}
 
 	s := experiment.Open(t)
 	r := s.Run(t, sloDesign())
 	m := experiment.Quantile(experiment.TTFT, 0.9)
-	verdicttest.Report(t, r.SessionDir, r.Verdict("slo-ttft", "p90 TTFT stays under 400 ms up to 8 concurrent users", experiment.SLO(m, sloBound).UpTo(8)))
+	verdicttest.Report(t, r.SessionDir, r.Verdict("slo-ttft", "p90 TTFT stays under 500 ms up to 8 concurrent users", experiment.SLO(m, sloBound).UpTo(8)))
 
-	up4 := r.Verdict("slo-ttft-200ms-c4", "p90 TTFT stays under 200 ms up to 4 concurrent users", experiment.SLO(m, sloTight).UpTo(4))
-	verdicttest.Report(t, r.SessionDir, up4)
 	up8 := r.Verdict("slo-ttft-200ms-c8", "negative control: p90 TTFT stays under 200 ms up to 8 concurrent users", experiment.SLO(m, sloTight).UpTo(8))
 	verdicttest.Record(t, r.SessionDir, up8)
 	if up8.Outcome != verdict.Fail {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/hypobench/hypobench/engine"
+	"github.com/hypobench/hypobench/openai"
 	"github.com/hypobench/hypobench/record"
 	"github.com/hypobench/hypobench/workload"
 )
@@ -358,7 +359,7 @@ func (d AB) Plan() (Plan, error) {
 	a, b := d.A.Request.withDefaults(), d.B.Request.withDefaults()
 	n, rounds, warm := sizes(d.Requests, d.Rounds, d.Warmup)
 	p := Plan{Name: d.Name, Groups: []GroupSpec{{Label: d.A.Label, X: 0}, {Label: d.B.Label, X: 1}}}
-	sameTarget := d.A.Target.Engine == nil && d.B.Target.Engine == nil
+	sameTarget := d.A.Target == d.B.Target && d.A.Target.Engine == nil
 	if sameTarget && a.sameSuite(b) {
 		s := a.suite(d.Name, d.Seed, n, rounds, warm)
 		s.Mix = true
@@ -395,6 +396,9 @@ func (d AB) Plan() (Plan, error) {
 
 func targetWords(t Target) string {
 	if t.Engine == nil {
+		if t.URL != "" {
+			return openai.StripCredentials(t.URL)
+		}
 		return "the session's target"
 	}
 	var parts []string

@@ -25,12 +25,17 @@
 // (HYPOBENCH_ENGINE, HYPOBENCH_SPEED — DefaultSpeed when unset —,
 // HYPOBENCH_SEED). A design's Target may instead name an embedded engine
 // of its own (Embedded, from DefaultEngine so that it runs at the
-// session's speed), as negative controls and A/Bs of two engines do.
+// session's speed), as negative controls and A/Bs of two engines do, or a
+// server of its own (Server: the other build of an A/B).
 // Every design runs once per session (memoised by name) into
 // <session dir>/<design name>/, a normal run directory per run; the session
 // directory is HYPOBENCH_RUN_DIR or a new reports/<id>-experiments, and it
 // collects hypotheses.jsonl and hypotheses.md. Session.RunSuite runs a
-// workload.Suite of one's own the same way.
+// workload.Suite of one's own the same way (with extra run hooks, such as
+// a profiler), and Session.Finish stamps a verdict made by an analysis of
+// one's own on such runs (H1–H4's) as Result.Verdict stamps its own.
+// Because designs are memoised, `go test -count=N` repeats the checks, not
+// the measurement: repeat a measurement by running the test process again.
 //
 // A run's nonces come from its suite's seed salted with the session's
 // (HYPOBENCH_SEED, else drawn per session) and the run's name, so that no
@@ -44,7 +49,9 @@
 // Records are read back in the run's time (record.TimeBase): an embedded
 // engine's runs are compressed ×speed and shown in the modelled GPU's
 // simulated time, and the verdict's Time names it (outcomes are the same
-// in either time); Run.Wall keeps the records as measured.
+// in either time); Run.Wall keeps the records as measured. A design that
+// mixes the two — an embedded engine against a server — is compared on
+// the wall clock (Result.WallClock), and its verdict's Time says so.
 //
 // # Designs
 //

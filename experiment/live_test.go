@@ -1,6 +1,7 @@
 package experiment_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -8,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hypobench/hypobench/engine"
 	"github.com/hypobench/hypobench/experiment"
+	"github.com/hypobench/hypobench/record"
 	"github.com/hypobench/hypobench/run"
 	"github.com/hypobench/hypobench/verdict"
 	"github.com/hypobench/hypobench/verdict/verdicttest"
@@ -24,23 +27,23 @@ func TestTwoEngines(t *testing.T) {
 	s := experiment.Open(t)
 	flat := experiment.DefaultEngine()
 	flat.Knobs.FlatPrefill = true
-	d := experiment.AB{Name: "two-engines", Rounds: 3, Requests: 2,
+	d := experiment.AB{Name: "two-engines", Rounds: 4, Requests: 4,
 		A: experiment.Arm{Label: "sound", Request: experiment.Request{PromptRep: 800, MaxTokens: 1}, Target: experiment.Embedded(experiment.DefaultEngine())},
 		B: experiment.Arm{Label: "flat", Request: experiment.Request{PromptRep: 800, MaxTokens: 1}, Target: experiment.Embedded(flat)}}
 	r := s.Run(t, d)
 	if again := s.Run(t, d); again != r {
 		t.Errorf("a second Run of the design ran it again")
 	}
-	if len(r.Runs) != 6 {
-		t.Errorf("%d runs, want one per arm and round (6)", len(r.Runs))
+	if len(r.Runs) != 8 {
+		t.Errorf("%d runs, want one per arm and round (8)", len(r.Runs))
 	}
 	for _, g := range r.Groups {
 		rounds := map[int]int{}
 		for _, rec := range g.Records {
 			rounds[rec.Round]++
 		}
-		if len(rounds) != 3 || rounds[1] != 2 || rounds[3] != 2 {
-			t.Errorf("group %s: requests per round %v, want 2 in each of rounds 1–3", g.Label, rounds)
+		if len(rounds) != 4 || rounds[1] != 4 || rounds[4] != 4 {
+			t.Errorf("group %s: requests per round %v, want 4 in each of rounds 1–4", g.Label, rounds)
 		}
 	}
 	// Prefill of 800 tokens on the modelled RTX 4090 costs several times
@@ -115,4 +118,73 @@ func TestClientLimitedRunsAreMeasuredAgain(t *testing.T) {
 	if vs, _, _ := verdict.Read(r.SessionDir); len(vs) != 1 || vs[0].Outcome != verdict.Inconclusive {
 		t.Errorf("written: %+v", vs)
 	}
+}
+
+// TestFinishStampsAnAnalysisVerdict: a verdict made by one's own analysis
+// of a session's runs gets the design, target, time base, data directory
+// and the runs' notes, and the client check of every run.
+func TestFinishStampsAnAnalysisVerdict(t *testing.T) {
+	env, err := run.LoadEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.Out = t.TempDir()
+	s := experiment.NewSession(env)
+	dir, err := s.Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	clean := &experiment.Run{Dir: filepath.Join(dir, "H1"), Target: "embedded engine X", Time: "simulated time: …", Notes: []string{"sized to 3 rounds"}}
+	v := s.Finish(verdict.Verdict{ID: "H1", Outcome: verdict.Pass}, "prompt ladder", clean)
+	if v.RunDir != "H1" || v.Design != "prompt ladder" || v.Target != "embedded engine X" || v.Time == "" || len(v.Info) != 1 || v.Outcome != verdict.Pass {
+		t.Errorf("stamped %+v", v)
+	}
+	limited := &experiment.Run{Dir: filepath.Join(dir, "H1b"), Config: &record.RunConfig{ClientCheck: &record.ClientCheck{
+		Reasons: []record.ClientReason{{Code: record.ReasonCPU, Detail: "busy"}}}}}
+	if v := s.Finish(verdict.Verdict{ID: "H1", Outcome: verdict.Fail}, "d", clean, limited); v.Outcome != verdict.Inconclusive {
+		t.Errorf("a client-limited second run left %s", v.Outcome)
+	}
+}
+
+// TestServerTarget runs one arm against a server given by URL (an embedded
+// engine started here, standing for a second build) and the other against
+// the session's embedded engine: both arms measure, and the verdict names
+// both targets. A server given by URL has no simulated time base, so the
+// design is compared on the wall clock — same engine, same speed: the
+// arms are equivalent (in mixed time bases the candidate would look 5×
+// faster and the check would fail).
+func TestServerTarget(t *testing.T) {
+	cfg := experiment.DefaultEngine()
+	cfg.Speed = experiment.DefaultSpeed
+	srv, err := engine.Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	env, err := run.LoadEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.Target, env.Out, env.Speed = "", t.TempDir(), experiment.DefaultSpeed
+	s := experiment.NewSession(env)
+	q := experiment.Request{PromptRep: 500, MaxTokens: 1}
+	r := s.Run(t, experiment.AB{Name: "by-url", Requests: 6, Rounds: 4,
+		A: experiment.Arm{Label: "candidate", Request: q, Target: experiment.Server(srv.URL())},
+		B: experiment.Arm{Label: "baseline", Request: q}})
+	for _, g := range r.Groups {
+		if len(g.Records) != 24 {
+			t.Errorf("%s: %d records, want 24", g.Label, len(g.Records))
+		}
+	}
+	if !r.WallClock {
+		t.Errorf("a design mixing an embedded engine and a server is not compared on the wall clock")
+	}
+	v := r.Verdict("by-url", "the two servers are equally fast", experiment.Ratio(experiment.Median(experiment.TTFT), "candidate", "baseline").Within(0.1))
+	if !strings.HasPrefix(v.Time, "wall clock") {
+		t.Errorf("verdict time %q", v.Time)
+	}
+	if !strings.Contains(v.Target, srv.URL()) || !strings.Contains(v.Target, "embedded engine") {
+		t.Errorf("verdict target %q does not name both servers", v.Target)
+	}
+	verdicttest.Report(t, r.SessionDir, v)
 }

@@ -33,6 +33,10 @@ type Result struct {
 	// Options are the checks' α, resamples and seed (HYPOBENCH_SEED when
 	// set).
 	Options Options
+	// WallClock says the groups hold wall-clock records although some
+	// runs have a simulated time base: the design mixes an embedded
+	// engine with a server, and is compared as measured.
+	WallClock bool
 }
 
 // Execute runs design d (once per session: a second call with a design of
@@ -53,7 +57,7 @@ func (s *Session) Execute(ctx context.Context, d Design) (*Result, error) {
 	}
 	o := openTargets{s: s}
 	defer o.close()
-	res := &Result{Name: p.Name, Description: p.Description, Dir: filepath.Join(sessDir, p.Name), SessionDir: sessDir, Options: s.options()}
+	res := &Result{Name: p.Name, Description: p.Description, Dir: filepath.Join(sessDir, p.Name), SessionDir: sessDir, Options: s.Options()}
 	for _, g := range p.Groups {
 		res.Groups = append(res.Groups, Group{Label: g.Label, X: g.X})
 	}
@@ -67,15 +71,31 @@ func (s *Session) Execute(ctx context.Context, d Design) (*Result, error) {
 			return nil, err
 		}
 		res.Runs = append(res.Runs, r)
-		for _, rec := range r.Records {
-			i := st.Group(&rec)
-			if i < 0 || i >= len(res.Groups) {
+	}
+	// One time base for every group: the modelled GPU's simulated time
+	// when every run has one, else the wall clock as measured (a design
+	// comparing an embedded engine with a server is compared as measured).
+	wall := false
+	for _, r := range res.Runs {
+		wall = wall || r.Time == ""
+	}
+	if wall && slices.ContainsFunc(res.Runs, func(r *Run) bool { return r.Time != "" }) {
+		res.WallClock = true
+	}
+	for i, st := range p.Steps {
+		recs := res.Runs[i].Records
+		if res.WallClock {
+			recs = res.Runs[i].Wall
+		}
+		for _, rec := range recs {
+			g := st.Group(&rec)
+			if g < 0 || g >= len(res.Groups) {
 				continue
 			}
 			if st.Round > 0 {
 				rec.Round = st.Round
 			}
-			res.Groups[i].Records = append(res.Groups[i].Records, rec)
+			res.Groups[g].Records = append(res.Groups[g].Records, rec)
 		}
 	}
 	if s.results == nil {
@@ -96,7 +116,9 @@ func (s *Session) Run(t TB, d Design) *Result {
 	return r
 }
 
-func (s *Session) options() Options {
+// Options are the checks' statistical options for this session:
+// DefaultOptions with HYPOBENCH_SEED as the seed when set.
+func (s *Session) Options() Options {
 	o := DefaultOptions
 	if s.Env.SeedSet {
 		o.Seed = s.Env.Seed
@@ -201,24 +223,50 @@ func (r *Result) Verdict(id, claim string, checks ...Check) verdict.Verdict {
 		}
 	}
 	v.Combine()
-	if len(r.Runs) > 0 {
-		v.Target, v.Time = r.Runs[0].Target, r.Runs[0].Time
-		for _, run := range r.Runs[1:] {
+	v = finish(v, r.Description, r.SessionDir, r.Dir, r.Runs)
+	if r.WallClock {
+		v.Time = "wall clock, as measured (the design mixes a simulated-time embedded engine with a server: compared as measured)"
+	}
+	return v
+}
+
+// Finish stamps a verdict made by an analysis of one's own (H1–H4's) on
+// runs of this session with where its data came from, as Result.Verdict
+// does: design in words, the runs' target and time base, the data's
+// directory relative to the session's (the first run's), what a Sizer or
+// a re-measurement said (Info), and inconclusive when a run's client
+// limited its measurement.
+func (s *Session) Finish(v verdict.Verdict, design string, runs ...*Run) verdict.Verdict {
+	sessDir, _ := s.Dir()
+	dir := ""
+	if len(runs) > 0 {
+		dir = runs[0].Dir
+	}
+	return finish(v, design, sessDir, dir, runs)
+}
+
+func finish(v verdict.Verdict, design, sessDir, dir string, runs []*Run) verdict.Verdict {
+	v.Design = design
+	if len(runs) > 0 {
+		v.Target, v.Time = runs[0].Target, runs[0].Time
+		for _, run := range runs[1:] {
 			if run.Target != v.Target {
 				v.Target += "; " + run.Target
 				break
 			}
 		}
 	}
-	if rel, err := filepath.Rel(r.SessionDir, r.Dir); err == nil {
-		v.RunDir = rel
-	} else {
-		v.RunDir = r.Dir
+	if dir != "" {
+		if rel, err := filepath.Rel(sessDir, dir); err == nil && sessDir != "" {
+			v.RunDir = rel
+		} else {
+			v.RunDir = dir
+		}
 	}
-	for _, run := range r.Runs {
+	for _, run := range runs {
 		v.Info = append(v.Info, run.Notes...)
 	}
-	for _, run := range r.Runs {
+	for _, run := range runs {
 		v = verdict.ForRun(v, run.Config)
 	}
 	return v

@@ -197,9 +197,16 @@ func moduleRoot() string {
 // set). Engine, when set, is an embedded engine of that configuration
 // whatever HYPOBENCH_TARGET says (a negative control, or one side of an
 // A/B of two engines); a zero Engine.Speed takes the session's speed.
+// URL, when set (and Engine not), is a server of its own — the other side
+// of an A/B of two builds — with the session's model and API key
+// (HYPOBENCH_MODEL, else its first /v1/models entry).
 type Target struct {
+	URL    string
 	Engine *engine.Config
 }
+
+// Server returns a Target that is the server at url.
+func Server(url string) Target { return Target{URL: url} }
 
 // Embedded returns a Target that is an embedded engine of cfg. Start cfg
 // from DefaultEngine, not engine.DefaultConfig, whose Speed of 1 runs in
@@ -220,7 +227,7 @@ func DefaultEngine() engine.Config {
 func (t Target) engineConfig(env run.Env) *engine.Config {
 	ec := t.Engine
 	if ec == nil {
-		if env.Target != "" {
+		if t.URL != "" || env.Target != "" {
 			return nil
 		}
 		c := engine.DefaultConfig
@@ -247,6 +254,9 @@ func (t Target) engineConfig(env run.Env) *engine.Config {
 func (t Target) key(env run.Env) string {
 	if ec := t.engineConfig(env); ec != nil {
 		return fmt.Sprintf("embedded %+v", *ec)
+	}
+	if t.URL != "" {
+		return t.URL
 	}
 	return env.Target
 }
@@ -286,8 +296,11 @@ func (o *openTargets) get(ctx context.Context, t Target) (*run.Target, *engine.C
 		return tg, ec, nil
 	}
 	env := o.s.Env
-	if ec != nil {
+	switch {
+	case ec != nil:
 		env.Target = ""
+	case t.URL != "":
+		env.Target = t.URL
 	}
 	tg, err := run.OpenTarget(ctx, env, ec)
 	if err != nil {
