@@ -145,7 +145,7 @@ type designRun struct {
 	target string          // "embedded <spec> knobs" or the URL
 	dir    string
 	time   string // the time base's banner, empty for a URL
-	notes  []string
+	run    *experiment.Run
 }
 
 // runDesign executes a design once per test process (the session memoises
@@ -166,25 +166,19 @@ func runDesign(t testing.TB, name string, s *workload.Suite, ec *engine.Config, 
 	if err != nil {
 		t.Fatalf("%v", err)
 	}
-	return designRun{recs: r.Records, wall: r.Wall, target: r.Target, dir: r.Dir, time: r.Time, notes: r.Notes}
+	return designRun{recs: r.Records, wall: r.Wall, target: r.Target, dir: r.Dir, time: r.Time, run: r}
 }
 
-// finish stamps where a verdict's data came from — the design, the target
-// and time base of the first run, its directory relative to the session's
-// — and what a budget made of the runs (Info).
+// finish stamps where a verdict's data came from (experiment.Session.Finish):
+// the design, the runs' target and time base, the first run's directory
+// relative to the session's, what a budget or a re-measurement made of the
+// runs (Info), and inconclusive when a run's client limited its own
+// measurement.
 func finish(t *testing.T, v verdict.Verdict, design string, runs ...designRun) verdict.Verdict {
 	t.Helper()
-	v.Design = design
-	if len(runs) > 0 {
-		v.Target, v.Time = runs[0].target, runs[0].time
-		rel, err := filepath.Rel(sessionDir(t), runs[0].dir)
-		if err != nil {
-			rel = runs[0].dir
-		}
-		v.RunDir = rel
+	rs := make([]*experiment.Run, len(runs))
+	for i, r := range runs {
+		rs[i] = r.run
 	}
-	for _, r := range runs {
-		v.Info = append(v.Info, r.notes...)
-	}
-	return v
+	return sess.x.Finish(v, design, rs...)
 }
