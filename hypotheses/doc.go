@@ -15,7 +15,11 @@
 // against the embedded engine when it is unset; every verdict lands in
 // hypotheses.jsonl and hypotheses.md of the session's run directory
 // (HYPOBENCH_RUN_DIR, or a new reports/<id>-hypotheses), written and judged
-// by verdict/verdicttest.
+// by verdict/verdicttest. They run their designs through the public
+// experiment API (experiment.Session.RunSuite), as a user's own hypothesis
+// does: progress lines on stderr while a design runs, and with
+// HYPOBENCH_BUDGET=5m each H1–H4 design run sized to the budget by a pilot
+// (run.SizeDesign) or refused with the budget it would need.
 //
 // # Units, intervals and α
 //

@@ -5,35 +5,31 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
-	"sync"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/hypobench/hypobench/engine"
+	"github.com/hypobench/hypobench/experiment"
 	"github.com/hypobench/hypobench/record"
 	"github.com/hypobench/hypobench/run"
 	"github.com/hypobench/hypobench/verdict"
 	"github.com/hypobench/hypobench/workload"
 )
 
-// defaultSpeed compresses the embedded engine's time in tests: fast enough
-// for CI, slow enough that a step (≈ 19 ms / speed for a decode on the
-// default rtx4090:qwen2.5-7b) stays far above scheduling noise.
-const defaultSpeed = 5
-
+// The tests run H1–H4's designs through the public experiment API — the
+// session a user's own hypothesis gets (experiment.Session): the target
+// from the environment, one run directory per design in the session's
+// directory, memoised by name, progress lines on stderr, and budget
+// sizing under HYPOBENCH_BUDGET. What is left here is the glue between
+// the session's runs and the analyses H1…H4(records, options).
 var sess struct {
+	x    *experiment.Session
 	env  run.Env
 	size Size
 	// promptLadder and outputLadder override the H1 and H2 levels
 	// (HYPOBENCH_PROMPT_LADDER, HYPOBENCH_OUTPUT_LADDER).
 	promptLadder, outputLadder []int
-	root                       string // module root
-	dirOnce                    sync.Once
-	dir                        string
-	dirErr                     error
-	mu                         sync.Mutex
-	runs                       map[string]designRun
 }
 
 func TestMain(m *testing.M) {
@@ -43,6 +39,13 @@ func TestMain(m *testing.M) {
 		os.Exit(2)
 	}
 	sess.env = env
+	sess.x = experiment.NewSession(env)
+	sess.x.Name = "hypotheses"
+	// Progress goes to stderr: `go test -v` streams it while a design runs.
+	sess.x.Progress = os.Stderr
+	if env.Budget > 0 {
+		sess.x.Sizer = budgetSizer(env.Budget)
+	}
 	if os.Getenv("HYPOBENCH_DESIGN") == "full" {
 		sess.size = Full
 	}
@@ -54,51 +57,69 @@ func TestMain(m *testing.M) {
 			}
 		}
 	}
-	sess.root = moduleRoot()
-	sess.runs = map[string]designRun{}
 	os.Exit(m.Run())
 }
 
-func moduleRoot() string {
-	dir, _ := os.Getwd()
-	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d
+// sizedRuns are the runs a budget sizes: H1–H4's designs on the
+// configured target. Negative controls keep their designs (their fail is
+// what they assert), the regression gate keeps its rounds (HYPOBENCH_ROUNDS
+// sizes it, and its two sides must stay alike), and the e2e test's suite
+// and cache runs are small.
+var sizedRuns = []string{"H1", "H2", "concurrency", "h3", "H4"}
+
+// budgetSizer sizes H1–H4's runs to total (experiment.Session.BudgetSizer)
+// and keeps what their checks read besides the ladders' extremes: H2's
+// settle check compares the two longest outputs, so the second longest
+// stays; H4's analysis cuts each phase into time windows and is priced,
+// never cut.
+func budgetSizer(total time.Duration) experiment.Sizer {
+	return func(ctx context.Context, t *run.Target, name string, s *workload.Suite) (string, error) {
+		if !slices.Contains(sizedRuns, name) {
+			return "", nil
 		}
-		if filepath.Dir(d) == d {
-			return dir
+		b := run.Budget{Total: total, MinRounds: MinRounds}
+		switch name {
+		case "H2":
+			ps := slices.Clone(s.Profiles)
+			slices.SortFunc(ps, func(a, b workload.Profile) int { return a.MaxTokens - b.MaxTokens })
+			if len(ps) >= 2 {
+				b.KeepProfiles = []string{ps[len(ps)-2].Name}
+			}
+		case "H4":
+			b.NoCut = true
 		}
+		return sess.x.BudgetSizer(b)(ctx, t, name, s)
 	}
 }
 
+// sessionDir is the run directory that collects this process's verdicts
+// (experiment.Session.Dir): HYPOBENCH_RUN_DIR when set, else a new
+// reports/<id>-hypotheses.
+func sessionDir(t testing.TB) string {
+	t.Helper()
+	return sess.x.MustDir(t)
+}
+
+// abs resolves a path given in the environment against the module root,
+// as the session resolves its reports root.
 func abs(p string) string {
 	if filepath.IsAbs(p) {
 		return p
 	}
-	return filepath.Join(sess.root, p)
-}
-
-// sessionDir is the run directory that collects this process's verdicts:
-// HYPOBENCH_RUN_DIR when set, else a new reports/<id>-hypotheses, created
-// on first use.
-func sessionDir(t testing.TB) string {
-	sess.dirOnce.Do(func() {
-		if d := os.Getenv("HYPOBENCH_RUN_DIR"); d != "" {
-			sess.dir = abs(d)
-			sess.dirErr = os.MkdirAll(sess.dir, 0o755)
-			return
+	dir, _ := os.Getwd()
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return filepath.Join(d, p)
 		}
-		sess.dir, _, sess.dirErr = run.NewDir(abs(sess.env.Out), "hypotheses")
-	})
-	if sess.dirErr != nil {
-		t.Fatalf("session directory: %v", sess.dirErr)
+		if filepath.Dir(d) == d {
+			return filepath.Join(dir, p)
+		}
 	}
-	return sess.dir
 }
 
 // control returns an embedded-engine configuration with knobs, for
 // negative controls; they always run on the embedded engine. speed 0 means
-// the tests' default compression.
+// the session's (experiment.DefaultSpeed unless HYPOBENCH_SPEED).
 func control(k engine.Knobs, seed uint64, speed float64) *engine.Config {
 	c := engine.DefaultConfig
 	c.Knobs = k
@@ -116,132 +137,48 @@ func opts() Options {
 	return o
 }
 
-// designRun is one executed design: its records and where they came from.
+// designRun is one executed design as the analyses read it: an
+// experiment.Run's records and provenance.
 type designRun struct {
 	recs   []record.Record // in the run's time (record.TimeBase): simulated for the embedded engine
 	wall   []record.Record // as measured
 	target string          // "embedded <spec> knobs" or the URL
 	dir    string
 	time   string // the time base's banner, empty for a URL
+	run    *experiment.Run
 }
 
-// runDesign executes a design once per test process (memoised by name) and
-// returns its records as read back from requests.jsonl. ec nil means the
-// configured target: HYPOBENCH_TARGET, or the default embedded engine.
+// runDesign executes a design once per test process (the session memoises
+// it by name; a run with extra hooks is never memoised) and returns its
+// records as read back from requests.jsonl. ec nil means the configured
+// target: HYPOBENCH_TARGET, or the default embedded engine; otherwise an
+// embedded engine of ec (a zero speed is the session's).
 //
 // extra builds additional hooks for the run once the target is known (the
 // profiler calls around H4's run).
 func runDesign(t testing.TB, name string, s *workload.Suite, ec *engine.Config, extra ...func(*run.Target) run.Hook) designRun {
 	t.Helper()
-	sess.mu.Lock()
-	defer sess.mu.Unlock()
-	// Runs with extra hooks (a profiler) are never memoised: what the
-	// hooks capture belongs to that run. Their directory gets a suffix when
-	// the name was used before (go test -count N).
-	if r, ok := sess.runs[name]; ok && len(extra) == 0 {
-		return r
-	}
-	for i := 2; len(extra) > 0; i++ {
-		if _, used := sess.runs[name]; !used {
-			break
-		}
-		if _, used := sess.runs[fmt.Sprintf("%s-%d", name, i)]; !used {
-			name = fmt.Sprintf("%s-%d", name, i)
-			break
-		}
-	}
-	env := sess.env
+	var tg experiment.Target
 	if ec != nil {
-		env.Target = "" // controls always run on the embedded engine
-	} else if env.Target == "" {
-		ec = new(engine.Config)
-		*ec = engine.DefaultConfig
-		ec.Speed = 0
-		if env.Engine != "" {
-			ec.Spec = env.Engine
-		}
-		if env.SeedSet {
-			ec.Seed = env.Seed
-		}
+		tg = experiment.Embedded(*ec)
 	}
-	if ec != nil {
-		cfg := *ec
-		if cfg.Speed == 0 {
-			cfg.Speed = defaultSpeed
-			if env.Speed > 0 {
-				cfg.Speed = env.Speed
-			}
-		}
-		ec = &cfg
-	}
-	ctx := context.Background()
-	tgt, err := run.OpenTarget(ctx, env, ec)
+	r, err := sess.x.RunSuite(context.Background(), name, s, tg, extra...)
 	if err != nil {
-		t.Fatalf("%s: %v", name, err)
+		t.Fatalf("%v", err)
 	}
-	defer tgt.Close()
-	dir := filepath.Join(sessionDir(t), name)
-	hooks := []run.Hook{run.NewMetricsHook(run.MetricsConfig{BaseURL: tgt.URL, APIKey: env.APIKey, SendKey: env.MetricsAuth,
-		Dir: dir, Interval: time.Second, Settle: 50 * time.Millisecond, Notices: testLog{t}})}
-	for _, h := range extra {
-		hooks = append(hooks, h(tgt))
-	}
-	res, err := run.Execute(ctx, run.Config{
-		Client: tgt.Client, Model: tgt.Model, Suite: s, Dir: dir, Seed: s.Seed, Meta: tgt.Meta, Hooks: hooks,
-	})
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	recs, bad, err := record.ReadRecords(filepath.Join(dir, record.RequestsFile))
-	if err != nil || len(bad) > 0 {
-		t.Fatalf("%s: reading records back: %v %v", name, err, bad)
-	}
-	if res.Errors > 0 {
-		t.Logf("%s: %d of %d requests failed (kept as records)", name, res.Errors, res.Records)
-	}
-	cfg, err := record.ReadConfig(filepath.Join(dir, record.ConfigFile))
-	if err != nil {
-		t.Fatalf("%s: reading config back: %v", name, err)
-	}
-	tb := record.TimeBaseOf(cfg, false)
-	r := designRun{recs: tb.View(recs), wall: recs, target: describe(tgt, ec), dir: dir}
-	if tb.Embedded {
-		r.time = tb.Banner()
-	}
-	sess.runs[name] = r
-	return r
+	return designRun{recs: r.Records, wall: r.Wall, target: r.Target, dir: r.Dir, time: r.Time, run: r}
 }
 
-func describe(tgt *run.Target, ec *engine.Config) string {
-	if ec == nil {
-		return tgt.URL + " model " + tgt.Model
-	}
-	s := fmt.Sprintf("embedded engine %s, speed %g", tgt.Model, ec.Speed)
-	if ec.Knobs != (engine.Knobs{}) {
-		s += fmt.Sprintf(", knobs %+v", ec.Knobs)
-	}
-	return s
-}
-
-// finish stamps where a verdict's data came from and reports it.
+// finish stamps where a verdict's data came from (experiment.Session.Finish):
+// the design, the runs' target and time base, the first run's directory
+// relative to the session's, what a budget or a re-measurement made of the
+// runs (Info), and inconclusive when a run's client limited its own
+// measurement.
 func finish(t *testing.T, v verdict.Verdict, design string, runs ...designRun) verdict.Verdict {
 	t.Helper()
-	v.Design = design
-	if len(runs) > 0 {
-		v.Target, v.Time = runs[0].target, runs[0].time
-		rel, err := filepath.Rel(sessionDir(t), runs[0].dir)
-		if err != nil {
-			rel = runs[0].dir
-		}
-		v.RunDir = rel
+	rs := make([]*experiment.Run, len(runs))
+	for i, r := range runs {
+		rs[i] = r.run
 	}
-	return v
-}
-
-// testLog sends scraper notices to the test log.
-type testLog struct{ t testing.TB }
-
-func (l testLog) Write(b []byte) (int, error) {
-	l.t.Log(strings.TrimSpace(string(b)))
-	return len(b), nil
+	return sess.x.Finish(v, design, rs...)
 }

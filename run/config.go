@@ -36,6 +36,12 @@ type Env struct {
 	// MetricsAuth (HYPOBENCH_METRICS_AUTH=1) sends the API key to the
 	// target's /metrics too; by default the scraper sends no key there.
 	MetricsAuth bool
+	// Budget (HYPOBENCH_BUDGET, e.g. 5m) is the wall-clock time a
+	// hypothesis design may take, its pilot included; 0 runs designs as
+	// given. See SizeDesign. A HYPOBENCH_BUDGET that is a percentage or a
+	// fraction (5%, 0.05) is the regression gate's allowed slowdown
+	// instead and leaves Budget 0.
+	Budget time.Duration
 }
 
 // ErrSetting is wrapped by every error of a setting's parser.
@@ -115,6 +121,16 @@ var settings = []setting{
 		}
 		e.Timeout = d
 		return nil
+	}},
+	{"HYPOBENCH_BUDGET", "", "", func(e *Env, v string) (err error) {
+		// A duration is a design's time budget; a percentage or a
+		// fraction (5%, 0.05) is the regression gate's allowed slowdown,
+		// which TestRegression and compare parse (compare.ParseBudget).
+		if isRegressionBudget(v) {
+			return nil
+		}
+		e.Budget, err = ParseBudget(v)
+		return err
 	}},
 	{"HYPOBENCH_METRICS_AUTH", "metrics-auth", "send the API key to the target's /metrics too (default: no key there)", func(e *Env, v string) (err error) {
 		if e.MetricsAuth, err = strconv.ParseBool(v); err != nil {

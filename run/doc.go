@@ -64,6 +64,26 @@
 // progress line counts requests with no response byte for
 // Config.StallAfter as stalled.
 //
+// Config.DesignProgress receives the design-level progress: requests done
+// of the plan's total, phases ended, elapsed time and the time remaining at
+// the pace so far (a request weighed 1/c at concurrency c, the waves it
+// makes), at every phase end and every Config.ProgressEvery
+// (10 s) between them, as plain lines for a log or a test's output
+// (Config.Progress keeps the per-phase line, redrawn on a terminal).
+//
+// A design can be sized to a time budget (HYPOBENCH_BUDGET, Env.Budget):
+// MeasurePilot runs the design's pilot (PilotSuite: its extreme levels,
+// PilotRequests of each profile) and measures the target's mean request
+// time per level, the run's overheads and the per-request spread (Costs);
+// Costs.Estimate prices any closed-loop design from them (interpolating
+// inner levels); SizeDesign keeps the design when it fits 80% of the
+// budget (DefaultBudgetMargin), else cuts repetitions and rounds (never
+// below Budget.MinRounds, 3) to the narrowest predicted interval that
+// fits, then drops inner levels (never the extremes), and says what power
+// is left (Sizing.String) — or refuses with a *BudgetError naming the
+// budget needed. An open-loop design is priced by its schedule and never
+// cut.
+//
 // A run can be one shard of a run spread over several client machines
 // (Config.Sharding, `hypobench run --shard i/N`): it executes its share of
 // every phase (SplitPlan; an open-loop phase's share is a round-robin

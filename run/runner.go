@@ -38,8 +38,15 @@ type Config struct {
 	// StallAfter is how long an in-flight request may go without a byte of
 	// response before the progress line counts it as stalled (default 10s).
 	StallAfter time.Duration
-	Progress   io.Writer // live progress lines; nil for none
-	Hooks      []Hook
+	Progress   io.Writer // live progress lines, one per phase; nil for none
+	// DesignProgress, when set, receives the run's design-level progress
+	// lines: requests done of the plan's total, phases ended, elapsed and
+	// an estimate of the time remaining, at each phase end and every
+	// ProgressEvery between them (default DefaultProgressEvery). Plain
+	// lines, never redrawn: fit for a log or a test's output.
+	DesignProgress io.Writer
+	ProgressEvery  time.Duration
+	Hooks          []Hook
 	// Meta is merged into config.json (target identity, engine, env).
 	Meta map[string]any
 	// ExternalTarget says the server runs in another process, so the
@@ -149,6 +156,11 @@ func Execute(ctx context.Context, cfg Config) (*Result, error) {
 	sc := DefaultSelfCheck
 	if cfg.SelfCheck != nil {
 		sc = *cfg.SelfCheck
+	}
+	if cfg.DesignProgress != nil {
+		dp := newDesignProgress(&cfg, reqs.Lines)
+		cfg.Hooks = append(slices.Clip(cfg.Hooks), dp.hook)
+		defer dp.stop()
 	}
 	r := &runner{cfg: cfg, reqs: reqs, reqCtx: reqCtx, res: res, check: startMonitor(sc, cfg.ExternalTarget)}
 	r.hook(ctx, record.Phase{Index: -1, Suite: cfg.Suite.Name}, "run-start", res)
