@@ -230,3 +230,18 @@ func moduleRootDir(t *testing.T) string {
 		}
 	}
 }
+
+func TestGuideBlocks(t *testing.T) {
+	t.Parallel()
+	page := "text\n```sh\ngo mod edit -require a@v0 \\\n   -replace a=../a\n\ngo test -v\n```\n```go\n// file: x_test.go\npackage x\n```\n"
+	bs, err := fencedBlocks(page)
+	if err != nil || len(bs) != 2 || bs[0].lang != "sh" || bs[1].lang != "go" || bs[1].line != 8 {
+		t.Fatalf("%+v, %v", bs, err)
+	}
+	if got := shellLines(bs[0].text); len(got) != 2 || got[0] != "go mod edit -require a@v0     -replace a=../a" || got[1] != "go test -v" {
+		t.Errorf("shell lines %q", got)
+	}
+	if _, err := fencedBlocks("```go\npackage x\n"); err == nil || !strings.Contains(err.Error(), "line 1") {
+		t.Errorf("an unclosed block gave %v", err)
+	}
+}
