@@ -346,3 +346,104 @@ func epollRound(b *testing.B, st *floorStats, fds []int, req []byte) {
 		}
 	}
 }
+
+// BenchmarkLoopbackSyscalls measures what the kernel charges for the
+// system calls a streamed event costs, on loopback TCP with no Go poller
+// and no waiting (descriptors in blocking mode, data already there):
+//
+//   - eagain: one read(2) on an empty non-blocking socket, the read Go's
+//     poller makes before every park;
+//   - write: one 300-byte write(2) (an event's size), its reads batched;
+//   - write+read: the write and one read(2) that returns its 300 bytes.
+//
+// write+read minus write is the CPU of the read that delivers an event;
+// the server pays the write. cpu-µs/op is this process's user+system time
+// per operation.
+//
+//	go test ./openai -run '^$' -bench LoopbackSyscalls
+func BenchmarkLoopbackSyscalls(b *testing.B) {
+	pair := func(b *testing.B) (w, r int) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer ln.Close()
+		acc := make(chan net.Conn, 1)
+		go func() {
+			s, err := ln.Accept()
+			if err != nil {
+				b.Error(err)
+			}
+			acc <- s
+		}()
+		cl, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			b.Fatal(err)
+		}
+		sv := <-acc
+		b.Cleanup(func() { cl.Close(); sv.Close() })
+		fd := func(c net.Conn) int {
+			f, err := c.(*net.TCPConn).File() // a duplicate, outside Go's poller
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { f.Close() })
+			return int(f.Fd())
+		}
+		return fd(sv), fd(cl)
+	}
+	measure := func(b *testing.B, op func(i int)) {
+		b.ResetTimer()
+		usr0, sys0 := processCPU()
+		for i := range b.N {
+			op(i)
+		}
+		usr, sys := processCPU()
+		b.ReportMetric(float64(usr-usr0+sys-sys0)/1e3/float64(b.N), "cpu-µs/op")
+		b.ReportMetric(float64(sys-sys0)/1e3/float64(b.N), "sys-µs/op")
+	}
+	msg, buf := make([]byte, 300), make([]byte, 64<<10)
+	b.Run("eagain", func(b *testing.B) {
+		_, r := pair(b)
+		if err := syscall.SetNonblock(r, true); err != nil {
+			b.Fatal(err)
+		}
+		measure(b, func(int) {
+			if _, err := syscall.Read(r, buf); err != syscall.EAGAIN {
+				b.Fatalf("read on an empty socket: %v", err)
+			}
+		})
+	})
+	b.Run("write", func(b *testing.B) {
+		w, r := pair(b)
+		measure(b, func(i int) {
+			if _, err := syscall.Write(w, msg); err != nil {
+				b.Fatal(err)
+			}
+			if i%100 == 99 || i == b.N-1 {
+				for got, want := 0, (i%100+1)*len(msg); got < want; {
+					n, err := syscall.Read(r, buf)
+					if err != nil {
+						b.Fatal(err)
+					}
+					got += n
+				}
+			}
+		})
+	})
+	b.Run("write+read", func(b *testing.B) {
+		w, r := pair(b)
+		measure(b, func(int) {
+			if _, err := syscall.Write(w, msg); err != nil {
+				b.Fatal(err)
+			}
+			for got := 0; got < len(msg); {
+				n, err := syscall.Read(r, buf)
+				if err != nil {
+					b.Fatal(err)
+				}
+				got += n
+			}
+		})
+	})
+}
