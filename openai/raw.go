@@ -229,13 +229,18 @@ func (c *Client) doRaw(ctx context.Context, res *Result, req *Request, body []by
 		return
 	}
 	var stream io.Reader = resp.Body
+	var chunked *chunkedBody
+	if isChunked(resp) {
+		chunked = newChunkedBody(conn.br, conn.Conn)
+		stream = chunked
+	}
 	if req.Activity != nil {
-		stream = &activityReader{r: resp.Body, at: req.Activity}
+		stream = &activityReader{r: stream, at: req.Activity}
 	}
 	clean := c.readStream(ctx, res, stream, req.MaxTokens)
 	// The body was read to its end (its last chunk, or Content-Length
-	// bytes): the connection can carry the next request.
-	keep = clean && !resp.Close && (resp.ContentLength >= 0 || isChunked(resp))
+	// bytes) and nothing past it: the connection can carry the next request.
+	keep = clean && !resp.Close && (resp.ContentLength >= 0 || chunked != nil && chunked.reusable())
 }
 
 // readResponse reads the next final response head, skipping 1xx interim
