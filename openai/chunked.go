@@ -32,7 +32,10 @@ type chunkedBody struct {
 	line   []byte // the chunk-size line read so far
 	tail   []byte // bytes after the last chunk's line
 	excess int64
-	done   bool // the body ended, trailer included
+	// readErr is the error of the last read, acted on once the data that
+	// came with it has been returned.
+	readErr error
+	done    bool // the body ended, trailer included
 	// extra: bytes arrived past the body's end (or a trailer was read
 	// through a temporary reader): the connection cannot be reused.
 	extra bool
@@ -72,7 +75,9 @@ func (cb *chunkedBody) reusable() bool { return cb.done && !cb.extra }
 
 // Read reads decoded body bytes into p. It returns io.EOF after the last
 // chunk and its trailer, io.ErrUnexpectedEOF when the stream ends inside
-// the body.
+// the body. Data is returned as soon as the read that brought it returns:
+// whatever follows it (framing, the trailer, an error) waits for the next
+// call, so the caller's read instant is the data's.
 func (cb *chunkedBody) Read(p []byte) (int, error) {
 	for {
 		if cb.err != nil {
@@ -84,24 +89,24 @@ func (cb *chunkedBody) Read(p []byte) (int, error) {
 		if len(p) == 0 {
 			return 0, nil
 		}
+		switch {
+		case cb.st == chunkEnd && (cb.readErr != nil || len(cb.tail) >= 2):
+			cb.trailer(cb.readErr) // never a read past a body already ended
+			continue
+		case cb.readErr == io.EOF:
+			cb.err = io.ErrUnexpectedEOF
+			continue
+		case cb.readErr != nil:
+			cb.err = cb.readErr
+			continue
+		}
 		var n int
-		var err error
 		if cb.br.Buffered() > 0 {
-			n, err = cb.br.Read(p)
+			n, cb.readErr = cb.br.Read(p)
 		} else {
-			n, err = cb.src.Read(p)
+			n, cb.readErr = cb.src.Read(p)
 		}
-		out := cb.decode(p[:n])
-		if cb.st == chunkEnd && !cb.done && cb.err == nil && (err != nil || len(cb.tail) >= 2) {
-			cb.trailer(err)
-		}
-		if err != nil && cb.err == nil && !cb.done {
-			if err == io.EOF {
-				err = io.ErrUnexpectedEOF
-			}
-			cb.err = err
-		}
-		if out > 0 {
+		if out := cb.decode(p[:n]); out > 0 {
 			return out, nil
 		}
 	}

@@ -27,7 +27,7 @@ func netHTTPChunked(body []byte) ([]byte, error) {
 // bytes start out in it). It also reports whether the connection would be
 // reusable.
 func ourChunked(t *testing.T, body []byte, piece, out int) ([]byte, error, bool) {
-	src := &chunkReader{b: []byte(chunkedHead + string(body)), n: piece}
+	src := &endReader{chunkReader{b: []byte(chunkedHead + string(body)), n: piece}, false}
 	br := bufio.NewReaderSize(src, maxChunkLine)
 	if _, err := http.ReadResponse(br, nil); err != nil {
 		t.Fatalf("head: %v", err)
@@ -42,6 +42,10 @@ func ourChunked(t *testing.T, body []byte, piece, out int) ([]byte, error, bool)
 		}
 		got = append(got, buf[:n]...)
 		if err == io.EOF {
+			if src.pastEnd {
+				// On a connection that read would wait for bytes that never come.
+				t.Fatalf("%q: a read past the end of a body that had ended", body)
+			}
 			return got, nil, cb.reusable()
 		}
 		if err != nil {
@@ -53,6 +57,19 @@ func ourChunked(t *testing.T, body []byte, piece, out int) ([]byte, error, bool)
 	}
 	t.Fatal("no end after 2^20 reads")
 	return nil, nil, false
+}
+
+// endReader is a chunkReader that notes a read after its bytes ran out.
+type endReader struct {
+	chunkReader
+	pastEnd bool
+}
+
+func (e *endReader) Read(p []byte) (int, error) {
+	if len(e.b) == 0 {
+		e.pastEnd = true
+	}
+	return e.chunkReader.Read(p)
 }
 
 var chunkedSeeds = []string{
