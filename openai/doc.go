@@ -7,13 +7,17 @@
 //
 // New builds a Client once and shares it. Requests to a plain http:// server
 // go over the client's own kept-alive HTTP/1.1 connections (raw.go): the
-// request head is written by hand in one write, and the response is read
-// with net/http's own parsers (http.ReadResponse, its chunked-body reader)
-// on the requesting goroutine, with no Transport goroutines between the
-// socket and the parser. The pool is hand-written because net/http has no
-// client connection pool without its Transport's two goroutines per
-// connection; the parsing stays net/http's. The pool keeps at most MaxConns connections open
-// (a request waits for a free one, and its deadline counts while it waits),
+// request head is written by hand in one write, the response head is read
+// with net/http's http.ReadResponse, and a chunked body is decoded in place
+// into the SSE parser's buffer (chunked.go), all on the requesting
+// goroutine, with no Transport goroutines and one copy per event. The pool
+// is hand-written because net/http has no client connection pool without
+// its Transport's two goroutines per connection; the chunked decoder
+// because net/http's reader copies every event through its own buffer. It
+// accepts and refuses what net/http's does, with the same limits
+// (FuzzChunkedBody compares the two on arbitrary bodies in arbitrary
+// pieces). The pool keeps at most MaxConns connections open (a request
+// waits for a free one, and its deadline counts while it waits),
 // reuses a connection only after its response was read to the end, closes
 // connections idle for 90 s, and sends a request once more on a new
 // connection when a reused one turns out closed by the server before any
@@ -143,11 +147,14 @@
 // reports reads/event), and the runtime's wake-up of the goroutine.
 // BenchmarkSteppedFloor measures that floor on the same stream with no
 // HTTP client, parser or JSON at all, and what net/http's Transport adds on
-// top (which is why plain-http requests bypass it). Measured on a shared
-// 2-core machine at load 12–14, per streamed event at 128 streams in step:
-// bare goroutine reader ~19–23 µs of CPU (13–16 µs of it system time), a
-// single-goroutine epoll loop no less, net/http's Transport ~26–28 µs, this
-// client ~28–31 µs with the raw path (~28–35 µs through the Transport).
+// top; BenchmarkLoopbackSyscalls what the kernel charges for the reads.
+// Measured on a shared 2-core virtual machine (load 8–13), per streamed
+// event at 128 streams in step: the kernel alone ~5 µs of CPU for the read
+// that returns an event and ~1 µs for the one that finds the socket empty;
+// a bare goroutine-per-connection reader ~18–23 µs (13–16 µs of it system
+// time; a single-goroutine epoll loop is no cheaper); net/http's Transport
+// reading the same bodies ~26–28 µs; this client 27–29 µs (median 27.9;
+// 27–32, median 29.9, through the Transport before the raw path).
 //
 // Each parsed event adds one clock reading: its read→parse delay, from the
 // read that delivered it returning (Event.Arrival) to its JSON being

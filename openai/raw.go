@@ -18,11 +18,11 @@ import (
 )
 
 // rawPool holds the connections of the plain-HTTP streaming path: requests
-// written by hand on kept-alive HTTP/1.1 connections, responses read with
-// net/http's own response and chunked-body parsers (http.ReadResponse), no
+// written by hand on kept-alive HTTP/1.1 connections, response heads read
+// with http.ReadResponse, chunked bodies decoded in place (chunkedBody), no
 // Transport goroutines between the socket and the caller. BenchmarkStepped
 // and BenchmarkSteppedFloor measured the Transport's share of the client's
-// CPU per streamed event; see the package doc (Hot path).
+// CPU per streamed event; see the package doc (Client, Hot path).
 type rawPool struct {
 	addr        string // host:port dialled
 	dial        func(ctx context.Context, network, addr string) (net.Conn, error)
