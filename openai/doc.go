@@ -153,8 +153,9 @@
 // that returns an event and ~1 µs for the one that finds the socket empty;
 // a bare goroutine-per-connection reader ~18–23 µs (13–16 µs of it system
 // time; a single-goroutine epoll loop is no cheaper); net/http's Transport
-// reading the same bodies ~26–28 µs; this client 27–29 µs (median 27.9;
-// 27–32, median 29.9, through the Transport before the raw path).
+// reading the same bodies ~26–28 µs; this client 23–29 µs (medians 27.9
+// and 24.8 in two sets of back-to-back pairs; 27–35, medians 29.9 and
+// 29.7, through the Transport before the raw path).
 //
 // Each parsed event adds one clock reading: its read→parse delay, from the
 // read that delivered it returning (Event.Arrival) to its JSON being
