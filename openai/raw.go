@@ -216,16 +216,24 @@ func (c *Client) doRaw(ctx context.Context, res *Result, req *Request, body []by
 	}()
 	res.Status = resp.StatusCode
 	res.RequestID = resp.Header.Get("X-Request-Id")
+	framed := !resp.Close && (resp.ContentLength >= 0 || isChunked(resp))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		// As on the Transport, a connection whose short error body was read
+		// to its end carries the next request (a 429 storm does not re-dial).
+		body := &eofWatch{ReadCloser: resp.Body}
+		resp.Body = body
 		c.failStatus(res, resp)
 		res.End = time.Since(res.T0)
+		keep = framed && body.eof
 		return
 	}
 	ct := strings.ToLower(strings.TrimSpace(resp.Header.Get("Content-Type")))
 	if !strings.HasPrefix(ct, "text/event-stream") {
-		res.ErrorBody = c.snippet(resp.Body)
+		body := &eofWatch{ReadCloser: resp.Body}
+		res.ErrorBody = c.snippet(body)
 		res.End = time.Since(res.T0)
 		res.fail(record.ClassContentType, c.redact(fmt.Sprintf("response content type %q is not text/event-stream", ct)))
+		keep = framed && body.eof
 		return
 	}
 	var stream io.Reader = resp.Body
@@ -240,7 +248,21 @@ func (c *Client) doRaw(ctx context.Context, res *Result, req *Request, body []by
 	clean := c.readStream(ctx, res, stream, req.MaxTokens)
 	// The body was read to its end (its last chunk, or Content-Length
 	// bytes) and nothing past it: the connection can carry the next request.
-	keep = clean && !resp.Close && (resp.ContentLength >= 0 || chunked != nil && chunked.reusable())
+	keep = clean && framed && (chunked == nil || chunked.reusable())
+}
+
+// eofWatch notes whether its reader returned io.EOF.
+type eofWatch struct {
+	io.ReadCloser
+	eof bool
+}
+
+func (e *eofWatch) Read(p []byte) (int, error) {
+	n, err := e.ReadCloser.Read(p)
+	if err == io.EOF {
+		e.eof = true
+	}
+	return n, err
 }
 
 // readResponse reads the next final response head, skipping 1xx interim

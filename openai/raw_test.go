@@ -74,18 +74,29 @@ func countingServer(t *testing.T, cfg openaitest.Config) (*httptest.Server, *con
 }
 
 // TestConnectionsReused checks that consecutive requests share one
-// kept-alive connection on both paths, and that CloseIdleConnections
-// closes it.
+// kept-alive connection on both paths, also across error responses whose
+// short bodies were read (429, 500, a redirect, a JSON body), and that
+// CloseIdleConnections closes it.
 func TestConnectionsReused(t *testing.T) {
+	faults := []openaitest.Fault{openaitest.None, openaitest.HTTP429, openaitest.None, openaitest.HTTP500,
+		openaitest.Redirect, openaitest.ContentType, openaitest.None}
 	for _, path := range clientPaths {
 		t.Run(path.name, func(t *testing.T) {
 			srv, cc := countingServer(t, openaitest.Config{})
 			c := newClient(t, openai.Config{BaseURL: srv.URL, NetHTTP: path.netHTTP})
-			for i := range 3 {
-				res := c.Do(context.Background(), openai.Request{Prompt: "x", MaxTokens: healthyTokens})
-				checkHealthy(t, "request", res)
+			for i, f := range faults {
+				prompt := "x"
+				if f != openaitest.None {
+					prompt = openaitest.Marker(f)
+				}
+				res := c.Do(context.Background(), openai.Request{Prompt: prompt, MaxTokens: healthyTokens})
+				if f == openaitest.None {
+					checkHealthy(t, "request", res)
+				} else if res.OK() {
+					t.Errorf("request %d (%s) succeeded", i, f)
+				}
 				if res.ConnReused != (i > 0) {
-					t.Errorf("request %d: reused %t", i, res.ConnReused)
+					t.Errorf("request %d (%s): reused %t", i, f, res.ConnReused)
 				}
 			}
 			if _, _, opened, _ := cc.get(); opened != 1 {
