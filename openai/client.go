@@ -76,6 +76,12 @@ type Config struct {
 	RootCAs *x509.CertPool
 	// UserAgent is sent as User-Agent; empty means "hypobench".
 	UserAgent string
+	// NetHTTP sends every request through net/http's Transport. Without it,
+	// requests to a plain http:// server are written on the client's own
+	// kept-alive HTTP/1.1 connections and their responses read with
+	// net/http's parsers but no Transport in between (see the package doc,
+	// Hot path); https:// always goes through the Transport.
+	NetHTTP bool
 }
 
 // Defaults for Config's zero fields.
@@ -96,6 +102,8 @@ type Client struct {
 	maxLine int
 	hc      *http.Client
 	tr      *http.Transport
+	// raw, when set, carries the requests (plain http://, see raw.go).
+	raw *rawPool
 	// noScan sends every event through encoding/json, skipping scanChunk
 	// (tests compare the two paths).
 	noScan bool
@@ -128,9 +136,10 @@ func New(cfg Config) (*Client, error) {
 	if connect <= 0 {
 		connect = 10 * time.Second
 	}
+	dial := (&net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}).DialContext
 	c.tr = &http.Transport{
 		Proxy:                 nil, // a proxy hop would be measured as server time
-		DialContext:           (&net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}).DialContext,
+		DialContext:           dial,
 		TLSClientConfig:       &tls.Config{InsecureSkipVerify: cfg.InsecureSkipVerify, RootCAs: cfg.RootCAs},
 		TLSHandshakeTimeout:   connect,
 		TLSNextProto:          map[string]func(string, *tls.Conn) http.RoundTripper{}, // HTTP/1.1 only
@@ -147,6 +156,9 @@ func New(cfg Config) (*Client, error) {
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		},
+	}
+	if !cfg.NetHTTP {
+		c.raw = newRawPool(c.base, c.ua, c.auth, maxConns, dial)
 	}
 	return c, nil
 }
@@ -167,7 +179,12 @@ func (c *Client) URL(endpoint string) (string, error) {
 }
 
 // CloseIdleConnections closes pooled idle connections.
-func (c *Client) CloseIdleConnections() { c.tr.CloseIdleConnections() }
+func (c *Client) CloseIdleConnections() {
+	c.tr.CloseIdleConnections()
+	if c.raw != nil {
+		c.raw.closeIdle()
+	}
+}
 
 // errRequestTimeout is the cause set on a request's context when
 // Config.Timeout expires.
@@ -206,6 +223,13 @@ func (c *Client) Do(ctx context.Context, req Request) (res *Result) {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, c.timeout, errRequestTimeout)
 		defer cancel()
+	}
+	if c.raw != nil {
+		if req.Activity != nil {
+			req.Activity.Store(time.Now().UnixNano())
+		}
+		c.doRaw(ctx, res, &req, body, begin)
+		return res
 	}
 	trace := &httptrace.ClientTrace{
 		// GotConn fires once the connection (new or pooled) is ready and the

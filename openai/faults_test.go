@@ -68,10 +68,10 @@ func TestFaultClasses(t *testing.T) {
 		{fault: openaitest.LongLine, class: record.ClassLineTooLong, status: 200, partial: true},
 		{fault: openaitest.CommentOnly, class: record.ClassNoDone, status: 200, partial: true},
 	}
-	run := func(t *testing.T, tc testCase) {
+	run := func(t *testing.T, tc testCase, netHTTP bool) {
 		srv := openaitest.NewServer(openaitest.Config{})
 		defer srv.Close()
-		c := newClient(t, openai.Config{BaseURL: srv.URL, Timeout: 2 * time.Second})
+		c := newClient(t, openai.Config{BaseURL: srv.URL, Timeout: 2 * time.Second, NetHTTP: netHTTP})
 		var wg sync.WaitGroup
 		healthy := make([]*openai.Result, 4)
 		for i := range healthy {
@@ -105,8 +105,10 @@ func TestFaultClasses(t *testing.T) {
 		}
 		checkHealthy(t, "healthy request after the fault", c.Do(context.Background(), openai.Request{Prompt: "fine", MaxTokens: healthyTokens}))
 	}
-	for _, tc := range cases {
-		t.Run(string(tc.fault), func(t *testing.T) { run(t, tc) })
+	for _, path := range clientPaths {
+		for _, tc := range cases {
+			t.Run(path.name+"/"+string(tc.fault), func(t *testing.T) { run(t, tc, path.netHTTP) })
+		}
 	}
 }
 

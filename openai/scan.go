@@ -173,7 +173,8 @@ func foldsTo(key []byte, known ...string) bool {
 		}
 	}
 	for _, k := range known {
-		if bytes.EqualFold(key, []byte(k)) {
+		// key and k are ASCII here, so only equal lengths can fold.
+		if len(key) == len(k) && bytes.EqualFold(key, []byte(k)) {
 			return true
 		}
 	}
@@ -544,6 +545,15 @@ func (s *scanner) plainString() (v []byte, null, ok bool) {
 	return s.b[start : s.i-1], false, true
 }
 
+// plainASCII marks the bytes a JSON string holds as themselves: printable
+// ASCII other than '"' and '\\'.
+var plainASCII = func() (t [256]bool) {
+	for c := ' '; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // stringLen consumes a string (or null, of length 0) and returns the length
 // in bytes of its value as encoding/json decodes it: escapes decoded,
 // surrogate pairs combined, lone surrogates and invalid UTF-8 bytes each
@@ -560,6 +570,15 @@ func (s *scanner) stringLen() (n int, plain, ok bool) {
 	i := s.i + 1
 	plain = true
 	for i < len(b) {
+		// A run of plain ASCII characters in one tight loop.
+		run := i
+		for i < len(b) && plainASCII[b[i]] {
+			i++
+		}
+		n += i - run
+		if i >= len(b) {
+			break
+		}
 		c := b[i]
 		switch {
 		case c == '"':

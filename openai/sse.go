@@ -213,7 +213,16 @@ func (p *Parser) nextLine() (line []byte, ok bool, err error) {
 		p.bomDone = true
 	}
 	rest := p.buf[p.start:p.end]
-	i := bytes.IndexAny(rest, "\r\n")
+	// The first CR or LF: two vectorised byte searches beat IndexAny's
+	// per-byte set test on event-sized lines.
+	i := bytes.IndexByte(rest, '\n')
+	end := len(rest)
+	if i >= 0 {
+		end = i
+	}
+	if j := bytes.IndexByte(rest[:end], '\r'); j >= 0 {
+		i = j
+	}
 	if i < 0 {
 		if len(rest) > p.maxLine {
 			return nil, false, &ParseError{Offset: p.Offset(), Line: p.line + 1, Err: ErrLineTooLong}

@@ -45,13 +45,14 @@ type chunk struct {
 var doneData = []byte("[DONE]")
 
 // readStream parses the SSE body into res until the end of the body or the
-// first failure. hint, when > 0, is the expected number of content events
-// (the request's max_tokens), used to size res's slices once.
+// first failure, and reports whether it read the body to its clean end.
+// hint, when > 0, is the expected number of content events (the request's
+// max_tokens), used to size res's slices once.
 //
 // Each event's JSON is read by scanChunk, an allocation-free scan of the few
 // fields the client uses; anything it declines goes through encoding/json
 // (decodeChunk), so every figure is what encoding/json would give.
-func (c *Client) readStream(ctx context.Context, res *Result, body io.Reader, hint int) {
+func (c *Client) readStream(ctx context.Context, res *Result, body io.Reader, hint int) (clean bool) {
 	p := getParser(body, c.maxLine)
 	defer putParser(p)
 	if c.readClock != nil {
@@ -79,7 +80,7 @@ func (c *Client) readStream(ctx context.Context, res *Result, body io.Reader, hi
 		if err != nil {
 			res.End = time.Since(res.T0)
 			c.streamEnd(ctx, res, err)
-			return
+			return err == io.EOF
 		}
 		at := ev.Arrival.Sub(res.T0)
 		res.Events = append(res.Events, at)
@@ -99,7 +100,7 @@ func (c *Client) readStream(ctx context.Context, res *Result, body io.Reader, hi
 			if f, err = decodeChunk(ev.Data); err != nil {
 				res.End = at
 				res.fail(record.ClassMalformed, c.redact(fmt.Sprintf("decoding event at byte %d: %v (data %q)", ev.Offset, err, oneLine(string(ev.Data), 80))))
-				return
+				return false
 			}
 		}
 		parse := time.Since(ev.Arrival) // read→parse: the one clock reading per event
@@ -109,7 +110,7 @@ func (c *Client) readStream(ctx context.Context, res *Result, body io.Reader, hi
 		if f.isError {
 			res.End = at
 			res.fail(record.ClassStreamError, c.redact(fmt.Sprintf("server sent an error in the stream at byte %d: %s", ev.Offset, oneLine(f.errMsg, 200))))
-			return
+			return false
 		}
 		if f.id != nil && !idSeen {
 			res.RequestID, idSeen = string(f.id), true // the event id wins over X-Request-Id
