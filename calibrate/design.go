@@ -114,7 +114,7 @@ func (d *DesignSim) Prune(keep func(*record.Record) bool) {
 // Session draws one session: the design's rounds, renumbered 1…R, with
 // the noise applied.
 func (d *DesignSim) Session(rng *rand.Rand) []record.Record {
-	var out []record.Record
+	out := make([]record.Record, 0, d.rounds*len(d.pool[0]))
 	nz := d.noise
 	run := nz.RunToRun * rng.NormFloat64()
 	for r := range d.rounds {

@@ -115,6 +115,7 @@ func H3(recs []record.Record, server []string, o Options) verdict.Verdict {
 // state has — and returns the rest with the sorted concurrency levels and
 // prompt repetitions they hold.
 func h3Steady(good []record.Record) (steady []record.Record, levels, reps []int) {
+	steady = make([]record.Record, 0, len(good))
 	for _, r := range good {
 		if r.Seq < r.Concurrency {
 			continue
