@@ -16,8 +16,10 @@ import (
 // with the true effect at twice the bound (Twice, on the scale the
 // verdict prints), the share that passed (power).
 type Operating struct {
-	Hypothesis    string  `json:"hypothesis"`
-	Check         string  `json:"check"`
+	Hypothesis string `json:"hypothesis"`
+	Check      string `json:"check"`
+	// Scale names what Bound and Twice measure, as the verdict prints it.
+	Scale         string  `json:"scale"`
 	Bound         float64 `json:"bound"`
 	Twice         float64 `json:"twice"`
 	Sessions      int     `json:"sessions"`
@@ -55,8 +57,8 @@ func (c RoundCalibration) Describe(id, check string) string {
 	if !ok {
 		return "not calibrated"
 	}
-	d := fmt.Sprintf("at the bound %.4g it passed %.2f%% of %d calibration sessions (95%% upper bound %.2f%%), at twice the bound (%.4g) %.1f%%; interval coverage %.1f%%",
-		o.Bound, 100*o.PassAtBound, o.Sessions, 100*o.PassAtBoundHi, o.Twice, 100*o.PowerAtTwice, 100*o.Coverage)
+	d := fmt.Sprintf("at the bound (%s %.4g) it passed %.2f%% of %d calibration sessions (95%% upper bound %.2f%%), at twice the bound (%.4g) %.1f%%; interval coverage %.1f%%",
+		o.Scale, o.Bound, 100*o.PassAtBound, o.Sessions, 100*o.PassAtBoundHi, o.Twice, 100*o.PowerAtTwice, 100*o.Coverage)
 	if len(o.Misses) > 0 {
 		d += " — MISSES the calibration requirement: " + strings.Join(o.Misses, "; ")
 	}
@@ -68,11 +70,11 @@ func (c RoundCalibration) Describe(id, check string) string {
 var RoundCalibrated = RoundCalibration{
 	Setup: "the embedded engine (rtx4090:qwen2.5-7b) tuned in virtual time so the true effect sits at the bound and at twice it (H1, H2 and H3 admission by a fixed per-request front-end cost, H3 shift by max_num_batched_tokens), the Default designs' rounds, 7% step jitter, per-round level log-sd 0.2, 1% run factor, 0.5% drift per round, 3% per request",
 	Checks: []Operating{
-		{Hypothesis: "H1", Check: "growth", Bound: 0.25, Twice: 0.5, Sessions: 4000, PassAtBound: 0.0513, PassAtBoundHi: 0.0574, PowerAtTwice: 1, Coverage: 0.9015,
+		{Hypothesis: "H1", Check: "growth", Scale: "relative growth", Bound: 0.25, Twice: 0.5, Sessions: 4000, PassAtBound: 0.0513, PassAtBoundHi: 0.0574, PowerAtTwice: 1, Coverage: 0.9015,
 			Misses: []string{"pass rate at the bound 5.13% above α = 5%"}},
-		{Hypothesis: "H2", Check: "token-cost", Bound: 0.1, Twice: 0.2, Sessions: 4000, PassAtBound: 0.047, PassAtBoundHi: 0.0529, PowerAtTwice: 1, Coverage: 0.8973},
-		{Hypothesis: "H3", Check: "shift", Bound: 0.5, Twice: 0.25, Sessions: 4000, PassAtBound: 0.0468, PassAtBoundHi: 0.0526, PowerAtTwice: 1, Coverage: 0.8975},
-		{Hypothesis: "H3", Check: "admission", Bound: 1, Twice: 0.5, Sessions: 4000, PassAtBound: 0.1038, PassAtBoundHi: 0.112, PowerAtTwice: 1, Coverage: 0.8778,
+		{Hypothesis: "H2", Check: "token-cost", Scale: "ratio TPOT/one-token TTFT", Bound: 0.1, Twice: 0.2, Sessions: 4000, PassAtBound: 0.047, PassAtBoundHi: 0.0529, PowerAtTwice: 1, Coverage: 0.8973},
+		{Hypothesis: "H3", Check: "shift", Scale: "prompt share P", Bound: 0.5, Twice: 0.25, Sessions: 4000, PassAtBound: 0.0468, PassAtBoundHi: 0.0526, PowerAtTwice: 1, Coverage: 0.8975},
+		{Hypothesis: "H3", Check: "admission", Scale: "ratio TTFT/decode", Bound: 1, Twice: 0.5, Sessions: 4000, PassAtBound: 0.1038, PassAtBoundHi: 0.112, PowerAtTwice: 1, Coverage: 0.8778,
 			Misses: []string{"pass rate at the bound 10.38% above α = 5%", "its 95% upper bound 11.20% above 1.5α", "90% intervals covered the truth in 87.78% of sessions, outside 88–92%"}},
 	},
 }

@@ -39,6 +39,7 @@ const (
 // last gap to a target is closed on the records, and the check itself.
 type roundCheckCalib struct {
 	hyp, check string
+	scale      string // what the verdict prints, as Operating.Scale
 	suite      func() *workload.Suite
 	runs       int
 	// knob returns the engine whose effect lies near target (see tune).
@@ -197,13 +198,13 @@ func roundCalibs() []*roundCheckCalib {
 		admitKnob = knobAt(engine.Config{MaxNumSeqs: 9}, engine.Config{MaxNumSeqs: 10}, 0)
 	}
 	return []*roundCheckCalib{{
-		hyp: "H1", check: "growth", suite: func() *workload.Suite { return H1Design(Default, 0, nil) }, runs: 64,
+		hyp: "H1", check: "growth", scale: "relative growth", suite: func() *workload.Suite { return H1Design(Default, 0, nil) }, runs: 64,
 		bound: math.Log1p(H1MinGrowth), twice: math.Log1p(2 * H1MinGrowth), looser: math.Log1p(H1MinGrowth / 2), greater: true, show: math.Expm1,
 		est:    func(r []record.Record) float64 { return h1GrowthEstimate(r, h1Lo, h1Hi) },
 		adjust: func(r *record.Record, s float64) { scaleIf(r, r.PromptRep == h1Hi, s) },
 		run:    func(recs []record.Record, o Options) verdict.Check { return h1Growth(ok(recs), h1Lo, h1Hi, o) },
 	}, {
-		hyp: "H2", check: "token-cost", suite: func() *workload.Suite { return H2Design(Default, 0, nil) }, runs: 64,
+		hyp: "H2", check: "token-cost", scale: "ratio TPOT/one-token TTFT", suite: func() *workload.Suite { return H2Design(Default, 0, nil) }, runs: 64,
 		bound: math.Log(H2MinTokenCost), twice: math.Log(2 * H2MinTokenCost), looser: math.Log(H2MinTokenCost / 2), greater: true, show: math.Exp,
 		est:    func(r []record.Record) float64 { return h2CostEstimate(r, h2First, h2Last) },
 		adjust: func(r *record.Record, s float64) { scaleIf(r, r.MaxTokens == h2First, 1/s) },
@@ -212,14 +213,14 @@ func roundCalibs() []*roundCheckCalib {
 			return c
 		},
 	}, {
-		hyp: "H3", check: "shift", suite: func() *workload.Suite { return H3Design(Default, 0, nil) }, runs: 16,
+		hyp: "H3", check: "shift", scale: "prompt share P", suite: func() *workload.Suite { return H3Design(Default, 0, nil) }, runs: 16,
 		knob:  knobAt(engine.Config{MaxNumBatchedTokens: 512}, engine.Config{MaxNumBatchedTokens: 1280}, shiftBound),
 		bound: shiftBound, twice: -math.Log(1 - H3PromptShare/2), looser: 2 * shiftBound, show: func(x float64) float64 { return 1 - math.Exp(-x) },
 		est: h3est(1), keep: atTop,
 		adjust: func(r *record.Record, s float64) { scaleIf(r, r.Concurrency == hi && r.PromptRep == long, s) },
 		run:    h3check("shift"),
 	}, {
-		hyp: "H3", check: "admission", suite: func() *workload.Suite { return H3Design(Default, 0, nil) }, runs: 16,
+		hyp: "H3", check: "admission", scale: "ratio TTFT/decode", suite: func() *workload.Suite { return H3Design(Default, 0, nil) }, runs: 16,
 		knob:  admitKnob,
 		bound: 0, twice: math.Log(0.5), looser: math.Log(2), show: math.Exp,
 		est: h3est(2), keep: atTop,
@@ -408,7 +409,7 @@ func TestRoundCalibration(t *testing.T) {
 		} else {
 			t.Logf("control, %s bound loosened 2× to %.4f: the true %.4f passes %.4f (of %d) — the boundary assertion would fail", name, c.show(c.looser), c.show(edge.target), l.PassRate(), l.N)
 		}
-		got = append(got, Operating{Hypothesis: c.hyp, Check: c.check, Bound: round4(c.show(c.bound)), Twice: round4(c.show(c.twice)), Sessions: r.N,
+		got = append(got, Operating{Hypothesis: c.hyp, Check: c.check, Scale: c.scale, Bound: round4(c.show(c.bound)), Twice: round4(c.show(c.twice)), Sessions: r.N,
 			PassAtBound: round4(r.PassRate()), PassAtBoundHi: round4(hi), PowerAtTwice: round4(twice.rates.PassRate()), Coverage: round4(r.Coverage()), Misses: misses})
 	}
 	if got[0].Sessions == roundCalibSessions && os.Getenv("HYPOBENCH_CALIB_POOL") == "" && os.Getenv("HYPOBENCH_CALIB_ONLY") == "" && os.Getenv("HYPOBENCH_CALIB_ADMISSION") == "" && !reflect.DeepEqual(RoundCalibrated.Checks, got) {
