@@ -61,9 +61,19 @@
 // calibration (hypotheses/h4calib_test.go) uses; the true effect is
 // tuned there by scaling the prefill-heavy mix, not the engine.
 //
-// # Not yet
+// # Round-based designs (H1–H3)
 //
-// H1–H3 are not calibrated here yet (their checks are being redefined);
-// GateDesign's pieces — Slower, Truth/Tune, the pool-and-noise session,
-// Rates and the bounds — are what their calibrations will reuse.
+// DesignSim is the same pool-and-noise scheme for a design whose rounds
+// are its independent units (H1Design, H2Design, H3Design in package
+// hypotheses): the engine's virtual-time core runs the suite a number of
+// times with step jitter, every round goes into a pool, and a session
+// draws the design's number of rounds from it with a fresh per-round
+// level, a per-session run factor, a drift over the session and
+// per-request noise. Adjust closes the last gap between an engine's
+// effect and a target exactly (a factor on one level's latencies moves a
+// round's log ratio of medians by exactly its log), Prune drops the
+// records a check never reads, Truth estimates the true effect as the
+// mean round estimate, and Rates.Count tallies outcomes and coverage.
+// hypotheses/h123calib_test.go uses them; the commands and figures are in
+// hypotheses/doc.go and the calibration note.
 package calibrate

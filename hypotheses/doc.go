@@ -59,6 +59,19 @@
 // cost model in its verdict (Info) and fails unless the cost model says
 // the claim is false there.
 //
+// Calibration at the null boundary (package calibrate): TestRoundCalibration
+// (h123calib_test.go) tunes the embedded engine in virtual time so that
+// H1's growth, H2's token-cost and H3's shift and admission checks sit
+// exactly at their bounds and at twice them, draws 4,000 sessions of each
+// design from a pool of simulated rounds under calibrate.DefaultNoise, runs
+// the very check functions the verdicts use, and checks the measured
+// operating characteristics against RoundCalibrated; TestH4Calibration
+// (h4calib_test.go) does the same for H4 against H4Calibrated. The figures,
+// and any calibration requirement a check misses (Operating.Misses), go
+// into each verdict's check details and info lines, and CalibrationOf
+// hands them to the report's page. The other checks (the trend tests,
+// settle, batching, prefill-bound) are not calibrated and say so.
+//
 // Designs come in two sizes: the default, sized to give the same verdict in
 // every run on a loaded 2-core machine within a few minutes, and the full
 // one (HYPOBENCH_DESIGN=full, used by `make bench`). Against a real server,

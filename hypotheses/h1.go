@@ -81,19 +81,7 @@ func H1(recs []record.Record, o Options) verdict.Verdict {
 	trend := trendCheck("trend", "TTFT rises with prompt tokens", xs, ys, 1, o)
 	trend.Sample = fmt.Sprintf("%d requests at c=1", len(xs))
 	lo, hi := gs[0].key, gs[len(gs)-1].key
-	var ests []float64
-	perRound := 0
-	for _, rr := range rounds(good) {
-		at := func(rep int) float64 {
-			return medianWhere(rr, func(r *record.Record) bool { return r.PromptRep == rep }, ttft)
-		}
-		ests = append(ests, logRatio(at(hi), at(lo)))
-		perRound = max(perRound, countWhere(rr, func(r *record.Record) bool { return r.PromptRep == lo }))
-	}
-	growth := roundCheck(roundSpec{name: "growth",
-		claim: fmt.Sprintf("median TTFT at %d repetitions exceeds that at %d by more than %.0f%%", hi, lo, H1MinGrowth*100),
-		test:  "per-round log ratio of median TTFT, longest over shortest prompt", unit: "relative growth",
-		bound: math.Log1p(H1MinGrowth), greater: true, show: math.Expm1, perRound: perRound}, ests, o)
+	growth := h1Growth(good, lo, hi, o)
 	if growth.EffectCI.Valid() {
 		growth.Sentence = fmt.Sprintf("TTFT grew %s× from %s to %s prompt tokens, %g%% CI %s–%s×", verdict.Num(1+growth.Effect),
 			verdict.Thousands(gs[0].x), verdict.Thousands(gs[len(gs)-1].x), growth.EffectCI.Level*100,
@@ -107,9 +95,36 @@ func H1(recs []record.Record, o Options) verdict.Verdict {
 	}
 	v.Info = append(v.Info, fmt.Sprintf("growth exponent (log-log Theil–Sen slope of TTFT on prompt tokens) %s, CI %s: %s",
 		verdict.Num(exp), verdict.CIString(ci.Lo, ci.Hi, ci.Level), shape))
+	attachCalibration(&v)
 	v.Combine()
 	v.Headline(trend, growth)
 	return v
+}
+
+// h1Growth is H1's deciding check, growth, on the successful records of
+// a design whose shortest and longest prompts have lo and hi repetitions
+// (H1 calls it; so does its calibration, hypotheses/h123calib_test.go).
+func h1Growth(good []record.Record, lo, hi int, o Options) verdict.Check {
+	var ests []float64
+	perRound := 0
+	for _, rr := range rounds(good) {
+		ests = append(ests, h1GrowthEstimate(rr, lo, hi))
+		perRound = max(perRound, countWhere(rr, func(r *record.Record) bool { return r.PromptRep == lo }))
+	}
+	return roundCheck(roundSpec{name: "growth",
+		claim: fmt.Sprintf("median TTFT at %d repetitions exceeds that at %d by more than %.0f%%", hi, lo, H1MinGrowth*100),
+		test:  "per-round log ratio of median TTFT, longest over shortest prompt", unit: "relative growth",
+		bound: math.Log1p(H1MinGrowth), greater: true, show: math.Expm1, perRound: perRound}, ests, o)
+}
+
+// h1GrowthEstimate is one round's growth estimate: log(median TTFT at hi
+// repetitions / median TTFT at lo).
+func h1GrowthEstimate(round []record.Record, lo, hi int) float64 {
+	ttft := func(r *record.Record) (float64, bool) { return fptr(r.TTFT) }
+	at := func(rep int) float64 {
+		return medianWhere(round, func(r *record.Record) bool { return r.PromptRep == rep }, ttft)
+	}
+	return logRatio(at(hi), at(lo))
 }
 
 // countWhere counts the records keep selects.

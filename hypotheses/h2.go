@@ -107,23 +107,7 @@ func H2(ladder, conc []record.Record, o Options) verdict.Verdict {
 	trend.Sample = fmt.Sprintf("%d requests at c=1", len(xs))
 
 	first, last, prev := gs[0].key, gs[len(gs)-1].key, gs[len(gs)-2].key
-	var cost, settle []float64
-	perRound := 0
-	for _, rr := range rounds(good) {
-		at := func(m int, y func(*record.Record) (float64, bool)) float64 {
-			return medianWhere(rr, func(r *record.Record) bool { return r.MaxTokens == m }, y)
-		}
-		ttft := func(r *record.Record) (float64, bool) { return fptr(r.TTFT) }
-		cost = append(cost, logRatio(at(last, tpot), at(first, ttft)))
-		settle = append(settle, logRatio(at(last, tpot), at(prev, tpot)))
-		perRound = max(perRound, countWhere(rr, func(r *record.Record) bool { return r.MaxTokens == last }))
-	}
-	tokenCost := roundCheck(roundSpec{name: "token-cost",
-		claim: fmt.Sprintf("an output token costs more than %.2f × a one-token request (median TPOT at max_tokens %d over median TTFT at max_tokens %d)", H2MinTokenCost, last, first),
-		test:  "per-round log ratio of medians", unit: "ratio", bound: math.Log(H2MinTokenCost), greater: true, show: math.Exp, perRound: perRound}, cost, o)
-	settled := roundCheck(roundSpec{name: "settle",
-		claim: fmt.Sprintf("TPOT is settled over long outputs (median TPOT at max_tokens %d over %d within ×%.2f)", last, prev, H2SettleBand),
-		test:  "per-round log ratio of medians, equivalence (TOST)", unit: "ratio", band: math.Log(H2SettleBand), show: math.Exp, perRound: perRound}, settle, o)
+	tokenCost, settled := h2RoundChecks(good, first, last, prev, o)
 	v.Checks = append(v.Checks, tokenCost, trend, settled, batchingCheck("batching", conc, o))
 
 	fit := stats.LinearFit(xs, ys, o.level())
@@ -137,9 +121,44 @@ func H2(ladder, conc []record.Record, o Options) verdict.Verdict {
 			v.Warnings = append(v.Warnings, stats.Warnf(ErrPoorFit, "R² of E2E on output tokens is %s (< 0.9): latency is not well described by a line", verdict.Num(fit.R2)))
 		}
 	}
+	attachCalibration(&v)
 	v.Combine()
 	v.Headline(trend, tokenCost)
 	return v
+}
+
+// h2RoundChecks are H2's round-based checks on the output ladder's
+// successful records, token-cost and settle, for the ladder's first, last
+// and second-to-last max_tokens (H2 calls it; so does its calibration,
+// hypotheses/h123calib_test.go).
+func h2RoundChecks(good []record.Record, first, last, prev int, o Options) (tokenCost, settled verdict.Check) {
+	tpot := func(r *record.Record) (float64, bool) { return fptr(r.TPOT) }
+	var cost, settle []float64
+	perRound := 0
+	for _, rr := range rounds(good) {
+		at := func(m int) float64 {
+			return medianWhere(rr, func(r *record.Record) bool { return r.MaxTokens == m }, tpot)
+		}
+		cost = append(cost, h2CostEstimate(rr, first, last))
+		settle = append(settle, logRatio(at(last), at(prev)))
+		perRound = max(perRound, countWhere(rr, func(r *record.Record) bool { return r.MaxTokens == last }))
+	}
+	tokenCost = roundCheck(roundSpec{name: "token-cost",
+		claim: fmt.Sprintf("an output token costs more than %.2f × a one-token request (median TPOT at max_tokens %d over median TTFT at max_tokens %d)", H2MinTokenCost, last, first),
+		test:  "per-round log ratio of medians", unit: "ratio", bound: math.Log(H2MinTokenCost), greater: true, show: math.Exp, perRound: perRound}, cost, o)
+	settled = roundCheck(roundSpec{name: "settle",
+		claim: fmt.Sprintf("TPOT is settled over long outputs (median TPOT at max_tokens %d over %d within ×%.2f)", last, prev, H2SettleBand),
+		test:  "per-round log ratio of medians, equivalence (TOST)", unit: "ratio", band: math.Log(H2SettleBand), show: math.Exp, perRound: perRound}, settle, o)
+	return tokenCost, settled
+}
+
+// h2CostEstimate is one round's token-cost estimate: log(median TPOT at
+// max_tokens last / median TTFT at max_tokens first).
+func h2CostEstimate(round []record.Record, first, last int) float64 {
+	tpot := func(r *record.Record) (float64, bool) { return fptr(r.TPOT) }
+	ttft := func(r *record.Record) (float64, bool) { return fptr(r.TTFT) }
+	return logRatio(medianWhere(round, func(r *record.Record) bool { return r.MaxTokens == last }, tpot),
+		medianWhere(round, func(r *record.Record) bool { return r.MaxTokens == first }, ttft))
 }
 
 // batchingCheck is the per-round elasticity of median TPOT on

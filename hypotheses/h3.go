@@ -67,34 +67,11 @@ func H3(recs []record.Record, server []string, o Options) verdict.Verdict {
 	if n := len(recs) - len(good); n > 0 {
 		v.Warnings = append(v.Warnings, stats.Warnf(stats.ErrDropped, "%d failed requests excluded", n))
 	}
-	// The first c requests of a level are sent together — the closed
-	// loop's ramp, a burst no steady state has — and are left out.
 	all := good
-	good = nil
-	for _, r := range all {
-		if r.Seq >= r.Concurrency {
-			good = append(good, r)
-		}
-	}
+	good, levels, reps := h3Steady(all)
 	v.Info = append(v.Info, fmt.Sprintf("%d requests of the closed loop's ramp (the first c of each level, sent together) excluded", len(all)-len(good)))
 	v.N = len(good)
-	var levels, reps []int
-	for _, r := range good {
-		if !slices.Contains(levels, r.Concurrency) {
-			levels = append(levels, r.Concurrency)
-		}
-		if !slices.Contains(reps, r.PromptRep) {
-			reps = append(reps, r.PromptRep)
-		}
-	}
-	slices.Sort(levels)
-	slices.Sort(reps)
 	ttft := func(r *record.Record) (float64, bool) { return fptr(r.TTFT) }
-	decode := func(r *record.Record) (float64, bool) {
-		t, ok1 := fptr(r.TTFT)
-		e, ok2 := fptr(r.E2E)
-		return e - t, ok1 && ok2 && r.N() >= 2
-	}
 	// Evidence: median TTFT per level and prompt length (keys sort by
 	// level, then prompt length).
 	for _, g := range groupBy(good, func(r *record.Record) int { return r.Concurrency*100000 + r.PromptRep },
@@ -127,23 +104,51 @@ func H3(recs []record.Record, server []string, o Options) verdict.Verdict {
 		v.Combine()
 		return v
 	}
-	lo, hi := levels[0], levels[len(levels)-1]
-	short, long := reps[0], reps[len(reps)-1]
+	v.Checks = append(v.Checks, h3RoundChecks(good, levels[0], levels[len(levels)-1], reps[0], reps[len(reps)-1], o)...)
+	attachCalibration(&v)
+	v.Combine()
+	return v
+}
+
+// h3Steady leaves out of the successful records the first c requests of
+// each level — sent together as the closed loop starts, a burst no steady
+// state has — and returns the rest with the sorted concurrency levels and
+// prompt repetitions they hold.
+func h3Steady(good []record.Record) (steady []record.Record, levels, reps []int) {
+	steady = make([]record.Record, 0, len(good))
+	for _, r := range good {
+		if r.Seq < r.Concurrency {
+			continue
+		}
+		steady = append(steady, r)
+		if !slices.Contains(levels, r.Concurrency) {
+			levels = append(levels, r.Concurrency)
+		}
+		if !slices.Contains(reps, r.PromptRep) {
+			reps = append(reps, r.PromptRep)
+		}
+	}
+	slices.Sort(levels)
+	slices.Sort(reps)
+	return steady, levels, reps
+}
+
+// h3RoundChecks are H3's checks — prefill-bound, shift, batching,
+// admission, in that order — on the successful records past the ramp, for
+// the lowest and highest concurrency levels and the short and long prompt
+// (H3 calls it; so does its calibration, hypotheses/h123calib_test.go).
+func h3RoundChecks(good []record.Record, lo, hi, short, long int, o Options) []verdict.Check {
 	var atLo, atHi, admit []float64
 	perLo, perHi := 0, 0
 	for _, rr := range rounds(good) {
-		med := func(c, rep int, y func(*record.Record) (float64, bool)) float64 {
-			return medianWhere(rr, func(r *record.Record) bool { return r.Concurrency == c && r.PromptRep == rep }, y)
-		}
-		atLo = append(atLo, logRatio(med(lo, long, ttft), med(lo, short, ttft)))
-		atHi = append(atHi, logRatio(med(hi, long, ttft), med(hi, short, ttft)))
-		admit = append(admit, logRatio(med(hi, short, ttft), med(hi, short, decode)))
+		l, h, a := h3Estimates(rr, lo, hi, short, long)
+		atLo, atHi, admit = append(atLo, l), append(atHi, h), append(admit, a)
 		perLo = max(perLo, countWhere(rr, func(r *record.Record) bool { return r.Concurrency == lo && r.PromptRep == short }))
 		perHi = max(perHi, countWhere(rr, func(r *record.Record) bool { return r.Concurrency == hi && r.PromptRep == short }))
 	}
 	shareOf := func(logS float64) float64 { return 1 - math.Exp(-logS) }
 	bound := -math.Log(1 - H3PromptShare)
-	v.Checks = append(v.Checks,
+	return []verdict.Check{
 		roundCheck(roundSpec{name: "prefill-bound",
 			claim: fmt.Sprintf("at c=%d a long prompt's TTFT is mostly its own prompt (P > %.2f: TTFT at prompt_rep %d over %d above %.0f)", lo, H3PromptShare, long, short, 1/(1-H3PromptShare)),
 			test:  "per-round log ratio of median TTFT, long over short prompt", unit: "prompt share P",
@@ -157,9 +162,25 @@ func H3(recs []record.Record, server []string, o Options) verdict.Verdict {
 			claim: fmt.Sprintf("at c=%d a short prompt waits for its first token less than it then decodes (not queued for admission)", hi),
 			test:  "per-round log ratio of median TTFT over median E2E − TTFT, short prompts", unit: "ratio",
 			bound: 0, show: math.Exp, perRound: perHi}, admit, o),
-	)
-	v.Combine()
-	return v
+	}
+}
+
+// h3Estimates are one round's estimates: log(median TTFT of the long
+// prompts / of the short ones) at the lowest level lo (prefill-bound) and
+// at the highest hi (shift), and log(median TTFT / median E2E − TTFT) of
+// the short prompts at hi (admission).
+func h3Estimates(round []record.Record, lo, hi, short, long int) (atLo, atHi, admit float64) {
+	ttft := func(r *record.Record) (float64, bool) { return fptr(r.TTFT) }
+	decode := func(r *record.Record) (float64, bool) {
+		t, ok1 := fptr(r.TTFT)
+		e, ok2 := fptr(r.E2E)
+		return e - t, ok1 && ok2 && r.N() >= 2
+	}
+	med := func(c, rep int, y func(*record.Record) (float64, bool)) float64 {
+		return medianWhere(round, func(r *record.Record) bool { return r.Concurrency == c && r.PromptRep == rep }, y)
+	}
+	return logRatio(med(lo, long, ttft), med(lo, short, ttft)), logRatio(med(hi, long, ttft), med(hi, short, ttft)),
+		logRatio(med(hi, short, ttft), med(hi, short, decode))
 }
 
 // throughput is c × Σ output tokens / Σ total_s over recs, which is the

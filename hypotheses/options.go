@@ -56,7 +56,7 @@ func (o Options) rng(stream uint64) *rand.Rand {
 
 // ok returns the records without an error class.
 func ok(recs []record.Record) []record.Record {
-	var out []record.Record
+	out := make([]record.Record, 0, len(recs))
 	for _, r := range recs {
 		if r.OK() {
 			out = append(out, r)

@@ -17,6 +17,20 @@ const MinRounds = 3
 // rounds splits records by record.Round, in round order. Records of a
 // design without rounds all have round 0 and form a single round.
 func rounds(recs []record.Record) [][]record.Record {
+	if slices.IsSortedFunc(recs, func(a, b record.Record) int { return a.Round - b.Round }) {
+		// Already in round order (as a run writes them): the rounds are
+		// sub-slices, capped so that an append cannot reach the next.
+		var out [][]record.Record
+		for i := 0; i < len(recs); {
+			j := i + 1
+			for j < len(recs) && recs[j].Round == recs[i].Round {
+				j++
+			}
+			out = append(out, recs[i:j:j])
+			i = j
+		}
+		return out
+	}
 	m := map[int][]record.Record{}
 	var keys []int
 	for _, r := range recs {

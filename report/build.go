@@ -179,7 +179,7 @@ func BuildContext(ctx context.Context, dir string, opts Options) (*Built, error)
 		}
 	}
 	var page bytes.Buffer
-	err = WriteHTML(&page, Page{Title: title, Banner: tb.Banner(), Tested: tested(runCfg, tb, b.Summary), Verdicts: verdictRows(verdicts), Config: cfg, Summary: b.Summary,
+	err = WriteHTML(&page, Page{Title: title, Banner: tb.Banner(), Tested: tested(runCfg, tb, b.Summary), Verdicts: verdictRows(verdicts), Calibration: calibrationSections(verdicts), Config: cfg, Summary: b.Summary,
 		Plots: plots, Extra: extra, Skipped: b.Skipped, Notes: b.Notes})
 	if err != nil {
 		return nil, fmt.Errorf("rendering %s: %w", record.HTMLFile, err)

@@ -227,6 +227,11 @@ func TestBuildWritesEveryFile(t *testing.T) {
 	if !contains(b.Files, "hypotheses.md") {
 		t.Errorf("hypotheses.md was not regenerated from hypotheses.jsonl")
 	}
+	// The fixture's H1 and H2 verdicts get the operating-characteristics
+	// section (calibration_test.go checks its contents).
+	if !bytes.Contains(page, []byte(`<h2 id="operating-characteristics">`)) || !bytes.Contains(page, []byte("<h3>H1</h3>")) {
+		t.Error("index.html has no operating-characteristics section for the fixture's H1 and H2 verdicts")
+	}
 }
 
 func contains(ss []string, s string) bool {

@@ -68,8 +68,11 @@
 // index.html is rendered with html/template (every string escaped) and
 // reads top-down (Page lists the section order and ids): the time banner,
 // what was tested (target, model, GPU, time, suite), one sentence per
-// verdict (verdict.Sentence), a reserved place for each check's operating
-// characteristics, the plots, a reserved place for the open-loop sections
+// verdict (verdict.Sentence), the operating characteristics of every
+// check of H1–H4 and the regression gate beside its outcome on the run
+// (hypotheses.CalibrationOf: the figures the calibration tests measured
+// and check against their tables; a user's hypothesis has none), the
+// plots, a reserved place for the open-loop sections
 // (capacity plots, the client's self-check), the verdict and summary
 // tables, the server-metrics and kernel-trace sections when available,
 // the configuration from config.json grouped by its first key and

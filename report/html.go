@@ -16,8 +16,9 @@ import (
 // The page reads top-down, in this order (the section ids in brackets):
 // the title and the time banner [time]; what was tested [tested]; one
 // sentence per verdict [verdicts]; the operating characteristics of each
-// check [operating-characteristics], reserved for the calibration issue
-// (Calibration); the plots [plots]; the open-loop sections [open-loop],
+// check [operating-characteristics] (Calibration: for every verdict of
+// H1–H4 and the regression gate, each check's outcome beside the
+// operating characteristics its calibration measured); the plots [plots]; the open-loop sections [open-loop],
 // reserved for capacity plots and the client's self-check (OpenLoop); the
 // tables — verdicts [verdict-table] and summary [summary]; the extra
 // sections (server metrics, kernel trace); the configuration, grouped and
@@ -30,7 +31,8 @@ type Page struct {
 	// Tested says what was tested: target, model, GPU, time scale, suite.
 	Tested   []ConfigRow
 	Verdicts []VerdictRow
-	// Calibration and OpenLoop are the reserved sections (see above).
+	// Calibration is the operating-characteristics section, OpenLoop a
+	// reserved one (see above).
 	Calibration []Section
 	OpenLoop    []Section
 	Config      []ConfigRow
@@ -217,10 +219,11 @@ summary { cursor: pointer; }
 {{- else}}
 <p>No hypotheses were run.</p>
 {{- end}}
-<!-- reserved: operating characteristics of each verdict's checks (calibration issue) -->
+<!-- operating characteristics of each verdict's checks, from the calibration -->
 {{- if .Calibration}}
 
 <h2 id="operating-characteristics">Operating characteristics</h2>
+<p class="muted">How each check behaves where its answer is hardest: with the true effect exactly at its bound it should pass at most α (5%) of the time, at twice the bound nearly always, and its interval should cover the truth at its stated level — measured on simulated sessions of the embedded engine in virtual time (package calibrate), not on this run.</p>
 {{- range .Calibration}}
 <h3>{{.Title}}</h3>
 <pre>{{.Markdown}}</pre>
