@@ -160,11 +160,12 @@ func H3Design(size Size, requests int, levels []int) *workload.Suite {
 
 // H3Rates is RateDesign's default rate ladder, in requests per second of
 // the default embedded engine's modelled GPU (rtx4090:qwen2.5-7b): from
-// about one request in flight at a time to about 24, below the rate at
-// which its queue grows (measured live at speed 10 by TestH3RateLadder:
-// mean in-flight counts at send 1.8, 3.8, 9.7 and 24.7; predict with 5%
-// jitter gave 1.8, 3.7, 9.7, 24.1).
-var H3Rates = []float64{0.25, 1, 2.5, 5}
+// about 3 requests in flight to about 19 (predict with 5% jitter, seeds
+// 1–3: mean in-flight counts at send 2.9, 3.7, 7.5 and 18.6), with
+// headroom below the rate at which its queue grows: at 5 req/s (about 25
+// in flight) an engine that a loaded machine stalled for 3.5% of its time
+// held 36 requests in flight where the model holds 29.
+var H3Rates = []float64{0.5, 1, 2, 3.5}
 
 // RateDesignRounds is RateDesign's number of rounds (Full: H3Rounds).
 const RateDesignRounds = 4
@@ -175,10 +176,10 @@ const RateDesignRounds = 4
 // of rates (default H3Rates) in RateDesignRounds rounds (Full: H3Rounds):
 // the rates are listed once per round, in a random order per round, and
 // the analyses read the i-th phase at each rate as round i (ladderOf).
-// Each phase lasts 24 s of the server's time or requests requests
-// (default 40, Full 60), whichever ends first, so a low rate's phase is
-// short in requests and a high rate's short in time; its first requests,
-// the ramp while the server fills, are left out by the analysis.
+// Each phase lasts 24 s of the server's time (Full: 40 s), so a phase
+// sends about 24 × its rate requests (12 at 0.5 req/s, 120 at 5) —
+// capped at requests when requests > 0; its first requests, the ramp
+// while the server fills, are left out by the analysis.
 //
 // rates and the phase length are in the server's time: for the embedded
 // engine compressed ×speed the suite sends speed times the rates for
@@ -189,12 +190,9 @@ func RateDesign(size Size, requests int, rates []float64, speed float64) *worklo
 		rates = H3Rates
 	}
 	speed = max(speed, 1)
-	n, rounds := 40, RateDesignRounds
+	d, rounds := 24.0, RateDesignRounds
 	if size == Full {
-		n, rounds = 60, H3Rounds
-	}
-	if requests > 0 {
-		n = requests
+		d, rounds = 40, H3Rounds
 	}
 	const seed = 106
 	var ladder []float64
@@ -209,7 +207,7 @@ func RateDesign(size Size, requests int, rates []float64, speed float64) *worklo
 	return &workload.Suite{
 		Name: "h3-rate-ladder", BaseText: BaseText, Nonce: true, Endpoint: "completions", IgnoreEOS: true,
 		Profiles: []workload.Profile{{Name: "short_long", PromptRep: 40, MaxTokens: 128}, {Name: "long_long", PromptRep: 1000, MaxTokens: 128}},
-		Rates:    ladder, DurationS: 24 / speed, Requests: n, Mix: true, Order: workload.Ordered, Seed: seed, Warmup: 2,
+		Rates:    ladder, DurationS: d / speed, Requests: requests, Mix: true, Order: workload.Ordered, Seed: seed, Warmup: 2,
 	}
 }
 
