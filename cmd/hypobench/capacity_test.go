@@ -195,3 +195,17 @@ func capacityLog(r capacity.Result) string {
 	}
 	return jsonNum(r.Capacity) + " [" + jsonNum(r.CI.Lo) + ", " + jsonNum(r.CI.Hi) + "]" + b.String()
 }
+
+// TestWarnEngineStall: a run the self-check flagged for the engine's
+// host stalls says so as the machine's doing, not the client's.
+func TestWarnEngineStall(t *testing.T) {
+	var b bytes.Buffer
+	warnClientLimited(&b, &record.ClientCheck{Reasons: []record.ClientReason{
+		{Code: record.ReasonEngineStall, Detail: "the in-process engine lost 8.0% of the run's virtual time to host stalls"},
+		{Code: record.ReasonSendLag, Detail: "p90 client send lag 40 ms > 12 ms"}}})
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], "the machine stalled the in-process engine (engine_stall)") ||
+		!strings.Contains(lines[1], "the client may have limited this run (send_lag)") {
+		t.Errorf("warnings:\n%s", b.String())
+	}
+}
