@@ -68,7 +68,7 @@
 // its negative control its live slice. On a rate ladder the sound engine's
 // H3 is claim-false: with Poisson arrivals a long prompt's first token
 // keeps waiting mostly on its own prefill up to the top rate (the prompt
-// share P stays ≈ 0.8 with ~24 requests in flight), where a closed loop's
+// share P stays ≈ 0.8 with ~14 requests in flight), where a closed loop's
 // workers, sending in waves, make first tokens wait on each other.
 //
 // Designs come in two sizes: the default, sized to give the same verdict in

@@ -118,7 +118,8 @@ func checkTruth(v verdict.Verdict, parts map[string]truthPart) []string {
 // profile, at speed 1, the verdict on the records a live run would write
 // (predict, seeded 5% jitter, the client's overhead) agrees check by
 // check with the truth in 20 of 20 seeds (the default profile, the live
-// test's; a100-80g:llama-3.1-8b agreed as well, 20 of 20, when run). On a rate ladder the sound
+// test's; a100-80g:llama-3.1-8b agreed as well, 20 of 20, when run
+// with an earlier ladder, 0.25–5 req/s). On a rate ladder the sound
 // engine's truth is itself claim-false: with Poisson arrivals a long
 // prompt's first token keeps waiting mostly on its own prefill up to the
 // top rate (a closed loop's workers send in waves; an open loop does not),
@@ -170,13 +171,13 @@ func TestRateLadderMatrix(t *testing.T) {
 const rateSpeed = 10
 
 // TestH3RateLadder runs H3 on a rate ladder (RateDesign: Poisson arrivals
-// at 0.5, 1, 2 and 3.5 requests per simulated second, 24 simulated
-// seconds per phase, 4 rounds, at speed 10) against the
+// at 0.5, 1, 2 and 3 requests per simulated second, 24 simulated
+// seconds per phase, 5 rounds, at speed 10) against the
 // default embedded engine and checks the verdict check by check against
 // the engine's truth on that design (truthH3Rate): prefill-bound and
 // admission pass, batching does not fail, and the shift fails — on a
 // rate ladder this engine's long prompts still wait mostly on their own
-// prefill at the top rate (about 19 requests in flight), so H3 as a whole
+// prefill at the top rate (about 14 requests in flight), so H3 as a whole
 // fails here. The verdict is recorded, not judged by verdicttest.Report: a fail
 // is the expected outcome. A run in which the machine stalled the engine
 // for more than run.DefaultSelfCheck.EngineStall of its time (read from
@@ -290,7 +291,7 @@ func engineStallShare(t *testing.T, dir string) (float64, bool) {
 	return (v1 - v0) / (float64(last.UnixNs-first.UnixNs) / 1e9), true
 }
 
-const rateDesignText = "short (40) and long (1000 repetitions) prompts with 128 output tokens, drawn at random per request, Poisson arrivals at 0.5, 1, 2 and 3.5 requests per simulated second, 24 simulated seconds per phase, 4 rounds with the rate order random per round; the first m requests of a phase (m its median in-flight count) excluded"
+const rateDesignText = "short (40) and long (1000 repetitions) prompts with 128 output tokens, drawn at random per request, Poisson arrivals at 0.5, 1, 2 and 3 requests per simulated second, 24 simulated seconds per phase, 5 rounds with the rate order random per round; the first m requests of a phase (m its median in-flight count) excluded"
 
 // liveModel is cfg as liveTruth models a live server: without a
 // front-end cost model (its HTTP layer is real).
