@@ -51,6 +51,12 @@ const H3PromptShare = 0.5
 //     max_num_seqs or KV cache), where new requests queue for a slot for
 //     whole request lifetimes while TPOT stays flat.
 //
+// recs may climb a rate ladder instead (RateDesign, open-loop records
+// carrying target_rate): a level is then a target rate, a round the i-th
+// phase at each rate, and a phase's ramp its first m requests, m its
+// median in-flight count (loadLadder); the verdict's first info line
+// names the ladder it read. On a closed loop:
+//
 // The first c requests of each level, sent together as the closed loop
 // starts, are a burst no steady state has (with long prompts they queue
 // behind each other's tokenisation) and are excluded. At high concurrency
