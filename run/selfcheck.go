@@ -17,10 +17,8 @@ import (
 //
 //   - cpu: the process used at least CPUShare of its usable cores' time
 //     over the run (only when the server runs in another process);
-//
 //   - sched_lag: the scheduler's lateness at the 90th percentile exceeds
 //     both LagShare × the run's median TTFT and LagFloor;
-//
 //   - send_lag: the client's own open-loop send lag at the 90th
 //     percentile exceeds both LagShare × the median TTFT and LagFloor,
 //     judged run-wide and again per phase of at least PhaseMin sends
@@ -29,17 +27,14 @@ import (
 //     a closed loop's turnaround (a worker's time from one request's end
 //     to the next one's t0) exceeds both LagShare × the median total_s
 //     and LagFloor: it is the share by which the client thinned the load;
-//
 //   - parse_lag: the read→parse delay (per request, the mean time from a
 //     read returning to its event being parsed) at the 90th percentile
 //     exceeds both LagShare × the median TTFT and LagFloor;
-//
 //   - rate: an open-loop phase of at least RatePhaseMin requests without a
 //     max_concurrency cap achieved less than RateShare of its offered
 //     rate. The achieved rate is the requests sent over the last send's
 //     offset, so one late send at the end of a short phase moves it by its
-//     whole lag; below RatePhaseMin requests the sends' lags speak instead.
-//
+//     whole lag; below RatePhaseMin requests the sends' lags speak instead;
 //   - engine_stall: the in-process engine (Config.Engine) lost more than
 //     EngineStall of the run's virtual time (wall time × speed) to host
 //     stalls — steps its loop started later than it can absorb
@@ -72,10 +67,11 @@ type SelfCheck struct {
 	PhaseMin     int // sends a phase needs for its send lag to be judged alone
 	// EngineStall is the largest share of the run's virtual time the
 	// in-process engine may lose to host stalls. Measured on a 2-core
-	// machine at load 12–15: open-loop H3 rate ladders at speed 10 lost
-	// 1.9–4.1% and kept the model's in-flight counts; at load 20–23 they
-	// lost 9.6–38%, and at 38% the top rate held 72 requests in flight
-	// where the model holds 29.
+	// machine: closed-loop hypothesis designs at speed 5–10 lose 0–1.5%
+	// in ordinary sessions (10–54% in a stalled one); open-loop H3 rate
+	// ladders at speed 10 lost 1.2–4.6% at load 10–17 and kept the model's
+	// in-flight counts, and 8–38% at load 19–23 — at 38% the top rate held
+	// 72 requests in flight where the model holds 29.
 	EngineStall float64
 }
 
