@@ -150,7 +150,8 @@ func TestCapacityMatchesPrediction(t *testing.T) {
 		if len(est.ClientLimited) == 0 && !stalled {
 			break
 		}
-		t.Logf("sweep %d flagged: client check %v, engine stalled %v", try+1, est.ClientLimited, stalled)
+		t.Logf("sweep %d flagged: client check %v, engine stalled %v; its estimate, not judged: %.4g [%.4g, %.4g]",
+			try+1, est.ClientLimited, stalled, est.Capacity, est.CI.Lo, est.CI.Hi)
 		if try == 1 {
 			t.Skipf("the machine limited both sweeps (client check: %v, engine stalled %v); no agreement can be judged", est.ClientLimited, stalled)
 		}
