@@ -2,6 +2,8 @@ package hypotheses
 
 import (
 	"fmt"
+	"math/rand/v2"
+	"slices"
 
 	"github.com/hypobench/hypobench/workload"
 )
@@ -153,6 +155,60 @@ func H3Design(size Size, requests int, levels []int) *workload.Suite {
 		Name: "h3-mixed-ladder", BaseText: BaseText, Nonce: true, Endpoint: "completions", IgnoreEOS: true,
 		Profiles:    []workload.Profile{{Name: "short_long", PromptRep: 40, MaxTokens: 128}, {Name: "long_long", PromptRep: 1000, MaxTokens: 128}},
 		Concurrency: levels, Requests: n, MinPerWorker: 3, Mix: true, Order: workload.Ordered, Seed: 105, Rounds: rounds, Warmup: 2,
+	}
+}
+
+// H3Rates is RateDesign's default rate ladder, in requests per second of
+// the default embedded engine's modelled GPU (rtx4090:qwen2.5-7b): from
+// about 3 requests in flight to about 14 (predict with 5% jitter: mean
+// in-flight counts at send 2.9, 3.9, 7.2 and 14.5), with headroom below
+// the rate at which its queue grows: at 5 req/s (about 25 in flight) an
+// engine that a loaded machine stalled for 3.5% of its time held 36
+// requests in flight where the model holds 29, and at 3.5 req/s its
+// first tokens' P wavered down to 0.49 with 4% lost.
+var H3Rates = []float64{0.5, 1, 2, 3}
+
+// RateDesignRounds is RateDesign's number of rounds (Full: H3Rounds).
+const RateDesignRounds = 5
+
+// RateDesign is H3Design on a rate ladder: the same short (40
+// repetitions) and long (1000) prompts with 128 output tokens, drawn at
+// random for each request, sent open-loop (Poisson arrivals) at each rate
+// of rates (default H3Rates) in RateDesignRounds rounds (Full: H3Rounds):
+// the rates are listed once per round, in a random order per round, and
+// the analyses read the i-th phase at each rate as round i (ladderOf).
+// Each phase lasts 24 s of the server's time (Full: 40 s), so a phase
+// sends about 24 × its rate requests (12 at 0.5 req/s, 120 at 5) —
+// capped at requests when requests > 0; its first requests, the ramp
+// while the server fills, are left out by the analysis.
+//
+// rates and the phase length are in the server's time: for the embedded
+// engine compressed ×speed the suite sends speed times the rates for
+// 1/speed of the time (its phases' target_rate is per wall-clock second);
+// speed ≤ 1 means a server in real time.
+func RateDesign(size Size, requests int, rates []float64, speed float64) *workload.Suite {
+	if len(rates) == 0 {
+		rates = H3Rates
+	}
+	speed = max(speed, 1)
+	d, rounds := 24.0, RateDesignRounds
+	if size == Full {
+		d, rounds = 40, H3Rounds
+	}
+	const seed = 106
+	var ladder []float64
+	for r := range rounds {
+		order := slices.Clone(rates)
+		rng := rand.New(rand.NewPCG(seed, 0x40000+uint64(r+1)))
+		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		for _, x := range order {
+			ladder = append(ladder, x*speed)
+		}
+	}
+	return &workload.Suite{
+		Name: "h3-rate-ladder", BaseText: BaseText, Nonce: true, Endpoint: "completions", IgnoreEOS: true,
+		Profiles: []workload.Profile{{Name: "short_long", PromptRep: 40, MaxTokens: 128}, {Name: "long_long", PromptRep: 1000, MaxTokens: 128}},
+		Rates:    ladder, DurationS: d / speed, Requests: requests, Mix: true, Order: workload.Ordered, Seed: seed, Warmup: 2,
 	}
 }
 

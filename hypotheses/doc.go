@@ -72,6 +72,22 @@
 // hands them to the report's page. The other checks (the trend tests,
 // settle, batching, prefill-bound) are not calibrated and say so.
 //
+// # Rate ladders
+//
+// H3 and H2's batching check read a rate ladder as well as a concurrency
+// ladder (ladder.go): when the records are open-loop (they carry
+// target_rate) a level is a target rate, its concurrency the mean of the
+// requests in flight at send, the i-th phase at each rate is round i, and
+// each phase's first m requests (m its median in-flight count) are left
+// out as its ramp; the verdict's first info line names the ladder it
+// read. RateDesign is H3Design on a rate ladder. TestRateLadderMatrix
+// (rateladder_test.go, truthH3Rate) is its matrix and TestH3RateLadder and
+// its negative control its live slice. On a rate ladder the sound engine's
+// H3 is claim-false: with Poisson arrivals a long prompt's first token
+// keeps waiting mostly on its own prefill up to the top rate (the prompt
+// share P stays ≈ 0.8 with ~14 requests in flight), where a closed loop's
+// workers, sending in waves, make first tokens wait on each other.
+//
 // Designs come in two sizes: the default, sized to give the same verdict in
 // every run on a loaded 2-core machine within a few minutes, and the full
 // one (HYPOBENCH_DESIGN=full, used by `make bench`). Against a real server,

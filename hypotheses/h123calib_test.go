@@ -148,7 +148,7 @@ func roundCalibs() []*roundCheckCalib {
 	h3est := func(i int) func([]record.Record) float64 {
 		return func(round []record.Record) float64 {
 			steady, _, _ := h3Steady(ok(round))
-			a, b, c := h3Estimates(steady, lo, hi, short, long)
+			a, b, c := h3Estimates(steady, loadLadder{}, lo, hi, short, long)
 			return [3]float64{a, b, c}[i]
 		}
 	}
@@ -158,7 +158,7 @@ func roundCalibs() []*roundCheckCalib {
 	h3check := func(name string) func([]record.Record, Options) verdict.Check {
 		return func(recs []record.Record, o Options) verdict.Check {
 			steady, _, _ := h3Steady(ok(recs))
-			for _, c := range h3RoundChecks(steady, lo, hi, short, long, o) {
+			for _, c := range h3RoundChecks(steady, loadLadder{}, lo, hi, short, long, o) {
 				if c.Name == name {
 					return c
 				}

@@ -163,23 +163,41 @@ func h2CostEstimate(round []record.Record, first, last int) float64 {
 
 // batchingCheck is the per-round elasticity of median TPOT on
 // concurrency, claimed to lie below MaxDecodeElasticity (H2's and H3's
-// batching check).
+// batching check). recs climb a concurrency ladder or a rate ladder
+// (loadLadder): on a rate ladder a level's concurrency is the mean of its
+// requests' in-flight counts at send in that round.
 func batchingCheck(name string, recs []record.Record, o Options) verdict.Check {
+	lad, recs, _ := ladderOf(recs)
 	var ests []float64
 	perRound := 0
 	for _, rr := range rounds(ok(recs)) {
-		gs := groupBy(rr, func(r *record.Record) int { return r.Concurrency }, func(r *record.Record) float64 { return float64(r.Concurrency) },
-			func(r *record.Record) (float64, bool) { return fptr(r.TPOT) })
 		var xs, ys []float64
-		for _, g := range gs {
-			xs = append(xs, float64(g.key))
-			ys = append(ys, stats.Median(g.ys))
-			perRound = max(perRound, len(g.ys))
+		for _, k := range lad.keys(rr) {
+			var sel []record.Record
+			var tp []float64
+			for _, r := range rr {
+				if lad.key(&r) == k {
+					sel = append(sel, r)
+					if y, ok := fptr(r.TPOT); ok {
+						tp = append(tp, y)
+					}
+				}
+			}
+			if len(tp) == 0 {
+				continue
+			}
+			xs = append(xs, lad.load(sel))
+			ys = append(ys, stats.Median(tp))
+			perRound = max(perRound, len(tp))
 		}
 		ests = append(ests, levelElasticity(xs, ys))
 	}
+	test := "per-round Theil–Sen slope of log median TPOT on log concurrency"
+	if lad.open {
+		test = "per-round Theil–Sen slope of log median TPOT on log mean in-flight count, over the rate ladder's levels"
+	}
 	return roundCheck(roundSpec{name: name,
 		claim: fmt.Sprintf("decode is batched: TPOT grows far slower than concurrency (elasticity < %.2f)", MaxDecodeElasticity),
-		test:  "per-round Theil–Sen slope of log median TPOT on log concurrency", unit: "elasticity",
+		test:  test, unit: "elasticity",
 		bound: MaxDecodeElasticity, perRound: perRound}, ests, o)
 }

@@ -63,31 +63,56 @@ const H3PromptShare = 0.5
 func H3(recs []record.Record, server []string, o Options) verdict.Verdict {
 	o = o.withDefaults()
 	v := verdict.Verdict{ID: "H3", Claim: H3Claim, Seed: o.Seed, Alpha: o.Alpha}
+	lad, recs, info := ladderOf(recs)
+	v.Info = append(v.Info, "ladder: "+lad.axis())
+	v.Info = append(v.Info, info...)
 	good := ok(recs)
 	if n := len(recs) - len(good); n > 0 {
 		v.Warnings = append(v.Warnings, stats.Warnf(stats.ErrDropped, "%d failed requests excluded", n))
 	}
+	// The first requests of a level are its ramp — a closed loop's c
+	// requests sent together, a burst no steady state has; an open loop's
+	// first arrivals into a server still holding the previous phase's
+	// load — and are left out.
 	all := good
-	good, levels, reps := h3Steady(all)
-	v.Info = append(v.Info, fmt.Sprintf("%d requests of the closed loop's ramp (the first c of each level, sent together) excluded", len(all)-len(good)))
+	good = lad.steady(all)
+	if lad.open {
+		v.Info = append(v.Info, fmt.Sprintf("%d requests of the phases' ramps (the first m of each phase, m its median in-flight count) excluded", len(all)-len(good)))
+	} else {
+		v.Info = append(v.Info, fmt.Sprintf("%d requests of the closed loop's ramp (the first c of each level, sent together) excluded", len(all)-len(good)))
+	}
 	v.N = len(good)
+	levels := lad.keys(good)
+	var reps []int
+	for _, r := range good {
+		if !slices.Contains(reps, r.PromptRep) {
+			reps = append(reps, r.PromptRep)
+		}
+	}
+	slices.Sort(reps)
 	ttft := func(r *record.Record) (float64, bool) { return fptr(r.TTFT) }
 	// Evidence: median TTFT per level and prompt length (keys sort by
 	// level, then prompt length).
-	for _, g := range groupBy(good, func(r *record.Record) int { return r.Concurrency*100000 + r.PromptRep },
+	for _, g := range groupBy(good, func(r *record.Record) int { return lad.key(r)*100000 + r.PromptRep },
 		func(r *record.Record) float64 { return float64(r.Concurrency) }, ttft) {
 		ci, _ := stats.QuantileCI(g.ys, 0.5, o.level())
-		v.Evidence = append(v.Evidence, verdict.Level{Label: fmt.Sprintf("c=%d, prompt_rep %d", g.key/100000, g.key%100000), X: verdict.Float(g.x),
+		v.Evidence = append(v.Evidence, verdict.Level{Label: fmt.Sprintf("%s, prompt_rep %d", lad.name(g.key/100000), g.key%100000), X: verdict.Float(g.x),
 			N: len(g.ys), Median: verdict.Float(stats.Median(g.ys)), MedianCI: ci, Unit: "s TTFT"})
 	}
-	for _, c := range levels {
+	for _, k := range levels {
 		var sel []record.Record
 		for _, r := range good {
-			if r.Concurrency == c {
+			if lad.key(&r) == k {
 				sel = append(sel, r)
 			}
 		}
-		line := fmt.Sprintf("c=%d: throughput %s output tokens/s", c, verdict.Num(throughput(sel)))
+		var line string
+		if lad.open {
+			line = fmt.Sprintf("%s: mean requests in flight at send %s, output %s tokens per wall-clock second (target rate × mean output tokens)",
+				lad.name(k), verdict.Num(lad.load(sel)), verdict.Num(lad.rates[k]*meanTokens(sel)))
+		} else {
+			line = fmt.Sprintf("c=%d: throughput %s output tokens/s", k, verdict.Num(throughput(sel)))
+		}
 		if len(reps) >= 2 {
 			s := medianWhere(sel, func(r *record.Record) bool { return r.PromptRep == reps[0] }, ttft)
 			l := medianWhere(sel, func(r *record.Record) bool { return r.PromptRep == reps[len(reps)-1] }, ttft)
@@ -100,12 +125,22 @@ func H3(recs []record.Record, server []string, o Options) verdict.Verdict {
 	}
 	v.Info = append(v.Info, server...)
 	if len(levels) < 3 || len(reps) < 2 {
-		v.Warnings = append(v.Warnings, stats.Warnf(stats.ErrTooFewData, "%d concurrency levels and %d prompt lengths; at least 3 and 2 are needed", len(levels), len(reps)))
+		what := "concurrency levels"
+		if lad.open {
+			what = "rates"
+		}
+		v.Warnings = append(v.Warnings, stats.Warnf(stats.ErrTooFewData, "%d %s and %d prompt lengths; at least 3 and 2 are needed", len(levels), what, len(reps)))
 		v.Combine()
 		return v
 	}
-	v.Checks = append(v.Checks, h3RoundChecks(good, levels[0], levels[len(levels)-1], reps[0], reps[len(reps)-1], o)...)
-	attachCalibration(&v)
+	v.Checks = append(v.Checks, h3RoundChecks(good, lad, levels[0], levels[len(levels)-1], reps[0], reps[len(reps)-1], o)...)
+	if lad.open {
+		// The calibration ran H3Design's closed-loop ladder; a rate
+		// ladder's checks have not been calibrated.
+		v.Info = append(v.Info, "operating characteristics: not calibrated on a rate ladder (the calibration ran the closed-loop concurrency ladder)")
+	} else {
+		attachCalibration(&v)
+	}
 	v.Combine()
 	return v
 }
@@ -137,29 +172,29 @@ func h3Steady(good []record.Record) (steady []record.Record, levels, reps []int)
 // admission, in that order — on the successful records past the ramp, for
 // the lowest and highest concurrency levels and the short and long prompt
 // (H3 calls it; so does its calibration, hypotheses/h123calib_test.go).
-func h3RoundChecks(good []record.Record, lo, hi, short, long int, o Options) []verdict.Check {
+func h3RoundChecks(good []record.Record, lad loadLadder, lo, hi, short, long int, o Options) []verdict.Check {
 	var atLo, atHi, admit []float64
 	perLo, perHi := 0, 0
 	for _, rr := range rounds(good) {
-		l, h, a := h3Estimates(rr, lo, hi, short, long)
+		l, h, a := h3Estimates(rr, lad, lo, hi, short, long)
 		atLo, atHi, admit = append(atLo, l), append(atHi, h), append(admit, a)
-		perLo = max(perLo, countWhere(rr, func(r *record.Record) bool { return r.Concurrency == lo && r.PromptRep == short }))
-		perHi = max(perHi, countWhere(rr, func(r *record.Record) bool { return r.Concurrency == hi && r.PromptRep == short }))
+		perLo = max(perLo, countWhere(rr, func(r *record.Record) bool { return lad.key(r) == lo && r.PromptRep == short }))
+		perHi = max(perHi, countWhere(rr, func(r *record.Record) bool { return lad.key(r) == hi && r.PromptRep == short }))
 	}
 	shareOf := func(logS float64) float64 { return 1 - math.Exp(-logS) }
 	bound := -math.Log(1 - H3PromptShare)
 	return []verdict.Check{
 		roundCheck(roundSpec{name: "prefill-bound",
-			claim: fmt.Sprintf("at c=%d a long prompt's TTFT is mostly its own prompt (P > %.2f: TTFT at prompt_rep %d over %d above %.0f)", lo, H3PromptShare, long, short, 1/(1-H3PromptShare)),
+			claim: fmt.Sprintf("at %s a long prompt's TTFT is mostly its own prompt (P > %.2f: TTFT at prompt_rep %d over %d above %.0f)", lad.at(lo), H3PromptShare, long, short, 1/(1-H3PromptShare)),
 			test:  "per-round log ratio of median TTFT, long over short prompt", unit: "prompt share P",
 			bound: bound, greater: true, show: shareOf, perRound: perLo}, atLo, o),
 		roundCheck(roundSpec{name: "shift",
-			claim: fmt.Sprintf("at c=%d first tokens wait mostly on others' work, not their prompt (P < %.2f)", hi, H3PromptShare),
+			claim: fmt.Sprintf("at %s first tokens wait mostly on others' work, not their prompt (P < %.2f)", lad.at(hi), H3PromptShare),
 			test:  "per-round log ratio of median TTFT, long over short prompt", unit: "prompt share P",
 			bound: bound, show: shareOf, perRound: perHi}, atHi, o),
 		batchingCheck("batching", good, o),
 		roundCheck(roundSpec{name: "admission",
-			claim: fmt.Sprintf("at c=%d a short prompt waits for its first token less than it then decodes (not queued for admission)", hi),
+			claim: fmt.Sprintf("at %s a short prompt waits for its first token less than it then decodes (not queued for admission)", lad.at(hi)),
 			test:  "per-round log ratio of median TTFT over median E2E − TTFT, short prompts", unit: "ratio",
 			bound: 0, show: math.Exp, perRound: perHi}, admit, o),
 	}
@@ -169,7 +204,7 @@ func h3RoundChecks(good []record.Record, lo, hi, short, long int, o Options) []v
 // prompts / of the short ones) at the lowest level lo (prefill-bound) and
 // at the highest hi (shift), and log(median TTFT / median E2E − TTFT) of
 // the short prompts at hi (admission).
-func h3Estimates(round []record.Record, lo, hi, short, long int) (atLo, atHi, admit float64) {
+func h3Estimates(round []record.Record, lad loadLadder, lo, hi, short, long int) (atLo, atHi, admit float64) {
 	ttft := func(r *record.Record) (float64, bool) { return fptr(r.TTFT) }
 	decode := func(r *record.Record) (float64, bool) {
 		t, ok1 := fptr(r.TTFT)
@@ -177,10 +212,22 @@ func h3Estimates(round []record.Record, lo, hi, short, long int) (atLo, atHi, ad
 		return e - t, ok1 && ok2 && r.N() >= 2
 	}
 	med := func(c, rep int, y func(*record.Record) (float64, bool)) float64 {
-		return medianWhere(round, func(r *record.Record) bool { return r.Concurrency == c && r.PromptRep == rep }, y)
+		return medianWhere(round, func(r *record.Record) bool { return lad.key(r) == c && r.PromptRep == rep }, y)
 	}
 	return logRatio(med(lo, long, ttft), med(lo, short, ttft)), logRatio(med(hi, long, ttft), med(hi, short, ttft)),
 		logRatio(med(hi, short, ttft), med(hi, short, decode))
+}
+
+// meanTokens is the mean output token count of recs.
+func meanTokens(recs []record.Record) float64 {
+	if len(recs) == 0 {
+		return math.NaN()
+	}
+	var s float64
+	for i := range recs {
+		s += float64(recs[i].N())
+	}
+	return s / float64(len(recs))
 }
 
 // throughput is c × Σ output tokens / Σ total_s over recs, which is the

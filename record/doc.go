@@ -59,7 +59,10 @@
 //
 // RunConfig.ClientCheck is the runner's check on its own client; when its
 // Reasons are not empty the client, not the server, may have limited the
-// run (ClientLimited), and every verdict on the run is inconclusive.
+// run (ClientLimited), and every verdict on the run is inconclusive. For
+// the embedded engine it also holds the share of the run's virtual time
+// the engine lost to host stalls (EngineStallShare), a reason
+// (ReasonEngineStall) above the runner's threshold.
 //
 // The embedded engine also stamps every token's event with its simulated
 // time since the request reached the engine ("hb_sim_ns", see package

@@ -206,6 +206,12 @@ type ClientCheck struct {
 	// closed loop's turnaround, which delays the next request's start).
 	MedianTTFTS  float64 `json:"median_ttft_s"`
 	MedianTotalS float64 `json:"median_total_s,omitempty"`
+	// EngineStallShare is the share of the run's virtual time (wall time
+	// × speed) the in-process engine lost to host stalls: steps its loop
+	// started later than it can absorb, placed at the wall clock instead
+	// of after the previous step (engine.Server.HostStalls). Nil for an
+	// external target, and in runs written before it existed.
+	EngineStallShare *float64 `json:"engine_stall_share,omitempty"`
 	// Thresholds states the rules Reasons were decided by.
 	Thresholds string `json:"thresholds"`
 }
@@ -237,6 +243,10 @@ const (
 	ReasonSendLag  = "send_lag"  // requests went out late for the client's own reasons
 	ReasonRate     = "rate"      // an open-loop phase sent under 95% of its offered rate
 	ReasonParseLag = "parse_lag" // read events waited to be parsed
+	// ReasonEngineStall: the in-process engine lost more than the
+	// threshold of its virtual time to host stalls — the machine, not the
+	// client, distorted the server's timings.
+	ReasonEngineStall = "engine_stall"
 	// ReasonFD is written by the runner when requests failed with
 	// ClassClientLimit: the client ran out of file descriptors.
 	ReasonFD = "fd"

@@ -236,6 +236,9 @@ func clientCheckSection(dir string) *Section {
 	} else {
 		b.WriteString("- client CPU: not judged (the server ran in the client's process)\n")
 	}
+	if c.EngineStallShare != nil {
+		fmt.Fprintf(&b, "- in-process engine: %.2f%% of the run's virtual time lost to host stalls\n", 100**c.EngineStallShare)
+	}
 	lag(fmt.Sprintf("scheduler lag (a %g ms sleep's lateness)", 1e3*c.SchedPeriodS), c.SchedLag)
 	lag("client send lag (open loop)", c.SendLag)
 	lag("worker turnaround (closed loop)", c.Turnaround)

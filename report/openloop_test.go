@@ -63,7 +63,8 @@ func writeOpenRun(t *testing.T, dir string) {
 	rc := &record.RunConfig{RunID: "r", Status: record.StatusComplete, Suite: json.RawMessage(`"s"`), ClientCheck: &record.ClientCheck{
 		Reasons: []record.ClientReason{{Code: record.ReasonSendLag, Detail: "p90 client send lag 40 ms > 12 ms"}}, Cores: 2,
 		SchedLag: &record.Lag{N: 10, P90: 0.001}, SendLag: &record.Lag{N: 80, P90: 0.04}, MedianTTFTS: 0.05, Thresholds: "test",
-		ParseLag: &record.Lag{N: 80, P90: 0.0002}, Phases: []record.PhaseCheck{{Index: 1, TargetRate: 10, SendLag: &record.Lag{N: 40, P90: 0.07}, MedianTTFTS: 0.06}}}}
+		ParseLag: &record.Lag{N: 80, P90: 0.0002}, Phases: []record.PhaseCheck{{Index: 1, TargetRate: 10, SendLag: &record.Lag{N: 40, P90: 0.07}, MedianTTFTS: 0.06}},
+		EngineStallShare: record.F(0.0123)}}
 	if err := record.WriteConfig(dir, rc); err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +95,8 @@ func TestBuildOpenLoopRun(t *testing.T) {
 	md, _ := os.ReadFile(filepath.Join(dir, record.SummaryMDFile))
 	page, _ := os.ReadFile(filepath.Join(dir, record.HTMLFile))
 	for _, want := range []string{"## Client self-check", "LIMITED BY THE CLIENT", "send_lag: p90 client send lag 40 ms", "## Open-loop phases", "## Capacity", "| p | 5 req/s | 40 |",
-		"read→parse delay (per-request mean): p50 0 ms, p90 0.2 ms", "client send lag, phase 1 (10 req/s, median TTFT 60 ms): p50 0 ms, p90 70 ms"} {
+		"read→parse delay (per-request mean): p50 0 ms, p90 0.2 ms", "client send lag, phase 1 (10 req/s, median TTFT 60 ms): p50 0 ms, p90 70 ms",
+		"in-process engine: 1.23% of the run's virtual time lost to host stalls"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("summary.md lacks %q", want)
 		}

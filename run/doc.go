@@ -28,8 +28,9 @@
 // run's figures; ClientCheck.Phases), the read→parse delay (the time from
 // a read returning to its event's JSON being parsed, one clock reading
 // per event in package openai, openai.Result.ParseMean), and each
-// uncapped open-loop phase's achieved rate. The result is config.json's
-// client_check; a run it flags has every hypothesis verdict made
+// uncapped open-loop phase's achieved rate, and for an in-process engine
+// (Config.Engine) the share of its virtual time lost to host stalls
+// (engine_stall). The result is config.json's client_check; a run it flags has every hypothesis verdict made
 // inconclusive (verdict.ForRun); a phase's own reason names the phase
 // (record.ClientReason.Phase), so a capacity sweep can tell a starved
 // saturated rate from one below the knee (capacity.Result.Bearing).

@@ -55,6 +55,12 @@ type Config struct {
 	// SelfCheck holds the client self-check's thresholds; nil means
 	// DefaultSelfCheck.
 	SelfCheck *SelfCheck
+	// Engine is the in-process server (the embedded engine, Target
+	// Embedded) when the run measures one: the self-check then records the
+	// share of the run's virtual time it lost to host stalls
+	// (record.ClientCheck.EngineStallShare) and flags the run above
+	// SelfCheck.EngineStall. Nil for an external target.
+	Engine EngineClock
 	// Continue, when set, is called after each phase ends; false stops the
 	// plan there and the run still ends complete (a rate sweep stops at
 	// saturation).
@@ -162,7 +168,7 @@ func Execute(ctx context.Context, cfg Config) (*Result, error) {
 		cfg.Hooks = append(slices.Clip(cfg.Hooks), dp.hook)
 		defer dp.stop()
 	}
-	r := &runner{cfg: cfg, reqs: reqs, reqCtx: reqCtx, res: res, check: startMonitor(sc, cfg.ExternalTarget)}
+	r := &runner{cfg: cfg, reqs: reqs, reqCtx: reqCtx, res: res, check: startMonitor(sc, cfg.ExternalTarget, cfg.Engine)}
 	r.hook(ctx, record.Phase{Index: -1, Suite: cfg.Suite.Name}, "run-start", res)
 	if err := r.warmup(ctx); err != nil {
 		r.check.finish(nil)

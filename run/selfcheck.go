@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hypobench/hypobench/engine"
 	"github.com/hypobench/hypobench/record"
 	"github.com/hypobench/hypobench/stats"
 )
@@ -33,7 +34,15 @@ import (
 //     max_concurrency cap achieved less than RateShare of its offered
 //     rate. The achieved rate is the requests sent over the last send's
 //     offset, so one late send at the end of a short phase moves it by its
-//     whole lag; below RatePhaseMin requests the sends' lags speak instead.
+//     whole lag; below RatePhaseMin requests the sends' lags speak instead;
+//   - engine_stall: the in-process engine (Config.Engine) lost more than
+//     EngineStall of the run's virtual time (wall time × speed) to host
+//     stalls — steps its loop started later than it can absorb
+//     (engine.Server.HostStalls), which the model does not count: every
+//     timing it gave in that time is longer than the model's. Not the
+//     client's doing, but the same machine's, so it is judged here and
+//     makes verdicts inconclusive the same way (verdict.ForRun, under its
+//     own warning).
 //
 // A p90 lag above LagCeiling flags the run whatever its latencies: a
 // server in the client's process (the embedded engine) that the machine
@@ -56,15 +65,32 @@ type SelfCheck struct {
 	RateShare    float64
 	RatePhaseMin int
 	PhaseMin     int // sends a phase needs for its send lag to be judged alone
+	// EngineStall is the largest share of the run's virtual time the
+	// in-process engine may lose to host stalls. Measured on a 2-core
+	// machine: closed-loop hypothesis designs at speed 5–10 lose 0–1.5%
+	// in ordinary sessions (10–54% in a stalled one); open-loop H3 rate
+	// ladders at speed 10 lost 1.2–4.6% at load 10–17 and kept the model's
+	// in-flight counts, and 8–38% at load 19–23 — at 38% the top rate held
+	// 72 requests in flight where the model holds 29.
+	EngineStall float64
+}
+
+// EngineClock is what the self-check reads of an in-process engine
+// (*engine.Server implements it): the virtual time it has lost to host
+// stalls so far, and its configuration, whose Speed turns wall time into
+// virtual time.
+type EngineClock interface {
+	HostStalls() time.Duration
+	Describe() engine.Info
 }
 
 // DefaultSelfCheck is the check every run makes.
-var DefaultSelfCheck = SelfCheck{Period: 5 * time.Millisecond, CPUShare: 0.9, LagShare: 0.25, LagFloor: 10 * time.Millisecond, LagCeiling: 100 * time.Millisecond, RateShare: 0.95, RatePhaseMin: 100, PhaseMin: 20}
+var DefaultSelfCheck = SelfCheck{Period: 5 * time.Millisecond, CPUShare: 0.9, LagShare: 0.25, LagFloor: 10 * time.Millisecond, LagCeiling: 100 * time.Millisecond, RateShare: 0.95, RatePhaseMin: 100, PhaseMin: 20, EngineStall: 0.05}
 
 // String states the thresholds in words, for config.json.
 func (s SelfCheck) String() string {
-	return fmt.Sprintf("cpu ≥ %.0f%% of usable cores (external target only); p90 scheduler lag or p90 read→parse delay (per-request mean) > max(%.0f%% of median TTFT, %v); p90 open-loop client send lag > max(the same share of median TTFT, the same floor), run-wide and per phase of ≥ %d sends against the phase's median TTFT; p90 closed-loop turnaround > max(the same share of median total_s, the same floor); any of these p90 lags > %v; open-loop phase of ≥ %d requests without max_concurrency achieving < %.0f%% of its offered rate",
-		100*s.CPUShare, 100*s.LagShare, s.LagFloor, s.PhaseMin, s.LagCeiling, s.RatePhaseMin, 100*s.RateShare)
+	return fmt.Sprintf("cpu ≥ %.0f%% of usable cores (external target only); p90 scheduler lag or p90 read→parse delay (per-request mean) > max(%.0f%% of median TTFT, %v); p90 open-loop client send lag > max(the same share of median TTFT, the same floor), run-wide and per phase of ≥ %d sends against the phase's median TTFT; p90 closed-loop turnaround > max(the same share of median total_s, the same floor); any of these p90 lags > %v; open-loop phase of ≥ %d requests without max_concurrency achieving < %.0f%% of its offered rate; in-process engine losing > %.0f%% of the run's virtual time to host stalls",
+		100*s.CPUShare, 100*s.LagShare, s.LagFloor, s.PhaseMin, s.LagCeiling, s.RatePhaseMin, 100*s.RateShare, 100*s.EngineStall)
 }
 
 // monitor samples the client's own signals while a run is in progress:
@@ -77,6 +103,8 @@ type monitor struct {
 	start    time.Time
 	cpu0     time.Duration
 	cpuOK    bool
+	engine   EngineClock // nil: no in-process engine
+	stalls0  time.Duration
 
 	mu    sync.Mutex
 	sched []float64
@@ -91,9 +119,12 @@ type monitor struct {
 	wg   sync.WaitGroup
 }
 
-func startMonitor(cfg SelfCheck, external bool) *monitor {
-	m := &monitor{cfg: cfg, external: external, start: time.Now(), quit: make(chan struct{})}
+func startMonitor(cfg SelfCheck, external bool, eng EngineClock) *monitor {
+	m := &monitor{cfg: cfg, external: external, start: time.Now(), quit: make(chan struct{}), engine: eng}
 	m.cpu0, m.cpuOK = processCPU()
+	if eng != nil {
+		m.stalls0 = eng.HostStalls()
+	}
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
@@ -202,6 +233,12 @@ func (m *monitor) finish(phases []record.Phase) *record.ClientCheck {
 		share := (cpu1 - m.cpu0).Seconds() / (wall.Seconds() * float64(cores))
 		c.CPUShare = &share
 	}
+	if m.engine != nil {
+		if virtual := wall.Seconds() * m.engine.Describe().Speed; virtual > 0 {
+			share := (m.engine.HostStalls() - m.stalls0).Seconds() / virtual
+			c.EngineStallShare = &share
+		}
+	}
 	c.Reasons = m.cfg.judge(c, phases)
 	return c
 }
@@ -240,6 +277,10 @@ func (s SelfCheck) judge(c *record.ClientCheck, phases []record.Phase) []record.
 			rs = append(rs, record.ClientReason{Code: record.ReasonRate, Phase: &ph.Index,
 				Detail: fmt.Sprintf("phase %d achieved %.3g req/s of %.3g offered (< %.0f%%)", ph.Index, ph.AchievedRate, ph.OfferedRate, 100*s.RateShare)})
 		}
+	}
+	if c.EngineStallShare != nil && s.EngineStall > 0 && *c.EngineStallShare > s.EngineStall {
+		rs = append(rs, record.ClientReason{Code: record.ReasonEngineStall,
+			Detail: fmt.Sprintf("the in-process engine lost %.1f%% of the run's virtual time to host stalls (threshold %.0f%%): its timings are not the model's", 100**c.EngineStallShare, 100*s.EngineStall)})
 	}
 	return slices.Clip(rs)
 }

@@ -96,7 +96,7 @@ func TestSelfCheckPassesOrdinaryRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	cc := res.ClientCheck
-	if cc == nil || cc.SchedLag == nil || cc.SendLag == nil || cc.SendLag.N != 40 || cc.CPUShare != nil || cc.ParseLag == nil || cc.ParseLag.N != 40 || len(cc.Phases) == 0 {
+	if cc == nil || cc.SchedLag == nil || cc.SendLag == nil || cc.SendLag.N != 40 || cc.CPUShare != nil || cc.EngineStallShare != nil || cc.ParseLag == nil || cc.ParseLag.N != 40 || len(cc.Phases) == 0 {
 		t.Fatalf("client check incomplete: %s", describe(cc))
 	}
 	if len(cc.Reasons) > 0 {
@@ -143,6 +143,9 @@ func TestSelfCheckJudge(t *testing.T) {
 		{"rate short, phase too short to tell", record.ClientCheck{}, []record.Phase{open(100, 90, 50, 0)}, nil},
 		{"closed-loop phase", record.ClientCheck{}, []record.Phase{{Concurrency: 4, Requests: 500}}, nil},
 		{"parse lag", record.ClientCheck{ParseLag: lag(0.03), MedianTTFTS: 0.05}, nil, []string{record.ReasonParseLag}},
+		{"engine stalled", record.ClientCheck{EngineStallShare: share(0.08), MedianTTFTS: 0.05}, nil, []string{record.ReasonEngineStall}},
+		{"engine stalls under the threshold", record.ClientCheck{EngineStallShare: share(0.04), MedianTTFTS: 0.05}, nil, nil},
+		{"no engine", record.ClientCheck{MedianTTFTS: 0.05}, nil, nil},
 		{"parse lag small vs slow server", record.ClientCheck{ParseLag: lag(0.03), MedianTTFTS: 1}, nil, nil},
 		// The measured case: a saturated 32 req/s phase with median send
 		// lag 112 ms while the run-wide p90 was 17 ms.

@@ -27,6 +27,16 @@ type Target struct {
 	Meta     map[string]any // identity written into config.json
 }
 
+// EngineClock returns the embedded engine for Config.Engine, or nil for
+// an external target (a nil *engine.Server in the interface would not
+// read as nil).
+func (t *Target) EngineClock() EngineClock {
+	if t.Embedded == nil {
+		return nil
+	}
+	return t.Embedded
+}
+
 // Close drops the client's idle connections and stops the embedded
 // engine, if one was started.
 func (t *Target) Close() {

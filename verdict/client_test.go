@@ -76,3 +76,27 @@ func TestForRunDirFollowsRunDir(t *testing.T) {
 		t.Errorf("a design without config.json: %s", v.Outcome)
 	}
 }
+
+// TestForRunEngineStalled: a run whose in-process engine lost too much
+// of its virtual time to host stalls makes verdicts inconclusive under
+// their own warning, not the client's.
+func TestForRunEngineStalled(t *testing.T) {
+	share := 0.12
+	stalled := &record.RunConfig{ClientCheck: &record.ClientCheck{EngineStallShare: &share, Reasons: []record.ClientReason{
+		{Code: record.ReasonEngineStall, Detail: "the in-process engine lost 12.0% of the run's virtual time to host stalls"}}}}
+	ok := 0.001
+	quiet := &record.RunConfig{ClientCheck: &record.ClientCheck{EngineStallShare: &ok}}
+	for _, out := range []Outcome{Pass, Fail} {
+		v := Verdict{ID: "H3", Outcome: out}
+		got := ForRun(v, stalled)
+		if got.Outcome != Inconclusive || len(got.Warnings) != 1 || !errors.Is(got.Warnings[0], ErrEngineStalled) || errors.Is(got.Warnings[0], ErrClientLimited) {
+			t.Errorf("%s on a stalled engine's run: %s %v", out, got.Outcome, got.Warnings)
+		}
+		if again := ForRun(got, stalled); len(again.Warnings) != 1 {
+			t.Errorf("applied twice: %v", again.Warnings)
+		}
+		if got := ForRun(v, quiet); got.Outcome != out {
+			t.Errorf("%s on a quiet engine's run became %s", out, got.Outcome)
+		}
+	}
+}

@@ -215,24 +215,17 @@ func sweep(ctx context.Context, env hrun.Env, s *workload.Suite, o capacityOptio
 	meta := tgt.Meta
 	meta["env"] = env
 	meta["command"] = "hypobench capacity"
-	var stalls0 time.Duration
-	began := time.Now()
-	if tgt.Embedded != nil {
-		stalls0 = tgt.Embedded.HostStalls()
-	}
 	res, err := hrun.Execute(ctx, hrun.Config{
 		Client: tgt.Client, Model: tgt.Model, Suite: s, Dir: dir, RunID: id, Seed: s.Seed,
 		Progress: stderr, Meta: meta, Hooks: targetHooks(tgt, env, dir, stderr),
-		ExternalTarget: tgt.Embedded == nil, Continue: cont,
+		ExternalTarget: tgt.Embedded == nil, Engine: tgt.EngineClock(), Continue: cont,
 	})
 	if err != nil {
 		return nil, capacity.Result{}, err
 	}
-	if tgt.Embedded != nil {
-		if virtual := time.Since(began).Seconds() * tgt.Embedded.Describe().Speed; virtual > 0 {
-			share := (tgt.Embedded.HostStalls() - stalls0).Seconds() / virtual
-			o.stallShare = &share
-		}
+	if res.ClientCheck != nil {
+		// The runner's self-check measured it (run.Config.Engine).
+		o.stallShare = res.ClientCheck.EngineStallShare
 	}
 	est, err := analyzeDir(dir, o)
 	return res, est, err
@@ -278,7 +271,10 @@ func sloString(s capacity.SLO) string {
 
 // maxEngineStall is the share of a sweep's virtual time the embedded
 // engine may lose to host stalls before the CLI warns that its timings are
-// not the model's (the live-vs-predicted tests skip above 3% too).
+// not the model's (the live-vs-predicted tests rerun a sweep above 3%
+// too). It is stricter than the self-check's run.DefaultSelfCheck
+// EngineStall (which flags the run, ReasonEngineStall): a capacity sits at
+// a knee, where losing 3% of the engine's time moves it by about as much.
 const maxEngineStall = 0.03
 
 func printCapacity(w io.Writer, dir string, est capacity.Result, slo capacity.SLO) {
@@ -294,6 +290,9 @@ func printCapacity(w io.Writer, dir string, est capacity.Result, slo capacity.SL
 		fmt.Fprintf(w, "  the embedded engine lost %.1f%% of the sweep's virtual time to host stalls (above %.0f%%): its timings are not the model's; rerun on a quieter machine\n", 100**s, 100*maxEngineStall)
 	}
 	for _, r := range est.ClientLimited {
+		if r.Code == record.ReasonEngineStall {
+			continue // said above
+		}
 		fmt.Fprintf(w, "  the client may have moved this estimate (%s): %s\n", r.Code, r.Detail)
 	}
 }

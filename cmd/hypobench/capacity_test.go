@@ -28,7 +28,7 @@ const capacitySuiteJSON = `{"name": "cap", "base_text": "hi ", "nonce": true, "e
 // time-compressed by capSpeed: rates × capSpeed, SLOs ÷ capSpeed).
 var (
 	capRates = []float64{12, 15, 18, 21, 24}
-	capSLO   = capacity.SLO{TTFT: 300 * time.Millisecond, TPOT: 40 * time.Millisecond, Quantile: 0.5}
+	capSLO   = capacity.SLO{TTFT: 500 * time.Millisecond, TPOT: 45 * time.Millisecond, Quantile: 0.9}
 )
 
 const (
@@ -57,13 +57,30 @@ func predictedCapacity(t *testing.T, s *workload.Suite, spec string) capacity.Re
 // TestCapacityMatchesPrediction runs `hypobench capacity` on the embedded
 // engine (rtx4090:qwen2.5-7b, speed 1, Poisson arrivals at 12–24 req/s,
 // 6 s per rate; the seed is one whose schedules offer within 3% of each
-// target) and checks that the capacity the virtual-time core predicts for
-// the same engine, workload, ladder and SLO (1500 requests per rate)
-// agrees with it: their 95% intervals overlap. The SLO is on the median
-// (TTFT ≤ 300 ms, TPOT ≤ 40 ms for half the requests): a tail quantile
-// measures the loaded test machine's stalls more than the engine. As a
-// negative control the same prediction on an h100-sxm must disagree. A
-// sweep the client check flags is run again once, then skipped.
+// target) with an SLO on the 90th percentile — TTFT from due ≤ 500 ms and
+// TPOT ≤ 45 ms for 90% of requests — and checks that the capacity the
+// virtual-time core predicts for the same engine, workload, ladder, seed
+// and SLO lies inside the live sweep's 95% interval. As a negative control
+// the same prediction on an h100-sxm must lie outside it.
+//
+// A tail quantile measures the host's stalls wherever its bound sits in
+// the latencies the host's jitter moves. The bounds are therefore set
+// where only the server's saturation crosses them: below the knee
+// (18 req/s) the p90 TTFT is about 0.15 s against 0.5 s and the p90 TPOT
+// 39 ms against 45 ms, one tested rate above it (21) the p90 TPOT is 67 ms
+// as the batch outgrows the GPU — the estimate is then the engine's
+// throughput knee, which tens of milliseconds of host jitter do not move.
+// Neither a simulated-time analysis nor leaving stalled requests out is
+// used: at speed 1 the simulated view is the wall clock, and the engine's
+// virtual time itself holds the stalls its loop could not absorb (a step
+// that starts more than 20 ms late is placed at the wall clock), so it
+// cannot take them out; and the engine accounts for its stalls as a total
+// (engine.Server.HostStalls), not per request, while a stall also delays
+// the requests after it through the backlog it leaves. Instead a sweep
+// whose engine lost more than 3% of its virtual time to host stalls — the
+// self-check's engine_stall reason, which every embedded-engine run now
+// records — or whose client check bears on the estimate is run again,
+// once, then skipped.
 func TestCapacityMatchesPrediction(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a live capacity sweep of about half a minute")
@@ -133,7 +150,8 @@ func TestCapacityMatchesPrediction(t *testing.T) {
 		if len(est.ClientLimited) == 0 && !stalled {
 			break
 		}
-		t.Logf("sweep %d flagged: client check %v, engine stalled %v", try+1, est.ClientLimited, stalled)
+		t.Logf("sweep %d flagged: client check %v, engine stalled %v; its estimate, not judged: %.4g [%.4g, %.4g]",
+			try+1, est.ClientLimited, stalled, est.Capacity, est.CI.Lo, est.CI.Hi)
 		if try == 1 {
 			t.Skipf("the machine limited both sweeps (client check: %v, engine stalled %v); no agreement can be judged", est.ClientLimited, stalled)
 		}
@@ -148,19 +166,19 @@ func TestCapacityMatchesPrediction(t *testing.T) {
 	}
 	t.Logf("live (wall time at speed %d): %s", capSpeed, capacityLog(live))
 	t.Logf("stdout:\n%s", stdout.String())
-	// Agreement: the two 95% intervals overlap (both are estimates: the
-	// prediction draws its own Poisson arrivals). Wall time = model time
-	// / capSpeed, so rates scale by capSpeed.
-	overlap := func(p capacity.Result) bool {
-		return p.CI.Lo*capSpeed <= live.CI.Hi && live.CI.Lo <= p.CI.Hi*capSpeed
+	// Agreement: the predicted capacity lies inside the live sweep's 95%
+	// interval. Wall time = model time / capSpeed, so rates scale by
+	// capSpeed.
+	inside := func(p capacity.Result) bool {
+		return live.CI.Lo <= p.Capacity*capSpeed && p.Capacity*capSpeed <= live.CI.Hi
 	}
-	if !overlap(pred) {
-		t.Errorf("predicted capacity %.3g req/s [%.3g, %.3g] (wall) disagrees with the live sweep's %.3g [%.3g, %.3g]",
-			pred.Capacity*capSpeed, pred.CI.Lo*capSpeed, pred.CI.Hi*capSpeed, live.Capacity, live.CI.Lo, live.CI.Hi)
+	if !inside(pred) {
+		t.Errorf("predicted capacity %.3g req/s (wall) lies outside the live sweep's interval: %.3g [%.3g, %.3g]",
+			pred.Capacity*capSpeed, live.Capacity, live.CI.Lo, live.CI.Hi)
 	}
-	if overlap(wrong) {
-		t.Errorf("negative control: the h100-sxm prediction %.3g [%.3g, %.3g] agrees with the live rtx4090 sweep [%.3g, %.3g]",
-			wrong.Capacity*capSpeed, wrong.CI.Lo*capSpeed, wrong.CI.Hi*capSpeed, live.CI.Lo, live.CI.Hi)
+	if inside(wrong) {
+		t.Errorf("negative control: the h100-sxm prediction %.3g lies inside the live rtx4090 sweep's interval [%.3g, %.3g]",
+			wrong.Capacity*capSpeed, live.CI.Lo, live.CI.Hi)
 	}
 	if len(live.Warnings) > 0 || len(pred.Warnings) > 0 {
 		t.Errorf("the ladder does not bracket the capacity: live %v, predicted %v", live.Warnings, pred.Warnings)
@@ -177,4 +195,18 @@ func capacityLog(r capacity.Result) string {
 			"ttft p90", jsonNum(x.TTFTQ.P90), "tpot p90", jsonNum(x.TPOTQ.P90), "thr", jsonNum(x.Throughput), "send", jsonNum(x.SendRate)}, " "))
 	}
 	return jsonNum(r.Capacity) + " [" + jsonNum(r.CI.Lo) + ", " + jsonNum(r.CI.Hi) + "]" + b.String()
+}
+
+// TestWarnEngineStall: a run the self-check flagged for the engine's
+// host stalls says so as the machine's doing, not the client's.
+func TestWarnEngineStall(t *testing.T) {
+	var b bytes.Buffer
+	warnClientLimited(&b, &record.ClientCheck{Reasons: []record.ClientReason{
+		{Code: record.ReasonEngineStall, Detail: "the in-process engine lost 8.0% of the run's virtual time to host stalls"},
+		{Code: record.ReasonSendLag, Detail: "p90 client send lag 40 ms > 12 ms"}}})
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], "the machine stalled the in-process engine (engine_stall)") ||
+		!strings.Contains(lines[1], "the client may have limited this run (send_lag)") {
+		t.Errorf("warnings:\n%s", b.String())
+	}
 }

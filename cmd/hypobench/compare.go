@@ -289,6 +289,7 @@ func runRound(ctx context.Context, tgt *hrun.Target, s *workload.Suite, dir, id 
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	_, err := hrun.Execute(ctx, hrun.Config{Client: tgt.Client, Model: tgt.Model, Suite: s, Dir: dir, RunID: id, Seed: s.Seed, Meta: tgt.Meta})
+	_, err := hrun.Execute(ctx, hrun.Config{Client: tgt.Client, Model: tgt.Model, Suite: s, Dir: dir, RunID: id, Seed: s.Seed, Meta: tgt.Meta,
+		Engine: tgt.EngineClock()})
 	return err
 }

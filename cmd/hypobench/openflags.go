@@ -153,13 +153,17 @@ func arrivalName(s *workload.Suite) string {
 }
 
 // warnClientLimited says on w when the run's self-check found the client
-// may have limited it.
+// may have limited it, or the machine stalled the in-process engine.
 func warnClientLimited(w io.Writer, c *record.ClientCheck) {
 	if c == nil {
 		return
 	}
 	for _, r := range c.Reasons {
-		fmt.Fprintf(w, "hypobench: warning: the client may have limited this run (%s): %s; hypothesis verdicts on it are inconclusive\n", r.Code, r.Detail)
+		who := "the client may have limited this run"
+		if r.Code == record.ReasonEngineStall {
+			who = "the machine stalled the in-process engine"
+		}
+		fmt.Fprintf(w, "hypobench: warning: %s (%s): %s; hypothesis verdicts on it are inconclusive\n", who, r.Code, r.Detail)
 	}
 }
 
