@@ -119,7 +119,7 @@ func runSuite(ctx context.Context, env hrun.Env, s *workload.Suite, sharding *hr
 	}
 	res, err := hrun.Execute(ctx, hrun.Config{
 		Client: tgt.Client, Model: tgt.Model, Suite: s, Dir: dir, RunID: id, Seed: seed,
-		Progress: stderr, Meta: meta, Abort: abortOf(ctx), Hooks: hooks,
+		Progress: stderr, DesignProgress: stderr, Meta: meta, Abort: abortOf(ctx), Hooks: hooks,
 		ExternalTarget: tgt.Embedded == nil, Engine: tgt.EngineClock(), Sharding: sharding,
 	})
 	if err != nil && errors.Is(err, hrun.ErrNoTarget) {
