@@ -76,8 +76,7 @@ type Session struct {
 	Sizer Sizer
 	// ClientRetries is how many times a run whose client limited its own
 	// measurement (config.json's client_check: a starved scheduler, send
-	// lag, or an embedded engine that lost more than run.SelfCheck's
-	// EngineStall share of its virtual time to host stalls) is measured again before its data are used; each such attempt
+	// lag) is measured again before its data are used; each such attempt
 	// is kept beside the run as <dir>.client-limited-<k> and named in the
 	// verdict's Info. 0 means DefaultClientRetries, negative none. When
 	// the last attempt is still limited, its verdicts are inconclusive.
@@ -426,7 +425,7 @@ func (s *Session) execute(ctx context.Context, name, dir string, tg *run.Target,
 	}
 	res, err := run.Execute(ctx, run.Config{
 		Client: tg.Client, Model: tg.Model, Suite: suite, Dir: dir, Seed: suite.Seed, Meta: tg.Meta, Hooks: hs,
-		Progress: s.Progress, DesignProgress: s.Progress, ExternalTarget: tg.Embedded == nil, Engine: tg.EngineClock(), SelfCheck: s.SelfCheck,
+		Progress: s.Progress, DesignProgress: s.Progress, ExternalTarget: tg.Embedded == nil, SelfCheck: s.SelfCheck,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
