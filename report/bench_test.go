@@ -25,6 +25,11 @@ import (
 //
 //	go test ./report -run '^$' -bench Build -benchtime 1x
 //	HYPOBENCH_REPORT_PER_GROUP=83334 go test ./report -run '^$' -bench Build -benchtime 1x -timeout 30m   # 1,000,008 records, 2.7 GB
+//
+// HYPOBENCH_REPORT_DIR keeps the run in that directory (written there
+// when it has no phases.jsonl, reused otherwise), for timing
+// `hypobench report DIR` and `hypobench compare DIR DIR` on it; its size
+// is then whatever it was written with.
 func BenchmarkBuild(b *testing.B) {
 	per := 8334
 	if v := os.Getenv("HYPOBENCH_REPORT_PER_GROUP"); v != "" {
@@ -34,21 +39,13 @@ func BenchmarkBuild(b *testing.B) {
 		}
 		per = n
 	}
-	dir := b.TempDir()
-	w, err := record.OpenAppend(filepath.Join(dir, record.RequestsFile))
-	if err != nil {
-		b.Fatal(err)
+	dir := os.Getenv("HYPOBENCH_REPORT_DIR")
+	if dir == "" {
+		dir = b.TempDir()
 	}
-	var werr error
-	phases := genRunTo(1, per, func(r *record.Record) {
-		if werr == nil {
-			werr = w.Write(r)
-		}
-	})
-	if err := w.Close(); err != nil || werr != nil {
-		b.Fatal(err, werr)
+	if _, err := os.Stat(filepath.Join(dir, record.PhasesFile)); err != nil {
+		writeBenchRun(b, dir, per)
 	}
-	fakerun.WriteJSONL(b, filepath.Join(dir, record.PhasesFile), phases)
 	resetPeakRSS()
 	cpu0 := cpuTime()
 	n := 0
@@ -71,6 +68,29 @@ func BenchmarkBuild(b *testing.B) {
 	if fi, err := os.Stat(filepath.Join(dir, record.RequestsFile)); err == nil {
 		b.ReportMetric(float64(fi.Size())/1e6, "MB-input")
 	}
+}
+
+// writeBenchRun writes the benchmark's synthetic run into dir (made if
+// missing); phases.jsonl is written last, so its presence marks a whole run.
+func writeBenchRun(b *testing.B, dir string, per int) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	_ = os.Remove(filepath.Join(dir, record.RequestsFile))
+	w, err := record.OpenAppend(filepath.Join(dir, record.RequestsFile))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var werr error
+	phases := genRunTo(1, per, func(r *record.Record) {
+		if werr == nil {
+			werr = w.Write(r)
+		}
+	})
+	if err := w.Close(); err != nil || werr != nil {
+		b.Fatal(err, werr)
+	}
+	fakerun.WriteJSONL(b, filepath.Join(dir, record.PhasesFile), phases)
 }
 
 // cpuTime returns the process's user plus system CPU time so far.

@@ -265,7 +265,11 @@ func readTable(path string, phases []record.Phase, tb *record.TimeBase) (*table,
 		scale = tb.Scale
 	}
 	tb.Unstamped = 0
-	bad, err := record.ScanRecords(path, func(_ int, r *record.Record) error {
+	sel := rowFields
+	if convert {
+		sel = sel.With(simFields...)
+	}
+	bad, err := record.ScanFields(path, sel, func(_ int, r *record.Record) error {
 		if !convert {
 			t.add(r, r, scale)
 			return nil
@@ -282,6 +286,17 @@ func readTable(path string, phases []record.Phase, tb *record.TimeBase) (*table,
 	}
 	return t, bad, nil
 }
+
+// rowFields are the fields of a record a report reads (table.add,
+// plottable, record.ClientOverhead); simFields are the engine's stamps
+// that record.SimTime adds to them.
+var (
+	rowFields = record.FieldsOf("id", "suite", "profile", "model", "error_class", "phase", "concurrency",
+		"output_chunks", "target_rate", "start_unix_ns", "end_unix_ns", "queue_s", "total_s",
+		"ttft_s", "ttft_text_s", "e2e_s", "tpot_s", "ttft_intended_s", "total_intended_s",
+		"prompt_tokens", "output_tokens", "token_mismatch", "itl_s", "sim_ttft_s")
+	simFields = []string{"sim_ttft_text_s", "sim_e2e_s", "sim_itl_s"}
+)
 
 // countLines counts the newline-terminated lines of a file (an upper bound
 // on its records), reading it in 1 MiB blocks.
