@@ -416,7 +416,7 @@ func cdf(title, label string, u unit, recs []row, phaseRate map[int]float64, sui
 		} else {
 			for k := 1; k <= cdfPoints; k++ {
 				q := float64(k) / cdfPoints
-				pts = append(pts, plotter.XY{X: stats.Quantile(xs, q), Y: q})
+				pts = append(pts, plotter.XY{X: stats.QuantileSorted(xs, q), Y: q}) // xs: sorted, defined
 			}
 		}
 		if logX {

@@ -417,9 +417,15 @@ func dist(xs []float64) Dist {
 	return d
 }
 
+// quant is the p-quantile of sorted and its CI, read from the sorted
+// sample without copying it (a NaN, which sorts first, makes both
+// undefined as stats.Quantile and stats.QuantileCI make them).
 func quant(sorted []float64, p float64) Quantile {
-	q := Quantile{Value: fp(stats.Quantile(sorted, p))}
-	if ci, ok := stats.QuantileCI(sorted, p, CILevel); ok {
+	if math.IsNaN(sorted[0]) {
+		return Quantile{}
+	}
+	q := Quantile{Value: fp(stats.QuantileSorted(sorted, p))}
+	if ci, ok := stats.QuantileCISorted(sorted, p, CILevel); ok {
 		q.Lo, q.Hi = fp(ci.Lo), fp(ci.Hi)
 	}
 	return q
