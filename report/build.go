@@ -153,7 +153,7 @@ func BuildContext(ctx context.Context, dir string, opts Options) (*Built, error)
 		note("%d record(s) with durations that cannot be plotted (not finite, negative or above %g s) left out of the plots: %s",
 			len(left), MaxPlottable, strings.Join(left[:min(len(left), 5)], ", "))
 	}
-	plots, err := plots(b.Summary, t.rows)
+	plots, err := plots(b.Summary, t.rows, t.names)
 	if err != nil {
 		return nil, fmt.Errorf("building the report of %s: %w", dir, err)
 	}

@@ -3,6 +3,7 @@ package report
 import (
 	"math"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -111,5 +112,22 @@ func TestReadTableFields(t *testing.T) {
 		if d := cmp.Diff(want, got, opts); d != "" {
 			t.Errorf("simulated %v: the table of the selected fields differs from the whole records' (-want +got):\n%s", tb.Simulated, d)
 		}
+	}
+}
+
+// TestRowHasNoPointers checks that a row holds no pointer (string,
+// slice, map, pointer), so that a run's million rows are never scanned by
+// the garbage collector, and that it stays at 176 bytes.
+func TestRowHasNoPointers(t *testing.T) {
+	rt := reflect.TypeFor[row]()
+	for i := range rt.NumField() {
+		switch k := rt.Field(i).Type.Kind(); k {
+		case reflect.Int32, reflect.Int64, reflect.Uint8, reflect.Uint32, reflect.Float64:
+		default:
+			t.Errorf("row.%s is a %s: rows must hold no pointers", rt.Field(i).Name, k)
+		}
+	}
+	if s := rt.Size(); s > 176 {
+		t.Errorf("a row is %d bytes, want at most 176", s)
 	}
 }

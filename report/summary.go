@@ -247,7 +247,7 @@ func summarize(t *table, phases []record.Phase, slo SLO) Summary {
 		}
 		rs := members[j]
 		members[j] = nil
-		g := summarizeGroup(k.suite, k.profile, k.conc, t.rows, rs, ph, slo)
+		g := summarizeGroup(k.suite, k.profile, k.conc, t.rows, t.names, rs, ph, slo)
 		g.ITL = t.itlDist(k)
 		if k.rate > 0 {
 			g.Rate = k.rate
@@ -287,7 +287,7 @@ func cmpProfile(rank map[string]int, a, b string) int {
 
 // summarizeGroup summarizes the rows at indexes rs of one group, all but
 // its pooled ITL gaps (table.itlDist).
-func summarizeGroup(suite, profile string, conc int, rows []row, rs []int32, phases []record.Phase, slo SLO) Group {
+func summarizeGroup(suite, profile string, conc int, rows []row, names []string, rs []int32, phases []record.Phase, slo SLO) Group {
 	g := Group{Suite: suite, Profile: profile, Concurrency: conc, N: len(rs), Errors: map[string]int{}}
 	var ttft, ttftText, tpot, e2e, total []float64
 	met := 0
@@ -299,7 +299,7 @@ func summarizeGroup(suite, profile string, conc int, rows []row, rs []int32, pha
 			g.Phases = append(g.Phases, ph)
 		}
 		if !r.ok() {
-			g.Errors[string(r.errClass)]++
+			g.Errors[nameOf(names, r.errClass)]++
 			g.Excluded.Errored++
 			continue
 		}
