@@ -132,7 +132,7 @@ func (d *fastDecoder) value(b []byte, i int, f *field, r *Record) (int, bool) {
 		if !ok {
 			return 0, false
 		}
-		v, err := strconv.ParseFloat(unsafeString(b[i:e]), 64)
+		v, err := parseFloat(b[i:e])
 		if err != nil {
 			return 0, false
 		}
@@ -198,7 +198,7 @@ func (d *fastDecoder) floats64(b []byte, i int, dst *[]float64) (int, bool) {
 		if !ok {
 			return 0, false
 		}
-		v, err := strconv.ParseFloat(unsafeString(b[i:e]), 64)
+		v, err := parseFloat(b[i:e])
 		if err != nil {
 			return 0, false
 		}
@@ -303,6 +303,89 @@ func (d *fastDecoder) str(b []byte, repeats bool) string {
 	}
 	return s
 }
+
+// parseFloat is strconv.ParseFloat(s, 64) for a JSON number s (its
+// grammar already checked). A number of at most 15 significant digits
+// and a decimal exponent within ±22 — every duration hypobench writes —
+// is one exact integer times or divided by an exact power of ten, so one
+// IEEE operation rounds it correctly (the fast path strconv itself takes,
+// after a slower read of the digits); any other goes to strconv.
+func parseFloat(s []byte) (float64, error) {
+	i, neg := 0, false
+	if s[0] == '-' {
+		neg, i = true, 1
+	}
+	var mant uint64
+	nd, exp := 0, 0 // significant digits, decimal exponent
+	frac := false
+	for ; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '.':
+			frac = true
+			continue
+		case c == 'e' || c == 'E':
+			e, ok := smallExp(s[i+1:])
+			if !ok {
+				return strconv.ParseFloat(unsafeString(s), 64)
+			}
+			exp += e
+			i = len(s)
+			continue
+		}
+		if frac {
+			exp--
+		}
+		if mant == 0 && c == '0' {
+			continue // a leading zero
+		}
+		nd++
+		if nd > 15 {
+			return strconv.ParseFloat(unsafeString(s), 64)
+		}
+		mant = mant*10 + uint64(c-'0')
+	}
+	var v float64
+	switch {
+	case mant == 0:
+	case exp == 0:
+		v = float64(mant)
+	case exp > 0 && exp <= 22:
+		v = float64(mant) * pow10[exp]
+	case exp < 0 && exp >= -22:
+		v = float64(mant) / pow10[-exp]
+	default:
+		return strconv.ParseFloat(unsafeString(s), 64)
+	}
+	if neg {
+		v = -v
+	}
+	return v, nil
+}
+
+// smallExp reads an exponent's optional sign and digits, refusing more
+// than 4 digits.
+func smallExp(s []byte) (int, bool) {
+	neg := false
+	if len(s) > 0 && (s[0] == '+' || s[0] == '-') {
+		neg, s = s[0] == '-', s[1:]
+	}
+	if len(s) == 0 || len(s) > 4 {
+		return 0, false
+	}
+	e := 0
+	for _, c := range s {
+		e = e*10 + int(c-'0')
+	}
+	if neg {
+		e = -e
+	}
+	return e, true
+}
+
+// pow10 holds the powers of ten a float64 represents exactly.
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
 
 // unsafeString views b as a string for a parse that does not keep it
 // (the parse error that would is discarded).
@@ -475,7 +558,7 @@ func skipFloat(b []byte, i int) (int, bool) {
 		return 0, false
 	}
 	if e-i > 300 || bytesHasExp(b[i:e]) {
-		if _, err := strconv.ParseFloat(unsafeString(b[i:e]), 64); err != nil {
+		if _, err := parseFloat(b[i:e]); err != nil {
 			return 0, false
 		}
 	}

@@ -2,10 +2,14 @@ package record
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -328,5 +332,39 @@ func BenchmarkDecode(b *testing.B) {
 			}
 			report(b)
 		})
+	}
+}
+
+// TestParseFloat checks parseFloat bit for bit against strconv on
+// numbers written every way Go and JSON writers write them, and on its
+// edges (15 and 16 digits, exponents ±22 and beyond, zeros).
+func TestParseFloat(t *testing.T) {
+	check := func(s string) {
+		t.Helper()
+		want, werr := strconv.ParseFloat(s, 64)
+		got, gerr := parseFloat([]byte(s))
+		if (werr == nil) != (gerr == nil) || math.Float64bits(got) != math.Float64bits(want) {
+			t.Errorf("parseFloat(%q) = %v, %v; strconv gives %v, %v", s, got, gerr, want, werr)
+		}
+	}
+	for _, s := range []string{"0", "-0", "0.0", "-0.000", "1", "-1", "0.013266", "123456789012345", "1234567890123456",
+		"0.000000000000000000001", "1e22", "1e23", "9e-22", "9e-23", "1.5e-7", "2E+3", "1e0", "0e5", "100000000000000000000000",
+		"0.1234567890123456789", "4.9e-324", "1e308", "1e309", "1e-400", "17976931348623157e292", "1.000000000000001"} {
+		check(s)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 200_000 {
+		x := math.Float64frombits(rng.Uint64())
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			continue
+		}
+		if rng.IntN(2) == 0 {
+			x = rng.ExpFloat64() * math.Pow(10, float64(rng.IntN(12)-9))
+		}
+		b, _ := json.Marshal(x)
+		check(string(b))
+		check(strconv.FormatFloat(x, 'f', rng.IntN(10), 64))
+		check(strconv.FormatFloat(x, 'e', rng.IntN(17), 64))
+		check(strconv.FormatFloat(x, 'g', -1, 64))
 	}
 }

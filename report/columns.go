@@ -274,8 +274,9 @@ func (c *chunks32) add(xs []float64) {
 }
 
 // itlDist summarizes group k's pooled gaps and lets them go: exactly
-// when they were held as float64; from their float32 copies (widened one
-// group at a time, then sorted) with the exact mean when spilled.
+// when they were held as float64; from their float32 copies (sorted by
+// radix, then widened, one group at a time) with the exact mean when
+// spilled.
 func (t *table) itlDist(k groupKey) Dist {
 	if !t.spilled {
 		d := dist(t.itl[k])
@@ -285,15 +286,20 @@ func (t *table) itlDist(k groupKey) Dist {
 	var xs []float64
 	if c := t.itl32[k]; c != nil {
 		delete(t.itl32, k)
-		xs = make([]float64, 0, c.n)
+		keys := make([]uint32, 0, c.n)
 		for i, ch := range c.cs {
 			for _, x := range ch {
-				xs = append(xs, float64(x))
+				keys = append(keys, orderedBits(x))
 			}
 			c.cs[i] = nil // let each chunk go as it is copied
 		}
+		keys = radixSort(keys)
+		xs = make([]float64, len(keys))
+		for i, k := range keys {
+			xs[i] = float64(fromOrderedBits(k))
+		}
 	}
-	d := dist(xs)
+	d := distSorted(xs)
 	if s := t.itlSum[k]; s != nil && len(xs) > 0 {
 		d.Mean = fp(s.value() / float64(len(xs)))
 	}

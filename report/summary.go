@@ -407,11 +407,16 @@ func window(rows []row, rs []int32, phases []record.Phase) (sec float64, source 
 
 // dist summarizes xs, sorting it in place.
 func dist(xs []float64) Dist {
+	slices.Sort(xs)
+	return distSorted(xs)
+}
+
+// distSorted is dist for xs already sorted ascending.
+func distSorted(xs []float64) Dist {
 	d := Dist{N: len(xs)}
 	if len(xs) == 0 {
 		return d
 	}
-	slices.Sort(xs)
 	d.Mean = fp(stats.Mean(xs))
 	d.P10, d.P50, d.P90, d.P99 = quant(xs, 0.10), quant(xs, 0.50), quant(xs, 0.90), quant(xs, 0.99)
 	return d
