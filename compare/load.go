@@ -110,6 +110,9 @@ func Load(path string) (*Source, error) {
 		}
 	}
 	var recs []record.Record
+	if n, err := record.CountLines(file); err == nil {
+		recs = make([]record.Record, 0, n) // not grown by doubling
+	}
 	m := strs{}
 	bad, err := record.ScanFields(file, loadFields, func(_ int, r *record.Record) error {
 		recs = append(recs, slim(r, m))

@@ -26,11 +26,11 @@ func (s sample) n() int { return len(s.flat) }
 
 // values collects m from the successful requests of rs, round by round in
 // order of first appearance.
-func values(rs []record.Record, m Metric, total bool) sample {
+func values(rs []*record.Record, m Metric, total bool) sample {
 	var s sample
 	idx := map[string]int{}
 	for i := range rs {
-		v, ok := m.value(&rs[i], total)
+		v, ok := m.value(rs[i], total)
 		if !ok {
 			continue
 		}

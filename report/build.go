@@ -256,7 +256,7 @@ func readTable(path string, phases []record.Phase, tb *record.TimeBase) (*table,
 	t := newTable(phases)
 	// Size the rows once: growing a slice of a million rows by doubling
 	// would hold two copies at the last step.
-	if n, err := countLines(path); err == nil {
+	if n, err := record.CountLines(path); err == nil {
 		t.rows = make([]row, 0, n)
 	}
 	convert := tb.Simulated && !tb.Prediction && tb.Scale > 0
@@ -298,24 +298,3 @@ var (
 	simFields = []string{"sim_ttft_text_s", "sim_e2e_s", "sim_itl_s"}
 )
 
-// countLines counts the newline-terminated lines of a file (an upper bound
-// on its records), reading it in 1 MiB blocks.
-func countLines(path string) (int, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	buf := make([]byte, 1<<20)
-	n := 0
-	for {
-		k, err := f.Read(buf)
-		n += bytes.Count(buf[:k], []byte{'\n'})
-		if err == io.EOF {
-			return n + 1, nil // a last line without its newline
-		}
-		if err != nil {
-			return 0, err
-		}
-	}
-}
