@@ -297,4 +297,3 @@ var (
 		"prompt_tokens", "output_tokens", "token_mismatch", "itl_s", "sim_ttft_s")
 	simFields = []string{"sim_ttft_text_s", "sim_e2e_s", "sim_itl_s"}
 )
-
