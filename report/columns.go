@@ -274,30 +274,28 @@ func (c *chunks32) add(xs []float64) {
 }
 
 // itlDist summarizes group k's pooled gaps and lets them go: exactly
-// when they were held as float64; from their float32 copies (sorted by
-// radix, then widened, one group at a time) with the exact mean when
-// spilled.
+// when they were held as float64; from their float32 copies (widened one
+// group at a time, then sorted by radix in place) with the exact mean
+// when spilled.
 func (t *table) itlDist(k groupKey) Dist {
 	if !t.spilled {
-		d := dist(t.itl[k])
+		xs := t.itl[k]
+		sortFloat64s(xs)
+		d := distSorted(xs)
 		delete(t.itl, k)
 		return d
 	}
 	var xs []float64
 	if c := t.itl32[k]; c != nil {
 		delete(t.itl32, k)
-		keys := make([]uint32, 0, c.n)
+		xs = make([]float64, 0, c.n)
 		for i, ch := range c.cs {
 			for _, x := range ch {
-				keys = append(keys, orderedBits(x))
+				xs = append(xs, float64(x))
 			}
 			c.cs[i] = nil // let each chunk go as it is copied
 		}
-		keys = radixSort(keys)
-		xs = make([]float64, len(keys))
-		for i, k := range keys {
-			xs[i] = float64(fromOrderedBits(k))
-		}
+		sortFloat64s(xs)
 	}
 	d := distSorted(xs)
 	if s := t.itlSum[k]; s != nil && len(xs) > 0 {

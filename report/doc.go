@@ -92,7 +92,7 @@
 // exact one, the mean comes from a compensated float64 sum of the exact
 // gaps (it may differ from the in-memory path in the last digits), and a
 // note says so; a figure shown rounded can then flip its last digit at a
-// rounding edge. Spilled pools are sorted by radix on their float32 bits.
+// rounding edge. Spilled pools are sorted by radix, in place.
 // BenchmarkBuild gives the figures (HYPOBENCH_REPORT_DIR keeps its run
 // for timing the CLI on it); measured on a loaded 2-core machine, 1M
 // records (2.7 GB): 27 CPU-s and 933 MiB peak RSS with the CLI's default
