@@ -274,32 +274,30 @@ func (c *chunks32) add(xs []float64) {
 }
 
 // itlDist summarizes group k's pooled gaps and lets them go: exactly
-// when they were held as float64; from their float32 copies (widened one
-// group at a time, then sorted by radix in place) with the exact mean
-// when spilled.
+// when they were held as float64; from their float32 copies (sorted by
+// radix on their bits one group at a time, only the order statistics read
+// widened) with the exact mean when spilled.
 func (t *table) itlDist(k groupKey) Dist {
 	if !t.spilled {
-		xs := t.itl[k]
-		sortFloat64s(xs)
-		d := distSorted(xs)
+		d := dist(t.itl[k])
 		delete(t.itl, k)
 		return d
 	}
-	var xs []float64
+	var keys []uint32
 	if c := t.itl32[k]; c != nil {
 		delete(t.itl32, k)
-		xs = make([]float64, 0, c.n)
+		keys = make([]uint32, 0, c.n)
 		for i, ch := range c.cs {
 			for _, x := range ch {
-				xs = append(xs, float64(x))
+				keys = append(keys, orderedBits(x))
 			}
 			c.cs[i] = nil // let each chunk go as it is copied
 		}
-		sortFloat64s(xs)
+		keys = radixSort(keys)
 	}
-	d := distSorted(xs)
-	if s := t.itlSum[k]; s != nil && len(xs) > 0 {
-		d.Mean = fp(s.value() / float64(len(xs)))
+	d := distKeys(keys)
+	if s := t.itlSum[k]; s != nil && len(keys) > 0 {
+		d.Mean = fp(s.value() / float64(len(keys)))
 	}
 	return d
 }

@@ -18,11 +18,26 @@ func QuantileCISorted(s []float64, p, level float64) (CI, bool) {
 	if n == 0 || !(p > 0 && p < 1) || !(level > 0 && level < 1) {
 		return bad, false
 	}
-	r := mstats.QuantileCI(n, p, level) // as QuantileCI
-	if r.LoOrder < 1 || r.HiOrder > n {
+	lo, hi, ok := QuantileCIOrders(n, p, level)
+	if !ok {
 		return bad, false
 	}
-	return CI{Lo: s[r.LoOrder-1], Hi: s[r.HiOrder-1], Level: level}, true
+	return CI{Lo: s[lo-1], Hi: s[hi-1], Level: level}, true
+}
+
+// QuantileCIOrders returns the order statistics (from 1) that bound
+// QuantileCI's interval for n observations, for a caller that holds its
+// sorted sample in another form; ok is false when n is too small for the
+// level (or p, level are outside (0, 1)).
+func QuantileCIOrders(n int, p, level float64) (lo, hi int, ok bool) {
+	if n < 1 || !(p > 0 && p < 1) || !(level > 0 && level < 1) {
+		return 0, 0, false
+	}
+	r := mstats.QuantileCI(n, p, level) // as QuantileCI
+	if r.LoOrder < 1 || r.HiOrder > n {
+		return 0, 0, false
+	}
+	return r.LoOrder, r.HiOrder, true
 }
 
 // BootstrapQuantileRatio is BootstrapRatio for the ratio of p-quantiles
