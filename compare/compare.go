@@ -494,18 +494,20 @@ func streamOf(name string) uint64 {
 	return h.Sum64()
 }
 
-func byGroup(rs []record.Record) map[Group][]record.Record {
+// byGroup splits rs by group, in order, pointing into rs (a copy of a
+// run's records per group would double what a comparison holds).
+func byGroup(rs []record.Record) map[Group][]*record.Record {
 	count := map[Group]int{}
 	for i := range rs {
 		count[groupOf(&rs[i])]++
 	}
-	m := make(map[Group][]record.Record, len(count))
+	m := make(map[Group][]*record.Record, len(count))
 	for g, n := range count {
-		m[g] = make([]record.Record, 0, n)
+		m[g] = make([]*record.Record, 0, n)
 	}
-	for _, r := range rs {
-		g := groupOf(&r)
-		m[g] = append(m[g], r)
+	for i := range rs {
+		g := groupOf(&rs[i])
+		m[g] = append(m[g], &rs[i])
 	}
 	return m
 }
@@ -519,7 +521,7 @@ func groupOf(r *record.Record) Group {
 	return Group{Profile: r.Profile, Concurrency: r.Concurrency}
 }
 
-func failed(rs []record.Record) int {
+func failed(rs []*record.Record) int {
 	n := 0
 	for i := range rs {
 		if !rs[i].OK() {

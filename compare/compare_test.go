@@ -380,7 +380,7 @@ func TestOpenLoopGroupsByRate(t *testing.T) {
 	}
 }
 
-func keysOf(m map[Group][]record.Record) []Group {
+func keysOf(m map[Group][]*record.Record) []Group {
 	var ks []Group
 	for k := range m {
 		ks = append(ks, k)

@@ -64,8 +64,11 @@
 //     side's rounds do (standard error sd·√(1/k + 1), k − 1 degrees of
 //     freedom).
 //   - SingleRound: one run on each side. The request-level percentile
-//     bootstrap of the ratio (stats.BootstrapRatio, B = 2000 from a seeded
-//     PCG stream per check) is shown, but the check stays inconclusive and
+//     bootstrap of the ratio (stats.BootstrapQuantileRatio, B = 2000 from
+//     a seeded PCG stream per check; each replicate draws the two order
+//     statistics its quantile reads, the same distribution as resampling
+//     and sorting, so a check costs one sort per side whatever B) is shown,
+//     but the check stays inconclusive and
 //     says why — unless Options.RunToRun gives the run-to-run variation
 //     (a log-sd measured on the same machine and target, e.g. with an A/A
 //     `hypobench abab X X`), which widens the interval to

@@ -46,6 +46,10 @@ func (m strs) of(s string) string {
 	return s
 }
 
+// loadFields are the fields Load decodes: every field slim keeps, so the
+// arrays that make up most of a record's bytes are skipped unread.
+var loadFields = record.AllFields().Without("id", "error", "server_request_id", "itl_s", "sim_itl_s", "itl_token_s", "chunk_tokens")
+
 // slim returns r without what a comparison never reads — its ITL gaps
 // (ITL, SimITL, ITLToken), per-chunk token counts, id, error text and
 // server request id — and with its repeated strings shared through m. It
@@ -106,8 +110,11 @@ func Load(path string) (*Source, error) {
 		}
 	}
 	var recs []record.Record
+	if n, err := record.CountLines(file); err == nil {
+		recs = make([]record.Record, 0, n) // not grown by doubling
+	}
 	m := strs{}
-	bad, err := record.ScanRecords(file, func(_ int, r *record.Record) error {
+	bad, err := record.ScanFields(file, loadFields, func(_ int, r *record.Record) error {
 		recs = append(recs, slim(r, m))
 		return nil
 	})

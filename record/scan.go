@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"sync"
@@ -18,6 +19,22 @@ import (
 // order, and skipped, as by ReadFile; a read error, or the first error fn
 // returns, stops the scan and is returned as err.
 func ScanRecords(path string, fn func(line int, r *Record) error) (bad []error, err error) {
+	return scan(path, nil, fn)
+}
+
+// ScanFields is ScanRecords decoding only the fields in sel: the others
+// are left zero, which saves most of the time of reading a large run when
+// the skipped fields are its arrays (itl_s, sim_itl_s). Each line gives
+// the selected fields encoding/json would (the lines hypobench writes are
+// decoded by a single-pass scanner, anything unusual by encoding/json),
+// and undecodable lines are the same *LineError values.
+func ScanFields(path string, sel Fields, fn func(line int, r *Record) error) (bad []error, err error) {
+	return scan(path, &sel, fn)
+}
+
+// scan is ScanRecords, with the fast decoder for the fields in sel when
+// sel is not nil.
+func scan(path string, sel *Fields, fn func(line int, r *Record) error) (bad []error, err error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -32,40 +49,61 @@ func ScanRecords(path string, fn func(line int, r *Record) error) (bad []error, 
 	go func() { // reader: cut the file into batches of lines, in order
 		defer close(work)
 		defer close(order)
-		sc := bufio.NewScanner(f)
-		sc.Buffer(make([]byte, 0, 64<<10), maxLine)
-		line := 0
-		b := &scanBatch{done: make(chan struct{})}
-		send := func() bool {
+		send := func(b *scanBatch) bool {
 			select {
 			case order <- b:
 			case <-quit:
 				return false
 			}
 			work <- b
-			b = &scanBatch{done: make(chan struct{})}
 			return true
 		}
-		for sc.Scan() {
-			line++
-			t := bytes.TrimSpace(sc.Bytes())
-			if len(t) == 0 {
-				continue
+		// Each batch is one block read from the file, whose whole lines
+		// it decodes in place; the cut line at its end starts the next
+		// block (which grows, up to maxLine, to hold a longer line).
+		line := 0
+		var carry []byte
+		for eof := false; !eof; {
+			size := max(scanBatchBytes, 2*len(carry))
+			if len(carry) >= maxLine {
+				readErr = fmt.Errorf("reading %s after line %d: %w", path, line, bufio.ErrTooLong)
+				return
 			}
-			b.ends = append(b.ends, len(b.data)+len(t))
-			b.data = append(b.data, t...)
-			b.lines = append(b.lines, line)
-			if len(b.data) >= scanBatchBytes || len(b.lines) >= scanBatchLines {
-				if !send() {
-					return
+			data := make([]byte, size)
+			n := copy(data, carry)
+			k, rerr := io.ReadFull(f, data[n:])
+			switch {
+			case rerr == io.EOF || rerr == io.ErrUnexpectedEOF:
+				eof = true
+			case rerr != nil:
+				readErr = fmt.Errorf("reading %s after line %d: %w", path, line, rerr)
+				return
+			}
+			data = data[:n+k]
+			b := &scanBatch{data: data, done: make(chan struct{})}
+			start := 0
+			for start < len(data) {
+				nl := bytes.IndexByte(data[start:], '\n')
+				if nl < 0 && !eof {
+					break // a cut line: carried to the next block
 				}
+				end := len(data)
+				if nl >= 0 {
+					end = start + nl
+				}
+				line++
+				s, e := trimmed(data, start, end)
+				if s < e {
+					b.starts = append(b.starts, s)
+					b.ends = append(b.ends, e)
+					b.lines = append(b.lines, line)
+				}
+				start = end + 1
 			}
-		}
-		if serr := sc.Err(); serr != nil {
-			readErr = fmt.Errorf("reading %s after line %d: %w", path, line, serr)
-		}
-		if len(b.lines) > 0 {
-			send()
+			carry = data[min(start, len(data)):]
+			if len(b.lines) > 0 && !send(b) {
+				return
+			}
 		}
 	}()
 	var wg sync.WaitGroup
@@ -73,8 +111,12 @@ func ScanRecords(path string, fn func(line int, r *Record) error) (bad []error, 
 		wg.Add(1)
 		go func() { // decoders
 			defer wg.Done()
+			var fd *fastDecoder
+			if sel != nil {
+				fd = newFastDecoder(*sel)
+			}
 			for b := range work {
-				b.decode(path)
+				b.decode(path, fd)
 				close(b.done)
 			}
 		}()
@@ -103,34 +145,74 @@ func ScanRecords(path string, fn func(line int, r *Record) error) (bad []error, 
 	return bad, readErr
 }
 
-// Batch bounds: enough lines to amortise the hand-offs, few enough that
-// the batches in flight stay small.
-const (
-	scanBatchBytes = 1 << 20
-	scanBatchLines = 512
-)
+// scanBatchBytes is the size of the blocks read: enough lines to
+// amortise the hand-offs, few enough that the batches in flight stay
+// small.
+const scanBatchBytes = 512 << 10
 
-// scanBatch is a run of consecutive non-blank lines: their bytes (data,
-// each ending at ends[i]), line numbers, and once done is closed their
-// records or *LineError values.
+// scanBatch is a run of consecutive lines read as one block (data): the
+// non-blank ones, trimmed, are data[starts[i]:ends[i]] at line number
+// lines[i]; once done is closed, recs and errs hold their records or
+// *LineError values.
 type scanBatch struct {
-	data  []byte
-	ends  []int
-	lines []int
-	recs  []Record
-	errs  []error
-	done  chan struct{}
+	data   []byte
+	starts []int
+	ends   []int
+	lines  []int
+	recs   []Record
+	errs   []error
+	done   chan struct{}
 }
 
-func (b *scanBatch) decode(path string) {
+// trimmed returns the bounds of data[s:e] without the white space
+// bytes.TrimSpace removes.
+func trimmed(data []byte, s, e int) (int, int) {
+	whole := data[s:e]
+	t := bytes.TrimSpace(whole)
+	if len(t) == 0 {
+		return s, s
+	}
+	off := s + cap(whole) - cap(t) // t is a subslice of whole
+	return off, off + len(t)
+}
+
+// decode decodes the batch's lines, with fd (the fast path for the
+// selected fields) first when it is not nil.
+func (b *scanBatch) decode(path string, fd *fastDecoder) {
 	b.recs = make([]Record, len(b.lines))
 	b.errs = make([]error, len(b.lines))
-	start := 0
 	for i, end := range b.ends {
-		if err := decodeLine(b.data[start:end], &b.recs[i]); err != nil {
+		line := b.data[b.starts[i]:end]
+		if fd != nil && fd.decode(line, &b.recs[i]) {
+			continue
+		}
+		b.recs[i] = Record{}
+		if err := decodeLine(line, &b.recs[i]); err != nil {
 			b.errs[i] = &LineError{File: path, Line: b.lines[i], Err: err}
 		}
-		start = end
 	}
 	b.data = nil
+}
+
+// CountLines counts the lines of a file, one more than its newlines (an
+// upper bound on its records, to size what holds them), reading it in
+// 1 MiB blocks.
+func CountLines(path string) (int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	buf := make([]byte, 1<<20)
+	n := 0
+	for {
+		k, err := f.Read(buf)
+		n += bytes.Count(buf[:k], []byte{'\n'})
+		if err == io.EOF {
+			return n + 1, nil // a last line without its newline
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
 }

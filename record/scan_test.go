@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -124,5 +125,74 @@ func TestScanRecordsBatches(t *testing.T) {
 	})
 	if err == nil || n != 2500 {
 		t.Errorf("stopped after %d records with %v, want 2500 and the error", n, err)
+	}
+}
+
+// TestScanBlocks checks the block reader against ReadRecords (a line
+// scanner) where lines cross blocks: a line longer than a block, CRLF
+// endings, lines padded with Unicode spaces, blank lines, and a last line
+// without its newline — for ScanRecords and ScanFields alike.
+func TestScanBlocks(t *testing.T) {
+	var body strings.Builder
+	long := strings.Repeat("0.0125,", scanBatchBytes/3) + "0.5"
+	for i := range 3000 {
+		switch i % 500 {
+		case 7:
+			fmt.Fprintf(&body, `{"id":"r%d","profile":"p","itl_s":[%s]}`+"\n", i, long)
+		case 8:
+			fmt.Fprintf(&body, "{\"id\":\"r%d\",\"profile\":\"p\"}\r\n", i)
+		case 9:
+			fmt.Fprintf(&body, "\u00a0 {\"id\":\"r%d\",\"profile\":\"p\"}\u00a0\u2003\n", i)
+		case 10:
+			body.WriteString("\n \t\n")
+		case 11:
+			body.WriteString("{broken\n")
+		default:
+			fmt.Fprintf(&body, `{"id":"r%d","profile":"p%d","total_s":%d.5,"itl_s":[0.01,0.02]}`+"\n", i, i%7, i)
+		}
+	}
+	body.WriteString(`{"id":"last","profile":"p"}`) // no newline
+	path := filepath.Join(t.TempDir(), RequestsFile)
+	if err := os.WriteFile(path, []byte(body.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want, wantBad, err := ReadRecords(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := func(es []error) []string {
+		var s []string
+		for _, e := range es {
+			s = append(s, e.Error())
+		}
+		return s
+	}
+	all := AllFields()
+	for _, sel := range []*Fields{nil, {}, &all} {
+		var got []Record
+		fn := func(_ int, r *Record) error { got = append(got, *r); return nil }
+		var bad []error
+		if sel == nil {
+			bad, err = ScanRecords(path, fn)
+		} else {
+			bad, err = ScanFields(path, *sel, fn)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(errs(wantBad), errs(bad)); d != "" || len(bad) != 6 {
+			t.Errorf("bad lines (-ReadRecords +scan):\n%s", d)
+		}
+		if len(got) != len(want) || want[len(want)-1].ID != "last" {
+			t.Fatalf("%d records, want %d ending with \"last\"", len(got), len(want))
+		}
+		for i := range got {
+			if sel != nil && *sel == (Fields{}) {
+				continue // nothing selected: only the count and errors
+			}
+			if d := cmp.Diff(want[i], got[i]); d != "" {
+				t.Fatalf("record %d (-ReadRecords +scan):\n%s", i, d)
+			}
+		}
 	}
 }

@@ -153,7 +153,7 @@ func BuildContext(ctx context.Context, dir string, opts Options) (*Built, error)
 		note("%d record(s) with durations that cannot be plotted (not finite, negative or above %g s) left out of the plots: %s",
 			len(left), MaxPlottable, strings.Join(left[:min(len(left), 5)], ", "))
 	}
-	plots, err := plots(b.Summary, t.rows)
+	plots, err := plots(b.Summary, t.rows, t.names)
 	if err != nil {
 		return nil, fmt.Errorf("building the report of %s: %w", dir, err)
 	}
@@ -256,7 +256,7 @@ func readTable(path string, phases []record.Phase, tb *record.TimeBase) (*table,
 	t := newTable(phases)
 	// Size the rows once: growing a slice of a million rows by doubling
 	// would hold two copies at the last step.
-	if n, err := countLines(path); err == nil {
+	if n, err := record.CountLines(path); err == nil {
 		t.rows = make([]row, 0, n)
 	}
 	convert := tb.Simulated && !tb.Prediction && tb.Scale > 0
@@ -265,7 +265,11 @@ func readTable(path string, phases []record.Phase, tb *record.TimeBase) (*table,
 		scale = tb.Scale
 	}
 	tb.Unstamped = 0
-	bad, err := record.ScanRecords(path, func(_ int, r *record.Record) error {
+	sel := rowFields
+	if convert {
+		sel = sel.With(simFields...)
+	}
+	bad, err := record.ScanFields(path, sel, func(_ int, r *record.Record) error {
 		if !convert {
 			t.add(r, r, scale)
 			return nil
@@ -283,24 +287,13 @@ func readTable(path string, phases []record.Phase, tb *record.TimeBase) (*table,
 	return t, bad, nil
 }
 
-// countLines counts the newline-terminated lines of a file (an upper bound
-// on its records), reading it in 1 MiB blocks.
-func countLines(path string) (int, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	buf := make([]byte, 1<<20)
-	n := 0
-	for {
-		k, err := f.Read(buf)
-		n += bytes.Count(buf[:k], []byte{'\n'})
-		if err == io.EOF {
-			return n + 1, nil // a last line without its newline
-		}
-		if err != nil {
-			return 0, err
-		}
-	}
-}
+// rowFields are the fields of a record a report reads (table.add,
+// plottable, record.ClientOverhead); simFields are the engine's stamps
+// that record.SimTime adds to them.
+var (
+	rowFields = record.FieldsOf("id", "suite", "profile", "model", "error_class", "phase", "concurrency",
+		"output_chunks", "target_rate", "start_unix_ns", "end_unix_ns", "queue_s", "total_s",
+		"ttft_s", "ttft_text_s", "e2e_s", "tpot_s", "ttft_intended_s", "total_intended_s",
+		"prompt_tokens", "output_tokens", "token_mismatch", "itl_s", "sim_ttft_s")
+	simFields = []string{"sim_ttft_text_s", "sim_e2e_s", "sim_itl_s"}
+)

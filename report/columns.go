@@ -2,20 +2,22 @@ package report
 
 import (
 	"math"
+	"slices"
 
 	"github.com/hypobench/hypobench/record"
 )
 
 // row is what a report keeps of one record: the fields its summary, plots
-// and sections read, about 210 bytes instead of a record.Record's 500 plus
-// its slices. Durations are float64 seconds as the record holds them
+// and sections read, 176 bytes instead of a record.Record's 500 plus its
+// slices, and no pointers, so the garbage collector never scans a run's
+// rows (its strings are numbered in the table's names). Durations are float64 seconds as the record holds them
 // (exact); NaN stands for an undefined (null) duration, which JSON cannot
 // otherwise produce. The plain fields are as shown (the simulated view of
 // an embedded run, see record.TimeBase); the fields ending in W are as
 // measured on the wall clock, for the sections that read those.
 type row struct {
-	suite, profile, model string // interned: one copy per distinct value
-	errClass              record.ErrorClass
+	suite, profile, model name // the table's names
+	errClass              name // "" (0) for a success
 	phase, conc           int32
 	promptTok, outTok     int32 // valid when flagPrompt, flagOut
 	chunks                int32
@@ -38,7 +40,19 @@ const (
 	flagPlottable                   // every shown duration can be drawn (see Plottable)
 )
 
-func (r *row) ok() bool { return r.errClass == "" }
+func (r *row) ok() bool { return r.errClass == 0 }
+
+// name numbers a distinct string of a table (table.names); 0 is "".
+type name uint32
+
+// nameOf returns the string numbered n in names.
+func nameOf(names []string, n name) string { return names[n] }
+
+// nameIn returns the number of s in names, or false when no row has it.
+func nameIn(names []string, s string) (name, bool) {
+	i := slices.Index(names, s)
+	return name(i), i >= 0
+}
 
 // n is record.Record.N: usage when reported, counted chunks otherwise.
 func (r *row) n() int {
@@ -92,13 +106,16 @@ type table struct {
 	sumV      map[groupKey]float64
 	left      []string
 	unstamped int
-	strs      map[string]string
+	// names holds each distinct string of the rows once, numbered by
+	// its index (ids maps it back); names[0] is "".
+	names []string
+	ids   map[string]name
 }
 
 func newTable(phases []record.Phase) *table {
 	t := &table{rateOf: map[int]float64{}, itl: map[groupKey][]float64{}, itlBudget: ExactITLGaps,
 		itl32: map[groupKey]*chunks32{}, itlSum: map[groupKey]*sum{},
-		sumW: map[groupKey]float64{}, sumV: map[groupKey]float64{}, strs: map[string]string{}}
+		sumW: map[groupKey]float64{}, sumV: map[groupKey]float64{}, names: []string{""}, ids: map[string]name{"": 0}}
 	for _, p := range phases {
 		if p.OpenLoop() {
 			t.rateOf[p.Index] = p.TargetRate
@@ -117,18 +134,23 @@ func tableOf(recs []record.Record, phases []record.Phase) *table {
 	return t
 }
 
-func (t *table) intern(s string) string {
-	if v, ok := t.strs[s]; ok {
-		return v
+// id returns the number of s in t.names, adding it when new.
+func (t *table) id(s string) name {
+	if n, ok := t.ids[s]; ok {
+		return n
 	}
-	t.strs[s] = s
-	return s
+	n := name(len(t.names))
+	t.names = append(t.names, s)
+	t.ids[s] = n
+	return n
 }
+
+func (t *table) name(n name) string { return t.names[n] }
 
 // keyOf is the summary group of a record: open-loop records group by their
 // phase's target rate (from phases.jsonl, else the record's own).
 func (t *table) keyOf(r *row) groupKey {
-	k := groupKey{r.suite, r.profile, int(r.conc), 0}
+	k := groupKey{t.name(r.suite), t.name(r.profile), int(r.conc), 0}
 	if rate, ok := t.rateOf[int(r.phase)]; ok {
 		k.conc, k.rate = 0, rate
 	} else if r.rate > 0 {
@@ -142,8 +164,8 @@ func (t *table) keyOf(r *row) groupKey {
 // client overhead (record.ClientOverhead) of a successful stamped record.
 func (t *table) add(w, v *record.Record, scale float64) {
 	r := row{
-		suite: t.intern(v.Suite), profile: t.intern(v.Profile), model: t.intern(w.Model),
-		errClass: record.ErrorClass(t.intern(string(v.ErrorClass))),
+		suite: t.id(v.Suite), profile: t.id(v.Profile), model: t.id(w.Model),
+		errClass: t.id(string(v.ErrorClass)),
 		phase:    int32(v.Phase), conc: int32(v.Concurrency), chunks: int32(v.OutputChunks),
 		rate: v.TargetRate, start: v.StartUnixNs, end: v.EndUnixNs, queue: v.Queue,
 		total: v.Total, totalW: w.Total,
@@ -175,9 +197,9 @@ func (t *table) add(w, v *record.Record, scale float64) {
 			}
 		}
 	}
-	sk := groupKey{r.suite, r.profile, int(r.conc), 0} // stretch's key: the record's own rate
+	sk := groupKey{v.Suite, v.Profile, int(r.conc), 0} // stretch's key: the record's own rate
 	if v.TargetRate > 0 {
-		sk = groupKey{r.suite, r.profile, 0, v.TargetRate}
+		sk = groupKey{v.Suite, v.Profile, 0, v.TargetRate}
 	}
 	t.sumW[sk] += w.Total
 	t.sumV[sk] += v.Total
@@ -252,28 +274,30 @@ func (c *chunks32) add(xs []float64) {
 }
 
 // itlDist summarizes group k's pooled gaps and lets them go: exactly
-// when they were held as float64; from their float32 copies (widened one
-// group at a time, then sorted) with the exact mean when spilled.
+// when they were held as float64; from their float32 copies (sorted by
+// radix on their bits one group at a time, only the order statistics read
+// widened) with the exact mean when spilled.
 func (t *table) itlDist(k groupKey) Dist {
 	if !t.spilled {
 		d := dist(t.itl[k])
 		delete(t.itl, k)
 		return d
 	}
-	var xs []float64
+	var keys []uint32
 	if c := t.itl32[k]; c != nil {
 		delete(t.itl32, k)
-		xs = make([]float64, 0, c.n)
+		keys = make([]uint32, 0, c.n)
 		for i, ch := range c.cs {
 			for _, x := range ch {
-				xs = append(xs, float64(x))
+				keys = append(keys, orderedBits(x))
 			}
 			c.cs[i] = nil // let each chunk go as it is copied
 		}
+		keys = radixSort(keys)
 	}
-	d := dist(xs)
-	if s := t.itlSum[k]; s != nil && len(xs) > 0 {
-		d.Mean = fp(s.value() / float64(len(xs)))
+	d := distKeys(keys)
+	if s := t.itlSum[k]; s != nil && len(keys) > 0 {
+		d.Mean = fp(s.value() / float64(len(keys)))
 	}
 	return d
 }
@@ -308,7 +332,7 @@ func (t *table) wallRecords() []record.Record {
 	out := make([]record.Record, len(t.rows))
 	for i := range t.rows {
 		r := &t.rows[i]
-		w := record.Record{Suite: r.suite, Profile: r.profile, Model: r.model, ErrorClass: r.errClass,
+		w := record.Record{Suite: t.name(r.suite), Profile: t.name(r.profile), Model: t.name(r.model), ErrorClass: record.ErrorClass(t.name(r.errClass)),
 			Phase: int(r.phase), Concurrency: int(r.conc), OutputChunks: int(r.chunks),
 			StartUnixNs: r.start, EndUnixNs: r.end, Total: r.totalW, Queue: r.queue, TargetRate: r.rate}
 		if defined(r.ttftW) {

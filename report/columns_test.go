@@ -2,7 +2,15 @@ package report
 
 import (
 	"math"
+	"path/filepath"
+	"reflect"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/hypobench/hypobench/internal/fakerun"
+	"github.com/hypobench/hypobench/record"
 )
 
 // TestITLSpill checks the float32 path of a run with more ITL gaps than
@@ -57,5 +65,69 @@ func TestITLSpill(t *testing.T) {
 	// the tolerance above is what holds them together.
 	if !differs {
 		t.Error("every spilled median equals the exact one bit for bit: the float32 path was not taken")
+	}
+}
+
+// TestReadTableFields checks that readTable, which decodes only
+// rowFields (and simFields), builds the table the whole records build:
+// on records with every field a report reads set somewhere (open-loop
+// fields, token mismatches, unplottable durations, missing stamps), as
+// measured and in simulated time. A field missing from rowFields leaves
+// a row or a pool different here.
+func TestReadTableFields(t *testing.T) {
+	recs, phases := genRun(5, 6)
+	for i := range recs {
+		r := &recs[i]
+		switch i % 5 {
+		case 1:
+			r.TokenMismatch = true
+			r.Queue = 0.002
+		case 2:
+			r.TargetRate, r.IntendedUnixNs = 4, r.StartUnixNs-1000
+			r.TTFTIntended, r.TotalIntended = record.F(0.5), record.F(1.5)
+		case 3:
+			r.SimTTFT, r.SimE2E = nil, nil // unstamped
+		case 4:
+			r.Total = -1 // not plottable
+		}
+	}
+	path := filepath.Join(t.TempDir(), record.RequestsFile)
+	fakerun.WriteJSONL(t, path, recs)
+	for _, tb := range []record.TimeBase{{}, {Embedded: true, Simulated: true, Scale: fixtureSpeed}} {
+		got, bad, err := readTable(path, phases, &tb)
+		if err != nil || len(bad) > 0 {
+			t.Fatal(err, bad)
+		}
+		want := newTable(phases)
+		scale := tb.Scale
+		for i := range recs {
+			w := recs[i]
+			v := w
+			if tb.Simulated {
+				v = record.SimTime(w, tb.Scale)
+			}
+			want.add(&w, &v, scale)
+		}
+		opts := cmp.Options{cmp.AllowUnexported(table{}, row{}, sum{}, chunks32{}), cmpopts.EquateNaNs()}
+		if d := cmp.Diff(want, got, opts); d != "" {
+			t.Errorf("simulated %v: the table of the selected fields differs from the whole records' (-want +got):\n%s", tb.Simulated, d)
+		}
+	}
+}
+
+// TestRowHasNoPointers checks that a row holds no pointer (string,
+// slice, map, pointer), so that a run's million rows are never scanned by
+// the garbage collector, and that it stays at 176 bytes.
+func TestRowHasNoPointers(t *testing.T) {
+	rt := reflect.TypeFor[row]()
+	for i := range rt.NumField() {
+		switch k := rt.Field(i).Type.Kind(); k {
+		case reflect.Int32, reflect.Int64, reflect.Uint8, reflect.Uint32, reflect.Float64:
+		default:
+			t.Errorf("row.%s is a %s: rows must hold no pointers", rt.Field(i).Name, k)
+		}
+	}
+	if s := rt.Size(); s > 176 {
+		t.Errorf("a row is %d bytes, want at most 176", s)
 	}
 }

@@ -69,11 +69,11 @@ func Plots(s Summary, recs []record.Record) ([]Plot, error) {
 	for i := range t.rows {
 		t.rows[i].flags |= flagPlottable // the caller chose what to draw
 	}
-	return plots(s, t.rows)
+	return plots(s, t.rows, t.names)
 }
 
 // plots is Plots over a table's rows, drawing those flagged plottable.
-func plots(s Summary, recs []row) ([]Plot, error) {
+func plots(s Summary, recs []row, names []string) ([]Plot, error) {
 	var out []Plot
 	unitMS, unitS := unitMS, unitS
 	if s.Time.Simulated {
@@ -134,7 +134,7 @@ func plots(s Summary, recs []row) ([]Plot, error) {
 		return float64(r.promptTok), r.ttft, true
 	}
 	title := fmt.Sprintf("TTFT vs prompt tokens at concurrency %d (H1)", lowest)
-	p, fit, err := scatterFit(title, "prompt tokens (usage.prompt_tokens)", "TTFT ttft_s", unitMS, "token", recs, lowest, ttftPrompt)
+	p, fit, err := scatterFit(title, "prompt tokens (usage.prompt_tokens)", "TTFT ttft_s", unitMS, "token", recs, names, lowest, ttftPrompt)
 	if err := add("ttft_vs_prompt_tokens", title, "Each point is one successful request; the line is the "+fit+".", p, err); err != nil {
 		return nil, err
 	}
@@ -145,7 +145,7 @@ func plots(s Summary, recs []row) ([]Plot, error) {
 		return float64(r.n()), r.e2e, true
 	}
 	title = fmt.Sprintf("E2E vs output tokens at concurrency %d (H2)", lowest)
-	p, fit, err = scatterFit(title, "output tokens (usage, else counted chunks)", "E2E e2e_s", unitS, "token", recs, lowest, e2eOut)
+	p, fit, err = scatterFit(title, "output tokens (usage, else counted chunks)", "E2E e2e_s", unitS, "token", recs, names, lowest, e2eOut)
 	if err := add("e2e_vs_output_tokens", title, "Each point is one successful request; the line is the "+fit+".", p, err); err != nil {
 		return nil, err
 	}
@@ -167,7 +167,7 @@ func plots(s Summary, recs []row) ([]Plot, error) {
 		for _, prof := range profiles {
 			for _, m := range cdfs {
 				title := fmt.Sprintf("CDF of %s — suite %s, profile %s", m.label, suite, prof)
-				p, err := cdf(title, m.label, m.u, recs, phaseRate, suite, prof, m.get)
+				p, err := cdf(title, m.label, m.u, recs, names, phaseRate, suite, prof, m.get)
 				caption := fmt.Sprintf("Empirical CDF of %s (%s) of successful requests, one line per concurrency.", m.label, m.u.name)
 				if err := add("cdf_"+m.stem+"_"+slug(suite)+"_"+slug(prof), title, caption, p, err); err != nil {
 					return nil, err
@@ -257,7 +257,7 @@ type errBars struct {
 // one colour per profile, with a Theil–Sen line (stats.TheilSen). It
 // returns nil when fewer than two distinct x values exist, and a phrase
 // naming the fit for the caption.
-func scatterFit(title, xlabel, ylabel string, u unit, xunit string, recs []row, conc int,
+func scatterFit(title, xlabel, ylabel string, u unit, xunit string, recs []row, names []string, conc int,
 	get func(*row) (x, y float64, ok bool)) (*plot.Plot, string, error) {
 	var profiles []string
 	byProf := map[string]plotter.XYs{}
@@ -271,10 +271,11 @@ func scatterFit(title, xlabel, ylabel string, u unit, xunit string, recs []row, 
 		if !ok {
 			continue
 		}
-		if _, seen := byProf[r.profile]; !seen {
-			profiles = append(profiles, r.profile)
+		prof := nameOf(names, r.profile)
+		if _, seen := byProf[prof]; !seen {
+			profiles = append(profiles, prof)
 		}
-		byProf[r.profile] = append(byProf[r.profile], plotter.XY{X: x, Y: y * u.scale})
+		byProf[prof] = append(byProf[prof], plotter.XY{X: x, Y: y * u.scale})
 		xs = append(xs, x)
 		ys = append(ys, y*u.scale)
 	}
@@ -372,7 +373,12 @@ func thin(pts plotter.XYs, total int) plotter.XYs {
 
 // cdf draws the empirical CDF of a metric for one suite and profile, one
 // line per concurrency.
-func cdf(title, label string, u unit, recs []row, phaseRate map[int]float64, suite, profile string, get func(*row) float64) (*plot.Plot, error) {
+func cdf(title, label string, u unit, recs []row, names []string, phaseRate map[int]float64, suite, profile string, get func(*row) float64) (*plot.Plot, error) {
+	sn, ok1 := nameIn(names, suite)
+	pn, ok2 := nameIn(names, profile)
+	if !ok1 || !ok2 {
+		return nil, nil
+	}
 	by := map[float64][]float64{}
 	level := func(r *row) float64 {
 		if rate, ok := phaseRate[int(r.phase)]; ok {
@@ -383,7 +389,7 @@ func cdf(title, label string, u unit, recs []row, phaseRate map[int]float64, sui
 	var all []float64
 	for i := range recs {
 		r := &recs[i]
-		if !r.has(flagPlottable) || !r.ok() || r.suite != suite || r.profile != profile {
+		if !r.has(flagPlottable) || !r.ok() || r.suite != sn || r.profile != pn {
 			continue
 		}
 		if v := get(r); defined(v) {
@@ -416,7 +422,7 @@ func cdf(title, label string, u unit, recs []row, phaseRate map[int]float64, sui
 		} else {
 			for k := 1; k <= cdfPoints; k++ {
 				q := float64(k) / cdfPoints
-				pts = append(pts, plotter.XY{X: stats.Quantile(xs, q), Y: q})
+				pts = append(pts, plotter.XY{X: stats.QuantileSorted(xs, q), Y: q}) // xs: sorted, defined
 			}
 		}
 		if logX {

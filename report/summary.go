@@ -247,7 +247,7 @@ func summarize(t *table, phases []record.Phase, slo SLO) Summary {
 		}
 		rs := members[j]
 		members[j] = nil
-		g := summarizeGroup(k.suite, k.profile, k.conc, t.rows, rs, ph, slo)
+		g := summarizeGroup(k.suite, k.profile, k.conc, t.rows, t.names, rs, ph, slo)
 		g.ITL = t.itlDist(k)
 		if k.rate > 0 {
 			g.Rate = k.rate
@@ -287,7 +287,7 @@ func cmpProfile(rank map[string]int, a, b string) int {
 
 // summarizeGroup summarizes the rows at indexes rs of one group, all but
 // its pooled ITL gaps (table.itlDist).
-func summarizeGroup(suite, profile string, conc int, rows []row, rs []int32, phases []record.Phase, slo SLO) Group {
+func summarizeGroup(suite, profile string, conc int, rows []row, names []string, rs []int32, phases []record.Phase, slo SLO) Group {
 	g := Group{Suite: suite, Profile: profile, Concurrency: conc, N: len(rs), Errors: map[string]int{}}
 	var ttft, ttftText, tpot, e2e, total []float64
 	met := 0
@@ -299,7 +299,7 @@ func summarizeGroup(suite, profile string, conc int, rows []row, rs []int32, pha
 			g.Phases = append(g.Phases, ph)
 		}
 		if !r.ok() {
-			g.Errors[string(r.errClass)]++
+			g.Errors[nameOf(names, r.errClass)]++
 			g.Excluded.Errored++
 			continue
 		}
@@ -407,19 +407,30 @@ func window(rows []row, rs []int32, phases []record.Phase) (sec float64, source 
 
 // dist summarizes xs, sorting it in place.
 func dist(xs []float64) Dist {
+	slices.Sort(xs)
+	return distSorted(xs)
+}
+
+// distSorted is dist for xs already sorted ascending.
+func distSorted(xs []float64) Dist {
 	d := Dist{N: len(xs)}
 	if len(xs) == 0 {
 		return d
 	}
-	slices.Sort(xs)
 	d.Mean = fp(stats.Mean(xs))
 	d.P10, d.P50, d.P90, d.P99 = quant(xs, 0.10), quant(xs, 0.50), quant(xs, 0.90), quant(xs, 0.99)
 	return d
 }
 
+// quant is the p-quantile of sorted and its CI, read from the sorted
+// sample without copying it (a NaN, which sorts first, makes both
+// undefined as stats.Quantile and stats.QuantileCI make them).
 func quant(sorted []float64, p float64) Quantile {
-	q := Quantile{Value: fp(stats.Quantile(sorted, p))}
-	if ci, ok := stats.QuantileCI(sorted, p, CILevel); ok {
+	if math.IsNaN(sorted[0]) {
+		return Quantile{}
+	}
+	q := Quantile{Value: fp(stats.QuantileSorted(sorted, p))}
+	if ci, ok := stats.QuantileCISorted(sorted, p, CILevel); ok {
 		q.Lo, q.Hi = fp(ci.Lo), fp(ci.Hi)
 	}
 	return q

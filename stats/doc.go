@@ -64,6 +64,10 @@
 //     Percentile implements the same definition but takes percents and
 //     copies and sorts on every call; the tests check both agree).
 //   - Bootstrap*: resampling of indices, which none of the libraries offers.
+//     BootstrapQuantileRatio draws a replicate's quantile from the two
+//     order statistics it reads (Beta-distributed uniforms, gonum's
+//     distuv.Beta) instead of building the resample: the same bootstrap
+//     distribution at O(1) a replicate.
 //   - Kendall's τ-b in O(n log n) by Knight's (1966) merge-sort algorithm,
 //     and its permutation test (gonum's stat.Kendall is τ-a; montanaflynn's
 //     KendallTau is τ-b but O(n²) and has no test; the tests check against
