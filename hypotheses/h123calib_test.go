@@ -190,9 +190,10 @@ func roundCalibs() []*roundCheckCalib {
 	}
 	shiftBound := -math.Log(1 - H3PromptShare)
 	// HYPOBENCH_CALIB_ADMISSION=slots measures admission at an
-	// admission-limited boundary instead (max_num_seqs 9 at c=16: ratio ≈
-	// 1.02; 10: ≈ 0.80 for twice), which skews the other way (see the
-	// note).
+	// admission-limited boundary instead (max_num_seqs 9 at c=16: ratio of
+	// sums ≈ 0.88; 10: ≈ 0.66 for twice; adjust closes the rest), where
+	// the old estimate, a log ratio of medians, skewed the other way; the
+	// ratio of sums skews left at both (see admissionEstimate).
 	var admitKnob func(float64) (engine.Config, string)
 	if os.Getenv("HYPOBENCH_CALIB_ADMISSION") == "slots" {
 		admitKnob = knobAt(engine.Config{MaxNumSeqs: 9}, engine.Config{MaxNumSeqs: 10}, 0)
@@ -378,8 +379,12 @@ func (p *roundPoint) measure(n, poolMul int, seed uint64) error {
 // must cover the truth in 88–92% of sessions at the bound. Teeth: the
 // boundary sessions judged against a bound loosened 2× pass far more
 // often than 1.5α. RoundCalibrated must match what is measured here; a
-// requirement a check misses is not waved through: it is declared in the
-// table (Operating.Misses) and shown wherever the figures are.
+// requirement a check misses is not waved through: a miss by a check whose
+// RoundCalibrated entry declares none fails the test at any setting (so
+// HYPOBENCH_CALIB_ADMISSION=slots asserts admission at its other
+// boundary too), and a declared one (Operating.Misses; only H1's growth,
+// whose point estimate sits a Monte Carlo error above α: see the note) is
+// shown wherever the figures are.
 //
 // Longer: HYPOBENCH_CALIB_SESSIONS=20000 HYPOBENCH_CALIB_POOL=4 go test
 // ./hypotheses -run TestRoundCalibration -v -timeout 60m (pools 4× as
@@ -401,8 +406,13 @@ func TestRoundCalibration(t *testing.T) {
 		hi := calibrate.UpperBound(r.Pass, r.N, 0.95)
 		name := c.hyp + " " + c.check
 		misses := requirementMisses(r, twice.rates)
+		declared, _ := RoundCalibrated.Lookup(c.hyp, c.check)
 		for _, m := range misses {
-			t.Logf("MISS %s: %s", name, m)
+			if len(declared.Misses) == 0 {
+				t.Errorf("MISS %s: %s (RoundCalibrated declares no miss for it)", name, m)
+			} else {
+				t.Logf("MISS %s (declared in RoundCalibrated): %s", name, m)
+			}
 		}
 		if l := edge.looser; calibrate.UpperBound(l.Pass, l.N, 0.95) <= 1.5*roundCalibAlpha || l.PassRate() <= roundCalibAlpha {
 			t.Errorf("%s: a bound 2× looser passed the boundary %.4f; the boundary assertion would not notice", name, l.PassRate())

@@ -44,12 +44,14 @@ const H3PromptShare = 0.5
 //     not batch decode (ComputeBoundDecode): there TTFTs converge too —
 //     everything waits on decode — but decode is not the batched,
 //     memory-bound kind the claim names.
-//   - admission: at the highest level, log(median TTFT of the short
-//     prompts / their median decode time E2E − TTFT) below 0: a new
-//     request waits for its first token less than it then spends
-//     decoding. Meant to catch an admission-limited server (a small
-//     max_num_seqs or KV cache), where new requests queue for a slot for
-//     whole request lifetimes while TPOT stays flat.
+//   - admission: at the highest level, log(Σ TTFT of the short prompts /
+//     Σ their decode times E2E − TTFT) below 0: a new request waits for
+//     its first token less than it then spends decoding. Meant to catch
+//     an admission-limited server (a small max_num_seqs or KV cache),
+//     where new requests queue for a slot for whole request lifetimes
+//     while TPOT stays flat. Its per-round estimates are skewed, so its
+//     interval is the skewness-corrected t interval (stats.SkewTInterval;
+//     see admissionCheck).
 //
 // The first c requests of each level, sent together as the closed loop
 // starts, are a burst no steady state has (with long prompts they queue
@@ -193,29 +195,22 @@ func h3RoundChecks(good []record.Record, lad loadLadder, lo, hi, short, long int
 			test:  "per-round log ratio of median TTFT, long over short prompt", unit: "prompt share P",
 			bound: bound, show: shareOf, perRound: perHi}, atHi, o),
 		batchingCheck("batching", good, o),
-		roundCheck(roundSpec{name: "admission",
-			claim: fmt.Sprintf("at %s a short prompt waits for its first token less than it then decodes (not queued for admission)", lad.at(hi)),
-			test:  "per-round log ratio of median TTFT over median E2E − TTFT, short prompts", unit: "ratio",
-			bound: 0, show: math.Exp, perRound: perHi}, admit, o),
+		admissionCheck(fmt.Sprintf("at %s a short prompt waits for its first token less than it then decodes (not queued for admission)", lad.at(hi)),
+			admit, perHi, o),
 	}
 }
 
 // h3Estimates are one round's estimates: log(median TTFT of the long
 // prompts / of the short ones) at the lowest level lo (prefill-bound) and
-// at the highest hi (shift), and log(median TTFT / median E2E − TTFT) of
-// the short prompts at hi (admission).
+// at the highest hi (shift), and log(Σ TTFT / Σ (E2E − TTFT)) of the
+// short prompts at hi (admission, admissionEstimate).
 func h3Estimates(round []record.Record, lad loadLadder, lo, hi, short, long int) (atLo, atHi, admit float64) {
 	ttft := func(r *record.Record) (float64, bool) { return fptr(r.TTFT) }
-	decode := func(r *record.Record) (float64, bool) {
-		t, ok1 := fptr(r.TTFT)
-		e, ok2 := fptr(r.E2E)
-		return e - t, ok1 && ok2 && r.N() >= 2
-	}
 	med := func(c, rep int, y func(*record.Record) (float64, bool)) float64 {
 		return medianWhere(round, func(r *record.Record) bool { return lad.key(r) == c && r.PromptRep == rep }, y)
 	}
 	return logRatio(med(lo, long, ttft), med(lo, short, ttft)), logRatio(med(hi, long, ttft), med(hi, short, ttft)),
-		logRatio(med(hi, short, ttft), med(hi, short, decode))
+		admissionEstimate(round, lad, hi, short)
 }
 
 // meanTokens is the mean output token count of recs.

@@ -26,6 +26,9 @@
 //     slope of log y on log x (a growth exponent).
 //   - MannWhitney and HodgesLehmann: two-sample location shift.
 //   - LinearFit: least squares with R² and a t interval for the slope.
+//   - TInterval, the t interval of a mean over a few independent units,
+//     and SkewTInterval, the same corrected for the sample's skewness by
+//     Hall's (1992) transformation (hand-written).
 //
 // # Conventions
 //
