@@ -96,7 +96,10 @@
 // than MinRounds rounds — and then the check says about how many rounds
 // would likely decide it (NeededN, in requests per group). Trend's unit is
 // the request, sound at concurrency 1 only. Check is an interface: a
-// check of one's own implements Decide and Measure.
+// check of one's own implements Decide and Measure, and may decide by the
+// same two tests the menu and H1–H4 use: RoundCheck (a RoundSpec and one
+// estimate per round: LogRatio, LogLogSlope) and KendallTrend. Options
+// (α, resamples, seed) are hypotheses.Options too.
 //
 // Result.Verdict combines the checks (verdict.Combine: any fail fails),
 // adds an evidence row per group, names the design, target and time base,

@@ -197,7 +197,7 @@ func (g *Group) values(m Metric) []float64 {
 // (verdict.ForRun). Write it with verdict.Append, or in a test with
 // verdicttest.Report(t, r.SessionDir, v).
 func (r *Result) Verdict(id, claim string, checks ...Check) verdict.Verdict {
-	o := r.Options.withDefaults()
+	o := r.Options.WithDefaults()
 	v := verdict.Verdict{ID: id, Claim: claim, Seed: o.Seed, Alpha: o.Alpha, Design: r.Description}
 	failed := 0
 	for _, g := range r.Groups {
@@ -217,7 +217,7 @@ func (r *Result) Verdict(id, claim string, checks ...Check) verdict.Verdict {
 		m := checks[0].Measure()
 		for _, g := range r.Groups {
 			ys := g.values(m.Metric)
-			ci, _ := stats.QuantileCI(ys, m.Q, o.level())
+			ci, _ := stats.QuantileCI(ys, m.Q, o.Level())
 			v.Evidence = append(v.Evidence, verdict.Level{Label: g.Label, X: verdict.Float(g.X), N: len(ys),
 				Median: verdict.Float(quantileOrNaN(ys, m.Q)), MedianCI: ci, Unit: m.Metric.Unit + " (" + m.String() + ")"})
 		}
