@@ -94,12 +94,9 @@ func H3(recs []record.Record, server []string, o Options) verdict.Verdict {
 	ttft := func(r *record.Record) (float64, bool) { return fptr(r.TTFT) }
 	// Evidence: median TTFT per level and prompt length (keys sort by
 	// level, then prompt length).
-	for _, g := range groupBy(good, func(r *record.Record) int { return lad.key(r)*100000 + r.PromptRep },
-		func(r *record.Record) float64 { return float64(r.Concurrency) }, ttft) {
-		ci, _ := stats.QuantileCI(g.ys, 0.5, o.Level())
-		v.Evidence = append(v.Evidence, verdict.Level{Label: fmt.Sprintf("%s, prompt_rep %d", lad.name(g.key/100000), g.key%100000), X: verdict.Float(g.x),
-			N: len(g.ys), Median: verdict.Float(stats.Median(g.ys)), MedianCI: ci, Unit: "s TTFT"})
-	}
+	v.Evidence = append(v.Evidence, evidence(groupBy(good, func(r *record.Record) int { return lad.key(r)*100000 + r.PromptRep },
+		func(r *record.Record) float64 { return float64(r.Concurrency) }, ttft),
+		func(g group) string { return fmt.Sprintf("%s, prompt_rep %d", lad.name(g.key/100000), g.key%100000) }, "s TTFT", o.Level())...)
 	for _, k := range levels {
 		var sel []record.Record
 		for _, r := range good {

@@ -7,7 +7,6 @@ import (
 
 	"github.com/hypobench/hypobench/experiment"
 	"github.com/hypobench/hypobench/record"
-	"github.com/hypobench/hypobench/stats"
 	"github.com/hypobench/hypobench/verdict"
 )
 
@@ -83,8 +82,7 @@ func groupBy(recs []record.Record, key func(*record.Record) int, x func(*record.
 func evidence(gs []group, label func(group) string, unit string, level float64) []verdict.Level {
 	var out []verdict.Level
 	for _, g := range gs {
-		ci, _ := stats.QuantileCI(g.ys, 0.5, level)
-		out = append(out, verdict.Level{Label: label(g), X: verdict.Float(g.x), N: len(g.ys), Median: verdict.Float(stats.Median(g.ys)), MedianCI: ci, Unit: unit})
+		out = append(out, experiment.EvidenceRow(label(g), g.x, g.ys, 0.5, level, unit))
 	}
 	return out
 }
