@@ -102,7 +102,7 @@
 // (α, resamples, seed) are hypotheses.Options too.
 //
 // Result.Verdict combines the checks (verdict.Combine: any fail fails),
-// adds an evidence row per group, names the design, target and time base,
+// adds an evidence row per group (EvidenceRow), names the design, target and time base,
 // and makes the verdict inconclusive when any run's client limited its own
 // measurement (verdict.ForRun on each run's config.json). verdicttest.Report
 // writes it (verdict.Append) and fails the test on fail, and on
