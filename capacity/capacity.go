@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/hypobench/hypobench/internal/lag"
 	"github.com/hypobench/hypobench/record"
 	"github.com/hypobench/hypobench/stats"
 )
@@ -196,14 +197,12 @@ func (r Rate) X() float64 {
 	return r.Target
 }
 
+// lagOf is lag.Of as a value, every figure NaN when there are no delays.
 func lagOf(xs []float64) record.Lag {
-	if len(xs) == 0 {
-		return record.Lag{P50: math.NaN(), P90: math.NaN(), P99: math.NaN(), Max: math.NaN(), Mean: math.NaN()}
+	if l := lag.Of(xs); l != nil {
+		return *l
 	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	return record.Lag{N: len(s), Mean: stats.Mean(s), P50: stats.QuantileSorted(s, 0.5), P90: stats.QuantileSorted(s, 0.9),
-		P99: stats.QuantileSorted(s, 0.99), Max: s[len(s)-1]}
+	return record.Lag{P50: math.NaN(), P90: math.NaN(), P99: math.NaN(), Max: math.NaN(), Mean: math.NaN()}
 }
 
 // Result is a capacity estimate: the highest offered rate whose requests

@@ -17,8 +17,9 @@ var nan = math.NaN()
 // inconclusive.
 const MinRounds = 3
 
-// Options are the statistical settings of the checks. Zero fields take
-// DefaultOptions' values.
+// Options are the statistical settings of the checks, H1–H4's included
+// (hypotheses.Options is this type). Zero fields take DefaultOptions'
+// values.
 type Options struct {
 	Alpha float64 // one-sided significance level (0.05; see package verdict)
 	B     int     // permutation and bootstrap resamples (2000)
@@ -28,7 +29,9 @@ type Options struct {
 // DefaultOptions are the settings used where a field is zero.
 var DefaultOptions = Options{Alpha: 0.05, B: 2000, Seed: 1}
 
-func (o Options) withDefaults() Options {
+// WithDefaults returns o with its zero Alpha and B taken from
+// DefaultOptions (a zero Seed is a seed like any other and stays).
+func (o Options) WithDefaults() Options {
 	if o.Alpha == 0 {
 		o.Alpha = DefaultOptions.Alpha
 	}
@@ -38,8 +41,16 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// level is the two-sided interval level whose each tail is α.
-func (o Options) level() float64 { return 1 - 2*o.Alpha }
+// Level is the two-sided interval level 1 − 2α whose each tail is α: the
+// level of every interval a check decides by.
+func (o Options) Level() float64 { return 1 - 2*o.Alpha }
+
+// RNG returns the resampling generator of stream stream, seeded by Seed:
+// checks that draw from streams of their own draw the same resamples
+// whatever other checks ran before them.
+func (o Options) RNG(stream uint64) *rand.Rand {
+	return rand.New(rand.NewPCG(o.Seed, stream))
+}
 
 // Metric is a per-request quantity: Value returns it for a record, false
 // where it is undefined (TPOT with fewer than two tokens).
@@ -151,10 +162,10 @@ func (c compareCheck) Decide(r *Result, o Options) []verdict.Check {
 	if !c.ratio {
 		what = fmt.Sprintf("difference of %s, %s − %s", c.m, c.a, c.b)
 	}
-	sp := roundSpec{name: c.kind, test: "per-round " + what, unit: c.m.Metric.Unit}
+	sp := RoundSpec{Name: c.kind, Test: "per-round " + what, Unit: c.m.Metric.Unit}
 	if c.ratio {
-		sp.unit = "×"
-		sp.show = math.Exp
+		sp.Unit = "×"
+		sp.Show = math.Exp
 	}
 	scale := func(x float64) float64 {
 		if c.ratio {
@@ -164,32 +175,32 @@ func (c compareCheck) Decide(r *Result, o Options) []verdict.Check {
 	}
 	switch c.kind {
 	case "below":
-		sp.bound, sp.claim = scale(c.bound), fmt.Sprintf("%s below %s", what, verdict.Num(c.bound))
+		sp.Bound, sp.Claim = scale(c.bound), fmt.Sprintf("%s below %s", what, verdict.Num(c.bound))
 	case "above":
-		sp.bound, sp.greater, sp.claim = scale(c.bound), true, fmt.Sprintf("%s above %s", what, verdict.Num(c.bound))
+		sp.Bound, sp.Greater, sp.Claim = scale(c.bound), true, fmt.Sprintf("%s above %s", what, verdict.Num(c.bound))
 	case "within":
 		if c.ratio {
-			sp.band = math.Log1p(c.bound)
-			sp.claim = fmt.Sprintf("%s within [%s, %s] (equivalent within %g%%)", what, verdict.Num(1/(1+c.bound)), verdict.Num(1+c.bound), c.bound*100)
+			sp.Band = math.Log1p(c.bound)
+			sp.Claim = fmt.Sprintf("%s within [%s, %s] (equivalent within %g%%)", what, verdict.Num(1/(1+c.bound)), verdict.Num(1+c.bound), c.bound*100)
 		} else {
-			sp.band = c.bound
-			sp.claim = fmt.Sprintf("%s within ±%s %s (equivalent)", what, verdict.Num(c.bound), c.m.Metric.Unit)
+			sp.Band = c.bound
+			sp.Claim = fmt.Sprintf("%s within ±%s %s (equivalent)", what, verdict.Num(c.bound), c.m.Metric.Unit)
 		}
-		sp.test = "TOST: " + sp.test
+		sp.Test = "TOST: " + sp.Test
 	case "noninferior":
 		if c.ratio {
-			sp.bound = math.Log1p(c.bound)
-			sp.claim = fmt.Sprintf("%s not worse than %s by more than %g%%: %s below %s", c.a, c.b, c.bound*100, what, verdict.Num(1+c.bound))
+			sp.Bound = math.Log1p(c.bound)
+			sp.Claim = fmt.Sprintf("%s not worse than %s by more than %g%%: %s below %s", c.a, c.b, c.bound*100, what, verdict.Num(1+c.bound))
 		} else {
-			sp.bound = c.bound
-			sp.claim = fmt.Sprintf("%s not worse than %s by more than %s %s", c.a, c.b, verdict.Num(c.bound), c.m.Metric.Unit)
+			sp.Bound = c.bound
+			sp.Claim = fmt.Sprintf("%s not worse than %s by more than %s %s", c.a, c.b, verdict.Num(c.bound), c.m.Metric.Unit)
 		}
-		sp.test = "non-inferiority: " + sp.test
+		sp.Test = "non-inferiority: " + sp.Test
 	}
 	ga, okA := r.Group(c.a)
 	gb, okB := r.Group(c.b)
 	if !okA || !okB {
-		ch := roundCheck(sp, nil, o)
+		ch := RoundCheck(sp, nil, o)
 		ch.Detail = fmt.Sprintf("the result has no group %q or %q (groups: %s)", c.a, c.b, labels(r))
 		return []verdict.Check{ch}
 	}
@@ -199,15 +210,15 @@ func (c compareCheck) Decide(r *Result, o Options) []verdict.Check {
 	ests := make([]float64, len(rounds))
 	for i := range rounds {
 		if c.ratio {
-			ests[i] = logRatio(va[i], vb[i])
+			ests[i] = LogRatio(va[i], vb[i])
 		} else {
 			ests[i] = va[i] - vb[i]
 		}
 	}
-	sp.perRound = max(na, nb)
-	ch := roundCheck(sp, ests, o)
+	sp.PerRound = max(na, nb)
+	ch := RoundCheck(sp, ests, o)
 	if ch.EffectCI.Valid() {
-		unit := " " + sp.unit
+		unit := " " + sp.Unit
 		if c.ratio {
 			unit = "×"
 		}
@@ -242,14 +253,6 @@ func labels(r *Result) string {
 		s += fmt.Sprintf("%q", g.Label)
 	}
 	return s
-}
-
-// logRatio is log(a/b), NaN unless both are positive.
-func logRatio(a, b float64) float64 {
-	if !(a > 0 && b > 0) {
-		return nan
-	}
-	return math.Log(a / b)
 }
 
 // SLOCheck is an SLO on a measure: SLO builds it, UpTo limits the groups
@@ -288,10 +291,10 @@ func (c SLOCheck) Decide(r *Result, o Options) []verdict.Check {
 		vals, per := g.perRound(c.m, rounds)
 		ests := make([]float64, len(vals))
 		for k, v := range vals {
-			ests[k] = logRatio(v, 1)
+			ests[k] = LogRatio(v, 1)
 		}
-		ch := roundCheck(roundSpec{name: "slo " + g.Label, claim: fmt.Sprintf("%s at %s below %s %s", c.m, g.Label, verdict.Num(c.bound), c.m.Metric.Unit),
-			test: "per-round " + c.m.String() + " (log scale)", unit: c.m.Metric.Unit, bound: math.Log(c.bound), show: math.Exp, perRound: per}, ests, o)
+		ch := RoundCheck(RoundSpec{Name: "slo " + g.Label, Claim: fmt.Sprintf("%s at %s below %s %s", c.m, g.Label, verdict.Num(c.bound), c.m.Metric.Unit),
+			Test: "per-round " + c.m.String() + " (log scale)", Unit: c.m.Metric.Unit, Bound: math.Log(c.bound), Show: math.Exp, PerRound: per}, ests, o)
 		if ch.EffectCI.Valid() {
 			ch.Sentence = fmt.Sprintf("%s at %s: %s %s, %g%% CI %s–%s over %d rounds (SLO %s %s)", c.m, g.Label, verdict.Num(ch.Effect), c.m.Metric.Unit,
 				ch.EffectCI.Level*100, verdict.Num(ch.EffectCI.Lo), verdict.Num(ch.EffectCI.Hi), ch.N, verdict.Num(c.bound), c.m.Metric.Unit)
@@ -299,7 +302,7 @@ func (c SLOCheck) Decide(r *Result, o Options) []verdict.Check {
 		out = append(out, ch)
 	}
 	if len(out) == 0 {
-		ch := roundCheck(roundSpec{name: "slo", claim: fmt.Sprintf("%s below %s", c.m, verdict.Num(c.bound))}, nil, o)
+		ch := RoundCheck(RoundSpec{Name: "slo", Claim: fmt.Sprintf("%s below %s", c.m, verdict.Num(c.bound))}, nil, o)
 		ch.Detail = fmt.Sprintf("no group has a level at or below %g (groups: %s)", c.upTo, labels(r))
 		out = append(out, ch)
 	}
@@ -320,13 +323,39 @@ type trendCheck struct {
 	dir Direction
 }
 
+// KendallTrend is the one-sided Kendall τ-b test that ys rise (fall)
+// with xs — the check behind Trend and H1's and H2's trend checks — with
+// a permutation p-value drawn from resampling stream stream (o.RNG) and
+// τ's bootstrap interval at 1 − 2α as the effect. It passes when p < α,
+// fails when the whole interval of τ lies at or beyond 0 on the other
+// side (the data contradict the direction), and is otherwise
+// inconclusive: a trend that is merely not significant does not
+// contradict a claim by itself.
+func KendallTrend(name, claim string, xs, ys []float64, dir Direction, stream uint64, o Options) verdict.Check {
+	alt := stats.Greater
+	if dir == Falling {
+		alt = stats.Less
+	}
+	kt := stats.KendallTestLevel(o.RNG(stream), xs, ys, alt, o.B, o.Level())
+	c := verdict.Check{Name: name, Claim: claim, Test: "Kendall τ-b, " + kt.Method, Statistic: verdict.Float(kt.Statistic),
+		P: verdict.P(kt.P), Alpha: o.Alpha, Effect: verdict.Float(kt.Statistic), EffectCI: kt.EffectCI, Unit: "τ", N: kt.N, Outcome: verdict.Inconclusive}
+	switch {
+	case kt.P < o.Alpha:
+		c.Outcome = verdict.Pass
+	case verdict.CIOutcome(kt.EffectCI, 0, dir == Rising) == verdict.Fail:
+		c.Outcome = verdict.Fail
+	}
+	return c
+}
+
 // Trend claims m rises (falls) with the groups' level X: the one-sided
 // Kendall τ-b of m on X over requests, with a seeded permutation p-value
 // and a bootstrap interval of τ (as H1's and H2's trend checks). The
 // unit is the request, which is sound at concurrency 1 where requests
 // share no batch (use Elasticity, whose unit is the round, otherwise).
-// Pass when p < α; fail when the whole interval of τ lies on the other
-// side of 0; inconclusive otherwise.
+// Pass when p < α; fail when the whole interval of τ lies at or beyond
+// 0 on the other side; inconclusive otherwise, and with fewer than 3
+// levels (KendallTrend).
 func Trend(m Metric, dir Direction) Check { return trendCheck{m: m, dir: dir} }
 
 func (c trendCheck) Measure() Measure { return Median(c.m) }
@@ -339,22 +368,12 @@ func (c trendCheck) Decide(r *Result, o Options) []verdict.Check {
 			ys = append(ys, y)
 		}
 	}
-	alt, word := stats.Greater, "rises"
+	word := "rises"
 	if c.dir == Falling {
-		alt, word = stats.Less, "falls"
+		word = "falls"
 	}
-	rng := rand.New(rand.NewPCG(o.Seed, 1))
-	kt := stats.KendallTestLevel(rng, xs, ys, alt, o.B, o.level())
-	ch := verdict.Check{Name: "trend", Claim: fmt.Sprintf("%s %s with the level", c.m.Name, word), Test: "Kendall τ-b, " + kt.Method,
-		Statistic: verdict.Float(kt.Statistic), P: verdict.P(kt.P), Alpha: o.Alpha, Effect: verdict.Float(kt.Statistic), EffectCI: kt.EffectCI,
-		Unit: "τ", N: kt.N, Outcome: verdict.Inconclusive, Sample: fmt.Sprintf("%d requests", len(xs))}
-	switch {
-	case kt.P < o.Alpha:
-		ch.Outcome = verdict.Pass
-	case verdict.CIOutcome(kt.EffectCI, 0, c.dir == Falling) == verdict.Pass:
-		// The whole interval of τ lies on the other side of 0.
-		ch.Outcome = verdict.Fail
-	}
+	ch := KendallTrend("trend", fmt.Sprintf("%s %s with the level", c.m.Name, word), xs, ys, c.dir, 1, o)
+	ch.Sample = fmt.Sprintf("%d requests", len(xs))
 	if len(r.Groups) < 3 {
 		ch.Outcome = verdict.Inconclusive
 		ch.Detail = fmt.Sprintf("%d levels; a trend needs at least 3", len(r.Groups))
@@ -395,59 +414,74 @@ func (c elasticityCheck) Decide(r *Result, o Options) []verdict.Check {
 		vals[i], n = r.Groups[i].perRound(c.m, rounds)
 		per = max(per, n)
 	}
+	xs := make([]float64, len(r.Groups))
+	for i, g := range r.Groups {
+		xs[i] = g.X
+	}
 	ests := make([]float64, len(rounds))
+	ys := make([]float64, len(r.Groups))
 	for k := range rounds {
-		var lx, ly []float64
-		for i, g := range r.Groups {
-			if y := vals[i][k]; g.X > 0 && y > 0 {
-				lx = append(lx, math.Log(g.X))
-				ly = append(ly, math.Log(y))
-			}
+		for i := range r.Groups {
+			ys[i] = vals[i][k]
 		}
-		ests[k] = nan
-		if len(lx) >= 3 {
-			ests[k], _, _ = stats.TheilSen(lx, ly, 0.9)
-		}
+		ests[k] = LogLogSlope(xs, ys)
 	}
 	side := "below"
 	if c.greater {
 		side = "above"
 	}
-	ch := roundCheck(roundSpec{name: "elasticity", claim: fmt.Sprintf("growth exponent of %s with the level %s %s", c.m, side, verdict.Num(c.bound)),
-		test: "per-round Theil–Sen slope of log " + c.m.String() + " on log level", unit: "exponent", bound: c.bound, greater: c.greater, perRound: per}, ests, o)
+	ch := RoundCheck(RoundSpec{Name: "elasticity", Claim: fmt.Sprintf("growth exponent of %s with the level %s %s", c.m, side, verdict.Num(c.bound)),
+		Test: "per-round Theil–Sen slope of log " + c.m.String() + " on log level", Unit: "exponent", Bound: c.bound, Greater: c.greater, PerRound: per}, ests, o)
 	return []verdict.Check{ch}
 }
 
-// roundSpec describes a round-based check: its per-round estimate lives
-// on an analysis scale (a log ratio, an exponent) where it is close to
-// normal, and show maps that scale to the effect a person reads.
-type roundSpec struct {
-	name, claim, test, unit string
-	// bound on the analysis scale; greater: the claim is "estimate >
-	// bound", else "estimate < bound". band > 0 makes the claim an
-	// equivalence: |estimate| < band.
-	bound   float64
-	greater bool
-	band    float64
-	show    func(float64) float64
-	// perRound is the requests per group of one round, to turn needed
-	// rounds into needed requests.
-	perRound int
+// RoundSpec describes a round-based check (RoundCheck): its per-round
+// estimate lives on an analysis scale (a log ratio, an exponent) where it
+// is close to normal, and Show maps that scale to the effect a person
+// reads (exp: a log ratio shown as a ratio).
+type RoundSpec struct {
+	// Name, Claim, Test and Unit are the verdict check's; Test gains ",
+	// t interval over rounds", and Unit is the shown effect's.
+	Name, Claim, Test, Unit string
+	// Bound is on the analysis scale; Greater: the claim is "estimate >
+	// Bound", else "estimate < Bound". Band > 0 makes the claim an
+	// equivalence, |estimate| < Band (Bound and Greater unused).
+	Bound   float64
+	Greater bool
+	Band    float64
+	// Show maps the analysis scale to the effect's (nil: identity).
+	Show func(float64) float64
+	// PerRound is the requests per group (level) of one round, to turn
+	// needed rounds into needed requests per group.
+	PerRound int
+	// SkewCorrected takes the interval from stats.SkewTInterval (Hall's
+	// skewness-corrected t) instead of stats.TInterval, for per-round
+	// estimates whose distribution is skewed (H3's admission check: a
+	// plain t interval over 6 rounds passed 10.4% of sessions at its
+	// bound). The interval is then asymmetric.
+	SkewCorrected bool
 }
 
-// roundCheck decides a claim from one estimate per round by the t
-// interval (stats.TInterval) of their mean at level 1 − 2α: pass when
-// the interval lies wholly on the claimed side of the bound (inside the
-// band), fail when wholly on the other side (outside), inconclusive
-// otherwise or with fewer than MinRounds finite estimates, saying then
-// about how many rounds would likely decide it. It is the check of
-// hypotheses' rounds, made public here.
-func roundCheck(sp roundSpec, ests []float64, o Options) verdict.Check {
-	show := sp.show
+// RoundCheck decides a claim from one estimate per round — the rounds are
+// the independent units: each ran every group once, in its own random
+// order — by the t interval (stats.TInterval) of their mean at level
+// 1 − 2α: pass when the interval lies wholly on the claimed side of the
+// bound (inside the band), fail when wholly on the other side (outside;
+// at the bound counts as outside), inconclusive otherwise or with fewer
+// than MinRounds finite estimates (NaN and ±Inf are left out), saying
+// then about how many rounds would likely decide it (NeededN, in
+// requests per group). It is the check behind Ratio, Difference, SLO
+// and Elasticity, and behind H1–H3's round checks.
+func RoundCheck(sp RoundSpec, ests []float64, o Options) verdict.Check {
+	show := sp.Show
 	if show == nil {
 		show = func(x float64) float64 { return x }
 	}
-	c := verdict.Check{Name: sp.name, Claim: sp.claim, Test: sp.test + ", t interval over rounds", Alpha: o.Alpha, Unit: sp.unit,
+	interval, test := stats.TInterval, ", t interval over rounds"
+	if sp.SkewCorrected {
+		interval, test = stats.SkewTInterval, ", skewness-corrected t interval over rounds (Hall)"
+	}
+	c := verdict.Check{Name: sp.Name, Claim: sp.Claim, Test: sp.Test + test, Alpha: o.Alpha, Unit: sp.Unit,
 		Outcome: verdict.Inconclusive}
 	var fin []float64
 	for _, e := range ests {
@@ -458,17 +492,17 @@ func roundCheck(sp roundSpec, ests []float64, o Options) verdict.Check {
 	c.N = len(fin)
 	c.Sample = fmt.Sprintf("%d rounds", len(fin))
 	if len(fin) < MinRounds {
-		c.Statistic, c.Effect, c.EffectCI = verdict.Float(nan), verdict.Float(nan), stats.CI{Lo: nan, Hi: nan, Level: o.level()}
-		c.Detail = fmt.Sprintf("%d rounds with an estimate; at least %d are needed", len(fin), MinRounds)
+		c.Statistic, c.Effect, c.EffectCI = verdict.Float(nan), verdict.Float(nan), stats.CI{Lo: nan, Hi: nan, Level: o.Level()}
+		c.Detail = fmt.Sprintf("%d rounds with an estimate; at least %d are needed (the design's rounds)", len(fin), MinRounds)
 		return c
 	}
-	m, ci := stats.TInterval(fin, o.level())
+	m, ci := interval(fin, o.Level())
 	c.Statistic = verdict.Float(m)
 	c.Effect = verdict.Float(show(m))
 	c.EffectCI = stats.CI{Lo: show(ci.Lo), Hi: show(ci.Hi), Level: ci.Level}
-	lo, hi := sp.bound, sp.bound
-	if sp.band > 0 {
-		lo, hi = -sp.band, sp.band
+	lo, hi := sp.Bound, sp.Bound
+	if sp.Band > 0 {
+		lo, hi = -sp.Band, sp.Band
 		switch {
 		case !ci.Valid():
 		case ci.Lo > lo && ci.Hi < hi:
@@ -479,20 +513,62 @@ func roundCheck(sp roundSpec, ests []float64, o Options) verdict.Check {
 		c.Detail = fmt.Sprintf("statistic = mean per-round estimate on the analysis scale; claim: inside [%s, %s] (effect scale [%s, %s])",
 			verdict.Num(lo), verdict.Num(hi), verdict.Num(show(lo)), verdict.Num(show(hi)))
 	} else {
-		c.Outcome = verdict.CIOutcome(ci, sp.bound, sp.greater)
+		c.Outcome = verdict.CIOutcome(ci, sp.Bound, sp.Greater)
 		side := "<"
-		if sp.greater {
+		if sp.Greater {
 			side = ">"
 		}
 		c.Detail = fmt.Sprintf("statistic = mean per-round estimate on the analysis scale; claim: %s %s (effect scale %s)",
-			side, verdict.Num(sp.bound), verdict.Num(show(sp.bound)))
+			side, verdict.Num(sp.Bound), verdict.Num(show(sp.Bound)))
 	}
 	if c.Outcome == verdict.Inconclusive && ci.Valid() {
 		target := math.Min(math.Abs(m-lo), math.Abs(m-hi))
-		if need := stats.NeededN(len(fin), (ci.Hi-ci.Lo)/2, target); need > 0 {
-			c.NeededN = need * max(sp.perRound, 1)
+		half := (ci.Hi - ci.Lo) / 2
+		if sp.SkewCorrected {
+			// Asymmetric: the side of the interval that reaches towards
+			// the nearer bound.
+			near := lo
+			if math.Abs(m-hi) < math.Abs(m-lo) {
+				near = hi
+			}
+			if near > m {
+				half = ci.Hi - m
+			} else {
+				half = m - ci.Lo
+			}
+		}
+		if need := stats.NeededN(len(fin), half, target); need > 0 {
+			c.NeededN = need * max(sp.PerRound, 1)
 			c.Detail += fmt.Sprintf("; about %d rounds would likely decide it", need)
 		}
 	}
 	return c
+}
+
+// LogRatio is log(a/b), a ratio's per-round estimate on its analysis
+// scale; NaN unless both are positive (RoundCheck leaves it out).
+func LogRatio(a, b float64) float64 {
+	if !(a > 0 && b > 0) {
+		return nan
+	}
+	return math.Log(a / b)
+}
+
+// LogLogSlope is the Theil–Sen slope of log y on log x over the pairs
+// where both are positive — the exponent of y's growth with x, an
+// elasticity's per-round estimate over one round's level statistics;
+// NaN with fewer than 3 such pairs.
+func LogLogSlope(xs, ys []float64) float64 {
+	var lx, ly []float64
+	for i := range xs {
+		if xs[i] > 0 && ys[i] > 0 {
+			lx = append(lx, math.Log(xs[i]))
+			ly = append(ly, math.Log(ys[i]))
+		}
+	}
+	if len(lx) < 3 {
+		return nan
+	}
+	s, _, _ := stats.TheilSen(lx, ly, 0.9)
+	return s
 }

@@ -96,10 +96,13 @@
 // than MinRounds rounds — and then the check says about how many rounds
 // would likely decide it (NeededN, in requests per group). Trend's unit is
 // the request, sound at concurrency 1 only. Check is an interface: a
-// check of one's own implements Decide and Measure.
+// check of one's own implements Decide and Measure, and may decide by the
+// same two tests the menu and H1–H4 use: RoundCheck (a RoundSpec and one
+// estimate per round: LogRatio, LogLogSlope) and KendallTrend. Options
+// (α, resamples, seed) are hypotheses.Options too.
 //
 // Result.Verdict combines the checks (verdict.Combine: any fail fails),
-// adds an evidence row per group, names the design, target and time base,
+// adds an evidence row per group (EvidenceRow), names the design, target and time base,
 // and makes the verdict inconclusive when any run's client limited its own
 // measurement (verdict.ForRun on each run's config.json). verdicttest.Report
 // writes it (verdict.Append) and fails the test on fail, and on

@@ -2,6 +2,7 @@ package experiment_test
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/hypobench/hypobench/experiment"
 	"github.com/hypobench/hypobench/record"
@@ -34,4 +35,20 @@ func ExampleRatio() {
 	// Output:
 	// pass
 	// ratio of median TTFT, chat over completions: 1.015×, 90% CI 1.007–1.024× over 4 rounds (claim: within 0.9524–1.05)
+}
+
+// RoundCheck decides from one estimate per round on the analysis scale:
+// the same per-round log ratios as ExampleRatio, now claimed to exceed
+// ×1.05. Their 90% interval, exp([0.00655, 0.02323]) = [1.0066, 1.0235],
+// lies wholly below log 1.05 = 0.04879, so the claim fails; a fifth
+// round without an estimate (NaN) is left out.
+func ExampleRoundCheck() {
+	ests := []float64{0.014815, 0.024942, 0.009950, 0.009852, experiment.LogRatio(0.1, 0)}
+	c := experiment.RoundCheck(experiment.RoundSpec{Name: "slower", Claim: "chat's TTFT exceeds completions' by more than 5%",
+		Test: "per-round log ratio of median TTFT", Unit: "×", Bound: math.Log(1.05), Greater: true, Show: math.Exp}, ests, experiment.DefaultOptions)
+	fmt.Println(c.Outcome, c.Sample)
+	fmt.Printf("%.4f [%.4f, %.4f]\n", float64(c.Effect), c.EffectCI.Lo, c.EffectCI.Hi)
+	// Output:
+	// fail 4 rounds
+	// 1.0150 [1.0066, 1.0235]
 }

@@ -197,7 +197,7 @@ func (g *Group) values(m Metric) []float64 {
 // (verdict.ForRun). Write it with verdict.Append, or in a test with
 // verdicttest.Report(t, r.SessionDir, v).
 func (r *Result) Verdict(id, claim string, checks ...Check) verdict.Verdict {
-	o := r.Options.withDefaults()
+	o := r.Options.WithDefaults()
 	v := verdict.Verdict{ID: id, Claim: claim, Seed: o.Seed, Alpha: o.Alpha, Design: r.Description}
 	failed := 0
 	for _, g := range r.Groups {
@@ -216,10 +216,7 @@ func (r *Result) Verdict(id, claim string, checks ...Check) verdict.Verdict {
 	if len(checks) > 0 {
 		m := checks[0].Measure()
 		for _, g := range r.Groups {
-			ys := g.values(m.Metric)
-			ci, _ := stats.QuantileCI(ys, m.Q, o.level())
-			v.Evidence = append(v.Evidence, verdict.Level{Label: g.Label, X: verdict.Float(g.X), N: len(ys),
-				Median: verdict.Float(quantileOrNaN(ys, m.Q)), MedianCI: ci, Unit: m.Metric.Unit + " (" + m.String() + ")"})
+			v.Evidence = append(v.Evidence, EvidenceRow(g.Label, g.X, g.values(m.Metric), m.Q, o.Level(), m.Metric.Unit+" ("+m.String()+")"))
 		}
 	}
 	v.Combine()
@@ -272,11 +269,14 @@ func finish(v verdict.Verdict, design, sessDir, dir string, runs []*Run) verdict
 	return v
 }
 
-func quantileOrNaN(ys []float64, q float64) float64 {
-	if len(ys) == 0 {
-		return nan
-	}
-	return stats.Quantile(ys, q)
+// EvidenceRow is one row of a verdict's evidence table: ys' q-quantile
+// (stats.Quantile; NaN when ys is empty) as the row's Median, with its
+// distribution-free interval at level (stats.QuantileCI), their count,
+// and the group's label, level x and unit. Result.Verdict writes one per
+// group, H1–H3 one per level.
+func EvidenceRow(label string, x float64, ys []float64, q, level float64, unit string) verdict.Level {
+	ci, _ := stats.QuantileCI(ys, q, level)
+	return verdict.Level{Label: label, X: verdict.Float(x), N: len(ys), Median: verdict.Float(stats.Quantile(ys, q)), MedianCI: ci, Unit: unit}
 }
 
 // String names the measure: "median TTFT", "p90 TTFT".

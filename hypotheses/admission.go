@@ -1,11 +1,10 @@
 package hypotheses
 
 import (
-	"fmt"
 	"math"
 
+	"github.com/hypobench/hypobench/experiment"
 	"github.com/hypobench/hypobench/record"
-	"github.com/hypobench/hypobench/stats"
 	"github.com/hypobench/hypobench/verdict"
 )
 
@@ -36,54 +35,20 @@ func admissionEstimate(round []record.Record, lad loadLadder, hi, short int) flo
 		wait += t
 		dec += e - t
 	}
-	return logRatio(wait, dec)
+	return experiment.LogRatio(wait, dec)
 }
 
 // admissionCheck is H3's admission check on one estimate per round
 // (admissionEstimate): the claim is a mean log ratio below 0 (a short
-// prompt waits for its first token less than it then decodes), decided as
-// roundCheck decides a claim "< bound" but on SkewTInterval, the t
-// interval corrected for the rounds' skewness (Hall's transformation) at
-// level 1 − 2α: the per-round estimates are skewed, and over 6 rounds a
-// plain t interval passed 10.4% of sessions at the bound
-// (TestRoundCalibration). Pass when the interval lies wholly below 0,
-// fail when wholly above, inconclusive otherwise or with fewer than
-// MinRounds finite estimates. perRound is the short prompts per round at
-// the top level, to turn needed rounds into needed requests.
+// prompt waits for its first token less than it then decodes), decided by
+// experiment.RoundCheck on the t interval corrected for the rounds'
+// skewness (Hall's transformation, stats.SkewTInterval) at level 1 − 2α:
+// the per-round estimates are skewed, and over 6 rounds a plain t
+// interval passed 10.4% of sessions at the bound (TestRoundCalibration).
+// perRound is the short prompts per round at the top level, to turn
+// needed rounds into needed requests.
 func admissionCheck(claim string, ests []float64, perRound int, o Options) verdict.Check {
-	c := verdict.Check{Name: "admission", Claim: claim,
-		Test:  "per-round log ratio of Σ TTFT over Σ (E2E − TTFT), short prompts, skewness-corrected t interval over rounds (Hall)",
-		Alpha: o.Alpha, Unit: "ratio", Outcome: verdict.Inconclusive}
-	var fin []float64
-	for _, e := range ests {
-		if !math.IsNaN(e) && !math.IsInf(e, 0) {
-			fin = append(fin, e)
-		}
-	}
-	c.N = len(fin)
-	c.Sample = fmt.Sprintf("%d rounds", len(fin))
-	if len(fin) < MinRounds {
-		nan := verdict.Float(math.NaN())
-		c.Statistic, c.Effect, c.EffectCI = nan, nan, stats.CI{Lo: math.NaN(), Hi: math.NaN(), Level: o.level()}
-		c.Detail = fmt.Sprintf("%d rounds with an estimate; at least %d are needed (the design's rounds)", len(fin), MinRounds)
-		return c
-	}
-	m, ci := stats.SkewTInterval(fin, o.level())
-	c.Statistic = verdict.Float(m)
-	c.Effect = verdict.Float(math.Exp(m))
-	c.EffectCI = stats.CI{Lo: math.Exp(ci.Lo), Hi: math.Exp(ci.Hi), Level: ci.Level}
-	c.Outcome = verdict.CIOutcome(ci, 0, false)
-	c.Detail = "statistic = mean per-round estimate on the analysis scale; claim: < 0 (effect scale 1)"
-	if c.Outcome == verdict.Inconclusive && ci.Valid() {
-		// The interval is asymmetric: the side that reaches across 0.
-		half := ci.Hi - m
-		if m > 0 {
-			half = m - ci.Lo
-		}
-		if need := stats.NeededN(len(fin), half, math.Abs(m)); need > 0 {
-			c.NeededN = need * max(perRound, 1)
-			c.Detail += fmt.Sprintf("; about %d rounds would likely decide it", need)
-		}
-	}
-	return c
+	return experiment.RoundCheck(experiment.RoundSpec{Name: "admission", Claim: claim,
+		Test: "per-round log ratio of Σ TTFT over Σ (E2E − TTFT), short prompts", Unit: "ratio",
+		Bound: 0, Show: math.Exp, PerRound: perRound, SkewCorrected: true}, ests, o)
 }

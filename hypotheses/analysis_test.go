@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/hypobench/hypobench/experiment"
 	"github.com/hypobench/hypobench/internal/testutil"
 	"github.com/hypobench/hypobench/record"
 	"github.com/hypobench/hypobench/stats"
@@ -246,11 +247,11 @@ func TestTrendCheckCanFail(t *testing.T) {
 		ys   []float64
 		want verdict.Outcome
 	}{{"rising", up, verdict.Pass}, {"falling", down, verdict.Fail}} {
-		if c := trendCheck("trend", "y rises", xs, tc.ys, 1, o); c.Outcome != tc.want {
+		if c := experiment.KendallTrend("trend", "y rises", xs, tc.ys, experiment.Rising, 1, o); c.Outcome != tc.want {
 			t.Errorf("%s: %s (τ %s CI %+v), want %s", tc.name, c.Outcome, verdict.Num(c.Effect), c.EffectCI, tc.want)
 		}
 	}
-	if c := trendCheck("trend", "y rises", xs, flat, 1, o); c.Outcome == verdict.Pass {
+	if c := experiment.KendallTrend("trend", "y rises", xs, flat, experiment.Rising, 1, o); c.Outcome == verdict.Pass {
 		t.Errorf("noise passed the trend check: τ %s, p %s", verdict.Num(c.Effect), verdict.PString(c.P))
 	}
 }
@@ -288,9 +289,9 @@ func TestRoundUnitCoverage(t *testing.T) {
 			at := func(rep int) float64 {
 				return medianWhere(rr, func(r *record.Record) bool { return r.PromptRep == rep }, func(r *record.Record) (float64, bool) { return fptr(r.TTFT) })
 			}
-			ests = append(ests, logRatio(at(1000), at(40)))
+			ests = append(ests, experiment.LogRatio(at(1000), at(40)))
 		}
-		if _, ci := stats.TInterval(ests, o.level()); ci.Contains(math.Log(truth)) {
+		if _, ci := stats.TInterval(ests, o.Level()); ci.Contains(math.Log(truth)) {
 			roundCover++
 		}
 		var lo, hi []float64
@@ -301,7 +302,7 @@ func TestRoundUnitCoverage(t *testing.T) {
 				hi = append(hi, *r.TTFT)
 			}
 		}
-		if _, ci := stats.BootstrapRatio(rng, lo, hi, stats.Median, 200, o.level()); ci.Contains(truth) {
+		if _, ci := stats.BootstrapRatio(rng, lo, hi, stats.Median, 200, o.Level()); ci.Contains(truth) {
 			requestCover++
 		}
 	}

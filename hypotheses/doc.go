@@ -8,8 +8,9 @@
 // /metrics), and H4
 // (the kernel timeline follows the workload: H4Trace bootstraps time
 // windows of a kerneltrace.Analysis, H4 makes the verdict). Each returns a
-// verdict.Verdict; Options holds α, the resample count and the seed. They
-// never import testing, so the CLI links them (hypobench trace prints H4).
+// verdict.Verdict; Options (experiment.Options) holds α, the resample
+// count and the seed. They never import testing, so the CLI links them
+// (hypobench trace prints H4).
 //
 // The tests, `go test ./hypotheses/`, run them against HYPOBENCH_TARGET, or
 // against the embedded engine when it is unset; every verdict lands in
@@ -31,7 +32,8 @@
 // the round is the independent unit, never the requests of one level,
 // which share batches and a time window. Checks on requests at
 // concurrency 1 (the Kendall trend tests), which share no batch, use the
-// request. Each check names its unit (verdict.Check.Sample). Every
+// request. Both are the public API's checks (experiment.RoundCheck,
+// experiment.KendallTrend), the ones a user's own hypothesis decides by. Each check names its unit (verdict.Check.Sample). Every
 // interval is two-sided at 1 − 2α, each tail a one-sided test at
 // α = 0.05, the convention stated once in package verdict. Each
 // definition's doc comment (H1, H2, H3) says what it measures, its bound,

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/hypobench/hypobench/experiment"
 	"github.com/hypobench/hypobench/record"
 	"github.com/hypobench/hypobench/stats"
 	"github.com/hypobench/hypobench/verdict"
@@ -48,7 +49,7 @@ const H1MinGrowth = 0.25
 // x is the server's usage.prompt_tokens; when a server reports none, the
 // prompt repetition count stands in and a warning says so.
 func H1(recs []record.Record, o Options) verdict.Verdict {
-	o = o.withDefaults()
+	o = o.WithDefaults()
 	v := verdict.Verdict{ID: "H1", Claim: H1Claim, Seed: o.Seed, Alpha: o.Alpha}
 	good := ok(recs)
 	if n := len(recs) - len(good); n > 0 {
@@ -72,13 +73,13 @@ func H1(recs []record.Record, o Options) verdict.Verdict {
 		}
 	}
 	v.N = len(xs)
-	v.Evidence = evidence(gs, func(g group) string { return fmt.Sprintf("%.0f prompt tokens", g.x) }, "s TTFT", o.level())
+	v.Evidence = evidence(gs, func(g group) string { return fmt.Sprintf("%.0f prompt tokens", g.x) }, "s TTFT", o.Level())
 	if len(gs) < 3 {
 		v.Warnings = append(v.Warnings, stats.Warnf(stats.ErrTooFewData, "%d prompt lengths; at least 3 are needed", len(gs)))
 		v.Combine()
 		return v
 	}
-	trend := trendCheck("trend", "TTFT rises with prompt tokens", xs, ys, 1, o)
+	trend := experiment.KendallTrend("trend", "TTFT rises with prompt tokens", xs, ys, experiment.Rising, 1, o)
 	trend.Sample = fmt.Sprintf("%d requests at c=1", len(xs))
 	lo, hi := gs[0].key, gs[len(gs)-1].key
 	growth := h1Growth(good, lo, hi, o)
@@ -88,7 +89,7 @@ func H1(recs []record.Record, o Options) verdict.Verdict {
 			verdict.Num(1+growth.EffectCI.Lo), verdict.Num(1+growth.EffectCI.Hi))
 	}
 	v.Checks = append(v.Checks, growth, trend)
-	exp, ci := stats.Elasticity(xs, ys, o.level())
+	exp, ci := stats.Elasticity(xs, ys, o.Level())
 	shape := "sub-linear or linear (exponent not significantly above 1)"
 	if ci.Valid() && ci.Lo > 1 {
 		shape = "super-linear (exponent significantly above 1)"
@@ -111,10 +112,10 @@ func h1Growth(good []record.Record, lo, hi int, o Options) verdict.Check {
 		ests = append(ests, h1GrowthEstimate(rr, lo, hi))
 		perRound = max(perRound, countWhere(rr, func(r *record.Record) bool { return r.PromptRep == lo }))
 	}
-	return roundCheck(roundSpec{name: "growth",
-		claim: fmt.Sprintf("median TTFT at %d repetitions exceeds that at %d by more than %.0f%%", hi, lo, H1MinGrowth*100),
-		test:  "per-round log ratio of median TTFT, longest over shortest prompt", unit: "relative growth",
-		bound: math.Log1p(H1MinGrowth), greater: true, show: math.Expm1, perRound: perRound}, ests, o)
+	return experiment.RoundCheck(experiment.RoundSpec{Name: "growth",
+		Claim: fmt.Sprintf("median TTFT at %d repetitions exceeds that at %d by more than %.0f%%", hi, lo, H1MinGrowth*100),
+		Test:  "per-round log ratio of median TTFT, longest over shortest prompt", Unit: "relative growth",
+		Bound: math.Log1p(H1MinGrowth), Greater: true, Show: math.Expm1, PerRound: perRound}, ests, o)
 }
 
 // h1GrowthEstimate is one round's growth estimate: log(median TTFT at hi
@@ -124,7 +125,7 @@ func h1GrowthEstimate(round []record.Record, lo, hi int) float64 {
 	at := func(rep int) float64 {
 		return medianWhere(round, func(r *record.Record) bool { return r.PromptRep == rep }, ttft)
 	}
-	return logRatio(at(hi), at(lo))
+	return experiment.LogRatio(at(hi), at(lo))
 }
 
 // countWhere counts the records keep selects.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/hypobench/hypobench/calibrate"
 	"github.com/hypobench/hypobench/engine"
+	"github.com/hypobench/hypobench/experiment"
 	"github.com/hypobench/hypobench/record"
 	"github.com/hypobench/hypobench/verdict"
 	"github.com/hypobench/hypobench/workload"
@@ -506,7 +507,7 @@ func TestTrendCalibration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := Options{Alpha: roundCalibAlpha, Seed: 1}.withDefaults()
+	o := Options{Alpha: roundCalibAlpha, Seed: 1}.WithDefaults()
 	for i, p := range []struct {
 		name string
 		cfg  engine.Config
@@ -524,7 +525,7 @@ func TestTrendCalibration(t *testing.T) {
 					xs, ys = append(xs, float64(rec.N())), append(ys, y)
 				}
 			}
-			chk := trendCheck("e2e-trend", "E2E rises with output tokens", xs, ys, 2, o)
+			chk := experiment.KendallTrend("e2e-trend", "E2E rises with output tokens", xs, ys, experiment.Rising, 2, o)
 			r.Count(string(chk.Outcome), chk.EffectCI.Lo, chk.EffectCI.Hi, 0)
 		}
 		t.Logf("e2e-trend at the %s: pass %.4f [≤%.4f], fail %.4f, inconclusive %d; interval of τ covered 0 in %.4f of %d",

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/hypobench/hypobench/experiment"
 	"github.com/hypobench/hypobench/record"
 	"github.com/hypobench/hypobench/stats"
 	"github.com/hypobench/hypobench/verdict"
@@ -74,7 +75,7 @@ const MaxDecodeElasticity = 0.25
 // measurement trap). The linear fit of E2E on output tokens (R², slope
 // against median TPOT) is reported as found.
 func H2(ladder, conc []record.Record, o Options) verdict.Verdict {
-	o = o.withDefaults()
+	o = o.WithDefaults()
 	v := verdict.Verdict{ID: "H2", Claim: H2Claim, Seed: o.Seed, Alpha: o.Alpha}
 	good := ok(ladder)
 	if n := len(ladder) - len(good); n > 0 {
@@ -97,20 +98,20 @@ func H2(ladder, conc []record.Record, o Options) verdict.Verdict {
 	e2e := func(r *record.Record) (float64, bool) { return fptr(r.E2E) }
 	tpot := func(r *record.Record) (float64, bool) { return fptr(r.TPOT) }
 	gs := groupBy(good, func(r *record.Record) int { return r.MaxTokens }, nOf, e2e)
-	v.Evidence = evidence(gs, func(g group) string { return fmt.Sprintf("max_tokens %d (%.0f out)", g.key, g.x) }, "s E2E", o.level())
+	v.Evidence = evidence(gs, func(g group) string { return fmt.Sprintf("max_tokens %d (%.0f out)", g.key, g.x) }, "s E2E", o.Level())
 	if len(gs) < 3 {
 		v.Warnings = append(v.Warnings, stats.Warnf(stats.ErrTooFewData, "%d output lengths; at least 3 are needed", len(gs)))
 		v.Combine()
 		return v
 	}
-	trend := trendCheck("e2e-trend", "E2E rises with output tokens", xs, ys, 2, o)
+	trend := experiment.KendallTrend("e2e-trend", "E2E rises with output tokens", xs, ys, experiment.Rising, 2, o)
 	trend.Sample = fmt.Sprintf("%d requests at c=1", len(xs))
 
 	first, last, prev := gs[0].key, gs[len(gs)-1].key, gs[len(gs)-2].key
 	tokenCost, settled := h2RoundChecks(good, first, last, prev, o)
 	v.Checks = append(v.Checks, tokenCost, trend, settled, batchingCheck("batching", conc, o))
 
-	fit := stats.LinearFit(xs, ys, o.level())
+	fit := stats.LinearFit(xs, ys, o.Level())
 	tpots := groupBy(good, func(r *record.Record) int { return r.MaxTokens }, nOf, tpot)
 	if len(tpots) > 0 {
 		top := tpots[len(tpots)-1]
@@ -140,15 +141,15 @@ func h2RoundChecks(good []record.Record, first, last, prev int, o Options) (toke
 			return medianWhere(rr, func(r *record.Record) bool { return r.MaxTokens == m }, tpot)
 		}
 		cost = append(cost, h2CostEstimate(rr, first, last))
-		settle = append(settle, logRatio(at(last), at(prev)))
+		settle = append(settle, experiment.LogRatio(at(last), at(prev)))
 		perRound = max(perRound, countWhere(rr, func(r *record.Record) bool { return r.MaxTokens == last }))
 	}
-	tokenCost = roundCheck(roundSpec{name: "token-cost",
-		claim: fmt.Sprintf("an output token costs more than %.2f × a one-token request (median TPOT at max_tokens %d over median TTFT at max_tokens %d)", H2MinTokenCost, last, first),
-		test:  "per-round log ratio of medians", unit: "ratio", bound: math.Log(H2MinTokenCost), greater: true, show: math.Exp, perRound: perRound}, cost, o)
-	settled = roundCheck(roundSpec{name: "settle",
-		claim: fmt.Sprintf("TPOT is settled over long outputs (median TPOT at max_tokens %d over %d within ×%.2f)", last, prev, H2SettleBand),
-		test:  "per-round log ratio of medians, equivalence (TOST)", unit: "ratio", band: math.Log(H2SettleBand), show: math.Exp, perRound: perRound}, settle, o)
+	tokenCost = experiment.RoundCheck(experiment.RoundSpec{Name: "token-cost",
+		Claim: fmt.Sprintf("an output token costs more than %.2f × a one-token request (median TPOT at max_tokens %d over median TTFT at max_tokens %d)", H2MinTokenCost, last, first),
+		Test:  "per-round log ratio of medians", Unit: "ratio", Bound: math.Log(H2MinTokenCost), Greater: true, Show: math.Exp, PerRound: perRound}, cost, o)
+	settled = experiment.RoundCheck(experiment.RoundSpec{Name: "settle",
+		Claim: fmt.Sprintf("TPOT is settled over long outputs (median TPOT at max_tokens %d over %d within ×%.2f)", last, prev, H2SettleBand),
+		Test:  "per-round log ratio of medians, equivalence (TOST)", Unit: "ratio", Band: math.Log(H2SettleBand), Show: math.Exp, PerRound: perRound}, settle, o)
 	return tokenCost, settled
 }
 
@@ -157,7 +158,7 @@ func h2RoundChecks(good []record.Record, first, last, prev int, o Options) (toke
 func h2CostEstimate(round []record.Record, first, last int) float64 {
 	tpot := func(r *record.Record) (float64, bool) { return fptr(r.TPOT) }
 	ttft := func(r *record.Record) (float64, bool) { return fptr(r.TTFT) }
-	return logRatio(medianWhere(round, func(r *record.Record) bool { return r.MaxTokens == last }, tpot),
+	return experiment.LogRatio(medianWhere(round, func(r *record.Record) bool { return r.MaxTokens == last }, tpot),
 		medianWhere(round, func(r *record.Record) bool { return r.MaxTokens == first }, ttft))
 }
 
@@ -190,14 +191,14 @@ func batchingCheck(name string, recs []record.Record, o Options) verdict.Check {
 			ys = append(ys, stats.Median(tp))
 			perRound = max(perRound, len(tp))
 		}
-		ests = append(ests, levelElasticity(xs, ys))
+		ests = append(ests, experiment.LogLogSlope(xs, ys))
 	}
 	test := "per-round Theil–Sen slope of log median TPOT on log concurrency"
 	if lad.open {
 		test = "per-round Theil–Sen slope of log median TPOT on log mean in-flight count, over the rate ladder's levels"
 	}
-	return roundCheck(roundSpec{name: name,
-		claim: fmt.Sprintf("decode is batched: TPOT grows far slower than concurrency (elasticity < %.2f)", MaxDecodeElasticity),
-		test:  test, unit: "elasticity",
-		bound: MaxDecodeElasticity, perRound: perRound}, ests, o)
+	return experiment.RoundCheck(experiment.RoundSpec{Name: name,
+		Claim: fmt.Sprintf("decode is batched: TPOT grows far slower than concurrency (elasticity < %.2f)", MaxDecodeElasticity),
+		Test:  test, Unit: "elasticity",
+		Bound: MaxDecodeElasticity, PerRound: perRound}, ests, o)
 }

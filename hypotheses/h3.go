@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/hypobench/hypobench/experiment"
 	"github.com/hypobench/hypobench/record"
 	"github.com/hypobench/hypobench/stats"
 	"github.com/hypobench/hypobench/verdict"
@@ -63,7 +64,7 @@ const H3PromptShare = 0.5
 // level are reported as found; "throughput grows and TPOT grows slower
 // than concurrency" alone is efficient batching, not this claim.
 func H3(recs []record.Record, server []string, o Options) verdict.Verdict {
-	o = o.withDefaults()
+	o = o.WithDefaults()
 	v := verdict.Verdict{ID: "H3", Claim: H3Claim, Seed: o.Seed, Alpha: o.Alpha}
 	lad, recs, info := ladderOf(recs)
 	v.Info = append(v.Info, "ladder: "+lad.axis())
@@ -95,12 +96,9 @@ func H3(recs []record.Record, server []string, o Options) verdict.Verdict {
 	ttft := func(r *record.Record) (float64, bool) { return fptr(r.TTFT) }
 	// Evidence: median TTFT per level and prompt length (keys sort by
 	// level, then prompt length).
-	for _, g := range groupBy(good, func(r *record.Record) int { return lad.key(r)*100000 + r.PromptRep },
-		func(r *record.Record) float64 { return float64(r.Concurrency) }, ttft) {
-		ci, _ := stats.QuantileCI(g.ys, 0.5, o.level())
-		v.Evidence = append(v.Evidence, verdict.Level{Label: fmt.Sprintf("%s, prompt_rep %d", lad.name(g.key/100000), g.key%100000), X: verdict.Float(g.x),
-			N: len(g.ys), Median: verdict.Float(stats.Median(g.ys)), MedianCI: ci, Unit: "s TTFT"})
-	}
+	v.Evidence = append(v.Evidence, evidence(groupBy(good, func(r *record.Record) int { return lad.key(r)*100000 + r.PromptRep },
+		func(r *record.Record) float64 { return float64(r.Concurrency) }, ttft),
+		func(g group) string { return fmt.Sprintf("%s, prompt_rep %d", lad.name(g.key/100000), g.key%100000) }, "s TTFT", o.Level())...)
 	for _, k := range levels {
 		var sel []record.Record
 		for _, r := range good {
@@ -186,14 +184,14 @@ func h3RoundChecks(good []record.Record, lad loadLadder, lo, hi, short, long int
 	shareOf := func(logS float64) float64 { return 1 - math.Exp(-logS) }
 	bound := -math.Log(1 - H3PromptShare)
 	return []verdict.Check{
-		roundCheck(roundSpec{name: "prefill-bound",
-			claim: fmt.Sprintf("at %s a long prompt's TTFT is mostly its own prompt (P > %.2f: TTFT at prompt_rep %d over %d above %.0f)", lad.at(lo), H3PromptShare, long, short, 1/(1-H3PromptShare)),
-			test:  "per-round log ratio of median TTFT, long over short prompt", unit: "prompt share P",
-			bound: bound, greater: true, show: shareOf, perRound: perLo}, atLo, o),
-		roundCheck(roundSpec{name: "shift",
-			claim: fmt.Sprintf("at %s first tokens wait mostly on others' work, not their prompt (P < %.2f)", lad.at(hi), H3PromptShare),
-			test:  "per-round log ratio of median TTFT, long over short prompt", unit: "prompt share P",
-			bound: bound, show: shareOf, perRound: perHi}, atHi, o),
+		experiment.RoundCheck(experiment.RoundSpec{Name: "prefill-bound",
+			Claim: fmt.Sprintf("at %s a long prompt's TTFT is mostly its own prompt (P > %.2f: TTFT at prompt_rep %d over %d above %.0f)", lad.at(lo), H3PromptShare, long, short, 1/(1-H3PromptShare)),
+			Test:  "per-round log ratio of median TTFT, long over short prompt", Unit: "prompt share P",
+			Bound: bound, Greater: true, Show: shareOf, PerRound: perLo}, atLo, o),
+		experiment.RoundCheck(experiment.RoundSpec{Name: "shift",
+			Claim: fmt.Sprintf("at %s first tokens wait mostly on others' work, not their prompt (P < %.2f)", lad.at(hi), H3PromptShare),
+			Test:  "per-round log ratio of median TTFT, long over short prompt", Unit: "prompt share P",
+			Bound: bound, Show: shareOf, PerRound: perHi}, atHi, o),
 		batchingCheck("batching", good, o),
 		admissionCheck(fmt.Sprintf("at %s a short prompt waits for its first token less than it then decodes (not queued for admission)", lad.at(hi)),
 			admit, perHi, o),
@@ -209,7 +207,7 @@ func h3Estimates(round []record.Record, lad loadLadder, lo, hi, short, long int)
 	med := func(c, rep int, y func(*record.Record) (float64, bool)) float64 {
 		return medianWhere(round, func(r *record.Record) bool { return lad.key(r) == c && r.PromptRep == rep }, y)
 	}
-	return logRatio(med(lo, long, ttft), med(lo, short, ttft)), logRatio(med(hi, long, ttft), med(hi, short, ttft)),
+	return experiment.LogRatio(med(lo, long, ttft), med(lo, short, ttft)), experiment.LogRatio(med(hi, long, ttft), med(hi, short, ttft)),
 		admissionEstimate(round, lad, hi, short)
 }
 

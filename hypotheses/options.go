@@ -3,11 +3,10 @@ package hypotheses
 import (
 	"errors"
 	"math"
-	"math/rand/v2"
 	"sort"
 
+	"github.com/hypobench/hypobench/experiment"
 	"github.com/hypobench/hypobench/record"
-	"github.com/hypobench/hypobench/stats"
 	"github.com/hypobench/hypobench/verdict"
 )
 
@@ -26,33 +25,14 @@ var (
 	ErrTrace = errors.New("kernel trace problem")
 )
 
-// Options are the statistical settings shared by the built-in hypotheses.
-// Zero fields take the values of DefaultOptions.
-type Options struct {
-	Alpha float64 // one-sided significance level (default 0.05)
-	B     int     // bootstrap and permutation resamples (default 2000)
-	Seed  uint64  // seeds every resampling
-}
+// Options are the statistical settings shared by the built-in hypotheses:
+// experiment's, which their checks are (α, resamples, seed). Zero fields
+// take the values of DefaultOptions.
+type Options = experiment.Options
 
-// DefaultOptions are the settings used when a field is zero.
-var DefaultOptions = Options{Alpha: 0.05, B: 2000, Seed: 1}
-
-func (o Options) withDefaults() Options {
-	if o.Alpha == 0 {
-		o.Alpha = DefaultOptions.Alpha
-	}
-	if o.B == 0 {
-		o.B = DefaultOptions.B
-	}
-	return o
-}
-
-// level is the two-sided CI level whose one-sided tail is α.
-func (o Options) level() float64 { return 1 - 2*o.Alpha }
-
-func (o Options) rng(stream uint64) *rand.Rand {
-	return rand.New(rand.NewPCG(o.Seed, stream))
-}
+// DefaultOptions are the settings used when a field is zero: a copy of
+// experiment.DefaultOptions, which Options.WithDefaults reads.
+var DefaultOptions = experiment.DefaultOptions
 
 // ok returns the records without an error class.
 func ok(recs []record.Record) []record.Record {
@@ -102,8 +82,7 @@ func groupBy(recs []record.Record, key func(*record.Record) int, x func(*record.
 func evidence(gs []group, label func(group) string, unit string, level float64) []verdict.Level {
 	var out []verdict.Level
 	for _, g := range gs {
-		ci, _ := stats.QuantileCI(g.ys, 0.5, level)
-		out = append(out, verdict.Level{Label: label(g), X: verdict.Float(g.x), N: len(g.ys), Median: verdict.Float(stats.Median(g.ys)), MedianCI: ci, Unit: unit})
+		out = append(out, experiment.EvidenceRow(label(g), g.x, g.ys, 0.5, level, unit))
 	}
 	return out
 }
@@ -121,23 +100,4 @@ func promptTokens(r *record.Record) float64 {
 		return float64(*r.PromptTokens)
 	}
 	return math.NaN()
-}
-
-// trendCheck is the one-sided Kendall τ-b test of y on x with a seeded
-// permutation p-value (resampling stream stream); the effect is τ with its
-// bootstrap CI at 1 − 2α. It passes when p < α, fails when the whole CI of
-// τ lies at or below 0 (the data contradict a rising trend), and is
-// otherwise inconclusive: a trend that is merely not significant does not
-// contradict a claim by itself (the deciding checks do that).
-func trendCheck(name, claim string, xs, ys []float64, stream uint64, o Options) verdict.Check {
-	kt := stats.KendallTestLevel(o.rng(stream), xs, ys, stats.Greater, o.B, o.level())
-	c := verdict.Check{Name: name, Claim: claim, Test: "Kendall τ-b, " + kt.Method, Statistic: verdict.Float(kt.Statistic),
-		P: verdict.P(kt.P), Alpha: o.Alpha, Effect: verdict.Float(kt.Statistic), EffectCI: kt.EffectCI, Unit: "τ", N: kt.N, Outcome: verdict.Inconclusive}
-	switch {
-	case kt.P < o.Alpha:
-		c.Outcome = verdict.Pass
-	case verdict.CIOutcome(kt.EffectCI, 0, true) == verdict.Fail:
-		c.Outcome = verdict.Fail
-	}
-	return c
 }

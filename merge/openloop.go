@@ -3,8 +3,8 @@ package merge
 import (
 	"fmt"
 	"math"
-	"slices"
 
+	"github.com/hypobench/hypobench/internal/lag"
 	"github.com/hypobench/hypobench/record"
 	"github.com/hypobench/hypobench/stats"
 )
@@ -65,25 +65,10 @@ func (o openPhases) finish(phases []record.Phase, shards []*shard, count int) {
 		if ob == nil {
 			continue
 		}
-		p.SendLag = lagOf(ob.queue)
+		p.SendLag = lag.Of(ob.queue)
 		if ob.rate > 0 && lines[p.Index] == count && math.Abs(p.TargetRate-ob.rate) <= 1e-9*ob.rate {
 			p.TargetRate = ob.rate
 		}
-	}
-}
-
-// lagOf summarises delays in seconds as run.LagOf does (the same fields
-// and quantile definition; package run links the engine, which a merge
-// has no use for); nil when there are none.
-func lagOf(xs []float64) *record.Lag {
-	if len(xs) == 0 {
-		return nil
-	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	return &record.Lag{
-		N: len(s), Mean: stats.Mean(s), P50: stats.QuantileSorted(s, 0.5),
-		P90: stats.QuantileSorted(s, 0.9), P99: stats.QuantileSorted(s, 0.99), Max: s[len(s)-1],
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/hypobench/hypobench/internal/fakerun"
+	"github.com/hypobench/hypobench/internal/lag"
 	"github.com/hypobench/hypobench/record"
 )
 
@@ -119,7 +120,7 @@ func TestMergeOpenLoop(t *testing.T) {
 		t.Fatalf("%d records, %d phases", len(recs), len(phases))
 	}
 	p := phases[0]
-	wantLag := lagOf([]float64{0.001, 0.002, 0.010, 0.004, 0.5})
+	wantLag := lag.Of([]float64{0.001, 0.002, 0.010, 0.004, 0.5})
 	if p.TargetRate != 10 || p.OfferedRate != 9 || p.AchievedRate != 7.5 || p.MaxConcurrency != 4 || p.Arrival != "poisson" || p.Concurrency != 0 || p.Requests != 5 {
 		t.Errorf("merged phase %+v", p)
 	}
@@ -177,8 +178,8 @@ func TestBoundLags(t *testing.T) {
 	t.Parallel()
 	a := []float64{0.001, 0.002, 0.003, 0.2, 0.004, 0.005, 0.006}
 	b := []float64{0.05, 0.06, 0.001, 0.07}
-	got := boundLags([]*record.Lag{lagOf(a), nil, lagOf(b)})
-	exact := lagOf(slices.Concat(a, b))
+	got := boundLags([]*record.Lag{lag.Of(a), nil, lag.Of(b)})
+	exact := lag.Of(slices.Concat(a, b))
 	if got.N != exact.N || got.Max != exact.Max || got.Mean-exact.Mean > 1e-15 || exact.Mean-got.Mean > 1e-15 ||
 		got.P50 < exact.P50 || got.P90 < exact.P90 || got.P99 < exact.P99 {
 		t.Errorf("bound %+v, exact %+v", got, exact)

@@ -3,14 +3,13 @@ package run
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/hypobench/hypobench/internal/lag"
 	"github.com/hypobench/hypobench/openai"
 	"github.com/hypobench/hypobench/record"
-	"github.com/hypobench/hypobench/stats"
 	"github.com/hypobench/hypobench/workload"
 )
 
@@ -191,18 +190,9 @@ func maxTime(a, b time.Time) time.Time {
 	return b
 }
 
-// LagOf summarises delays in seconds; nil when there are none.
-func LagOf(xs []float64) *record.Lag {
-	if len(xs) == 0 {
-		return nil
-	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	return &record.Lag{
-		N: len(s), Mean: stats.Mean(s), P50: stats.QuantileSorted(s, 0.5),
-		P90: stats.QuantileSorted(s, 0.9), P99: stats.QuantileSorted(s, 0.99), Max: s[len(s)-1],
-	}
-}
+// LagOf summarises delays in seconds — count, mean, type-7 median, p90,
+// p99 and maximum; nil when there are none.
+func LagOf(xs []float64) *record.Lag { return lag.Of(xs) }
 
 // warmProfile returns the profile of the i-th warm-up request: the suite's
 // profiles in turn, or for a trace suite (which has none) the lengths of
