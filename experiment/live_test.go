@@ -152,10 +152,14 @@ func TestFinishStampsAnAnalysisVerdict(t *testing.T) {
 // both targets. A server given by URL has no simulated time base, so the
 // design is compared on the wall clock — same engine, same speed: the
 // arms are equivalent (in mixed time bases the candidate would look 5×
-// faster and the check would fail).
+// faster and the check would fail). Both run in real time (speed 1), so a
+// TTFT of ~130 ms stands far above the scheduling noise of a loaded
+// machine running other packages' tests (at speed 5 a 26 ms wall-clock
+// TTFT gave an interval of [0.98, 1.12] there), and the margin is ±20%:
+// still four times closer than the 5× a mixed time base would show.
 func TestServerTarget(t *testing.T) {
 	cfg := experiment.DefaultEngine()
-	cfg.Speed = experiment.DefaultSpeed
+	cfg.Speed = 1
 	srv, err := engine.Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -165,7 +169,7 @@ func TestServerTarget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env.Target, env.Out, env.Speed = "", t.TempDir(), experiment.DefaultSpeed
+	env.Target, env.Out, env.Speed = "", t.TempDir(), 1
 	s := experiment.NewSession(env)
 	q := experiment.Request{PromptRep: 500, MaxTokens: 1}
 	r := s.Run(t, experiment.AB{Name: "by-url", Requests: 6, Rounds: 4,
@@ -179,7 +183,7 @@ func TestServerTarget(t *testing.T) {
 	if !r.WallClock {
 		t.Errorf("a design mixing an embedded engine and a server is not compared on the wall clock")
 	}
-	v := r.Verdict("by-url", "the two servers are equally fast", experiment.Ratio(experiment.Median(experiment.TTFT), "candidate", "baseline").Within(0.1))
+	v := r.Verdict("by-url", "the two servers are equally fast", experiment.Ratio(experiment.Median(experiment.TTFT), "candidate", "baseline").Within(0.2))
 	if !strings.HasPrefix(v.Time, "wall clock") {
 		t.Errorf("verdict time %q", v.Time)
 	}
