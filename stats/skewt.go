@@ -24,17 +24,11 @@ import (
 // NaN interval with fewer than 2 finite values; [mean, mean] with no
 // spread. Hand-written: no maintained Go library has it.
 func SkewTInterval(xs []float64, level float64) (mean float64, ci CI) {
-	var v []float64
-	for _, x := range xs {
-		if !math.IsNaN(x) && !math.IsInf(x, 0) {
-			v = append(v, x)
-		}
+	v, mean, ok := finiteMean(xs, level)
+	if !ok {
+		return mean, nanCI(level)
 	}
 	n := len(v)
-	if n < 2 || !(level > 0 && level < 1) {
-		return Mean(v), nanCI(level)
-	}
-	mean = Mean(v)
 	var m2, m3 float64
 	for _, x := range v {
 		d := x - mean

@@ -18,17 +18,11 @@ import (
 // 2 finite values, or no spread and no information, the interval is NaN;
 // with no spread at all it is the point [mean, mean].
 func TInterval(xs []float64, level float64) (mean float64, ci CI) {
-	var v []float64
-	for _, x := range xs {
-		if !math.IsNaN(x) && !math.IsInf(x, 0) {
-			v = append(v, x)
-		}
+	v, mean, ok := finiteMean(xs, level)
+	if !ok {
+		return mean, nanCI(level)
 	}
 	n := len(v)
-	if n < 2 || !(level > 0 && level < 1) {
-		return Mean(v), nanCI(level)
-	}
-	mean = Mean(v)
 	var ss float64
 	for _, x := range v {
 		ss += (x - mean) * (x - mean)
@@ -36,4 +30,16 @@ func TInterval(xs []float64, level float64) (mean float64, ci CI) {
 	se := math.Sqrt(ss/float64(n-1)) / math.Sqrt(float64(n))
 	t := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(n - 1)}.Quantile(1 - (1-level)/2)
 	return mean, CI{Lo: mean - t*se, Hi: mean + t*se, Level: level}
+}
+
+// finiteMean returns the finite values of xs and their mean; ok is false
+// when an interval at level cannot be formed (fewer than 2 finite values,
+// or level outside (0, 1)). TInterval and SkewTInterval start with it.
+func finiteMean(xs []float64, level float64) (v []float64, mean float64, ok bool) {
+	for _, x := range xs {
+		if !math.IsNaN(x) && !math.IsInf(x, 0) {
+			v = append(v, x)
+		}
+	}
+	return v, Mean(v), len(v) >= 2 && level > 0 && level < 1
 }
