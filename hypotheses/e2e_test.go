@@ -92,12 +92,16 @@ func TestRealEngine(t *testing.T) {
 
 	t.Run("H3", func(t *testing.T) {
 		// H3 is reported, not gated, on a CPU engine (it has no GPU
-		// bottleneck to move), so its design is cut to what fits make
-		// e2e's time: 3 rounds instead of H3Rounds, the lowest and highest
-		// concurrency levels only, and the long prompt at the 400
-		// repetitions the tiny-cpu suite uses instead of 1000 (measured
-		// with the full ladder and 1000 repetitions: ~13 requests a
-		// minute on this engine under load, over 16 minutes for H3 alone).
+		// bottleneck to move), and it is the dearest design there: even cut
+		// to 3 rounds instead of H3Rounds, the lowest and highest
+		// concurrency levels and the 400-repetition long prompt of the
+		// tiny-cpu suite, its 108 requests ran at ~5 a minute on Ollama
+		// on this 2-core machine (measured: 28 in 5m15s, ~18 minutes for
+		// H3 alone) — more than CI's whole time. So make e2e leaves it out
+		// unless HYPOBENCH_E2E_H3=1.
+		if os.Getenv("HYPOBENCH_E2E_H3") != "1" {
+			t.Skip("H3 on a CPU engine is reported, not gated, and costs ~18 minutes: HYPOBENCH_E2E_H3=1 runs it")
+		}
 		levels := sess.env.Concurrency
 		if len(levels) > 2 {
 			levels = []int{levels[0], levels[len(levels)-1]}
