@@ -334,23 +334,7 @@ func (g *GateSim) Run(n int, seed uint64, opts compare.Options, m compare.Metric
 			return r, fmt.Errorf("calibrating: %d checks, want 1: %w", len(rep.Checks), ErrDesign)
 		}
 		c := rep.Checks[0]
-		r.N++
-		switch string(c.Outcome) {
-		case "pass":
-			r.Pass++
-		case "fail":
-			r.Fail++
-		default:
-			r.Inconclusive++
-		}
-		switch {
-		case c.CI.Contains(truth):
-			r.Covered++
-		case c.CI.Hi < truth:
-			r.Below++
-		case c.CI.Lo > truth:
-			r.Above++
-		}
+		r.Count(string(c.Outcome), c.CI.Lo, c.CI.Hi, truth)
 	}
 	return r, nil
 }

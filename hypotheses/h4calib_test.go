@@ -150,27 +150,8 @@ func runH4Point(n int, seed uint64, check string, p, d calibrate.PhaseMix, bound
 		if check == H4CheckShortDensity {
 			e = s
 		}
-		count := func(r *calibrate.Rates, o verdict.Outcome) {
-			r.N++
-			switch o {
-			case verdict.Pass:
-				r.Pass++
-			case verdict.Fail:
-				r.Fail++
-			default:
-				r.Inconclusive++
-			}
-			switch {
-			case e.RatioCI.Contains(truth):
-				r.Covered++
-			case e.RatioCI.Hi < truth:
-				r.Below++
-			case e.RatioCI.Lo > truth:
-				r.Above++
-			}
-		}
-		count(&r, e.Outcome)
-		count(&loose, verdict.CIOutcome(e.RatioCI, looser, true))
+		r.Count(string(e.Outcome), e.RatioCI.Lo, e.RatioCI.Hi, truth)
+		loose.Count(string(verdict.CIOutcome(e.RatioCI, looser, true)), e.RatioCI.Lo, e.RatioCI.Hi, truth)
 	}
 	return r, loose, nil
 }
