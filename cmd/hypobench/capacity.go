@@ -98,11 +98,8 @@ func capacityCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprintln(stderr, "usage: hypobench capacity --slo-ttft DUR [--slo-tpot DUR] [--quantile 0.9] [flags]")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return &ExitError{Code: 2}
+	if err := parseFlags(fs, args, stderr); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return &ExitError{Code: 2, Msg: fmt.Sprintf("capacity: unexpected argument %q", fs.Arg(0))}

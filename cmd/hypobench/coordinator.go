@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -38,11 +37,8 @@ func coordinatorCmd(ctx context.Context, args []string, stdout, stderr io.Writer
 	addr := fs.String("addr", ":7070", "address to listen on")
 	shards := fs.Int("shards", 0, "shards in the run, for the start barrier (0: as many as the first shard to check in says)")
 	delay := fs.Duration("start-delay", 10*time.Second, "the start barrier's common start is this long after the last shard checked in (cover the shards' warm-up)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return &ExitError{Code: 2}
+	if err := parseFlags(fs, args, stderr); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return &ExitError{Code: 2, Msg: fmt.Sprintf("coordinator: unexpected argument %q", fs.Arg(0))}

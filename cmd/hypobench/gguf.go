@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -31,11 +30,8 @@ func ggufCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.Uint64Var(&o.Seed, "seed", d.Seed, "seed of the weights")
 	fs.StringVar(&o.Name, "name", d.Name, "general.name")
 	out := fs.String("out", "model.gguf", "output file")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return &ExitError{Code: 2}
+	if err := parseFlags(fs, args, stderr); err != nil {
+		return err
 	}
 	if fs.NArg() != 0 {
 		return &ExitError{Code: 2, Msg: fmt.Sprintf("gguf: unexpected arguments %q", fs.Args())}

@@ -40,11 +40,8 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintln(stderr, "usage: hypobench report [--wall-clock] [--slo-ttft DUR] [--slo-tpot DUR] [--slo-e2e DUR] [--trace FILE] DIR")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return &ExitError{Code: 2}
+	if err := parseFlags(fs, args, stderr); err != nil {
+		return err
 	}
 	if *memLimit > 0 && os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(*memLimit << 20)
