@@ -110,24 +110,33 @@ func H2Design(size Size, requests int, outs []int) *workload.Suite {
 // at least 3 requests and 2 per worker at each level, in 3 rounds (Full:
 // 4) whose level order is random. H2's batching check reads it.
 func ConcurrencyDesign(size Size, requests int, levels []int) *workload.Suite {
-	if len(levels) == 0 {
-		levels = []int{1, 2, 4, 8, 16}
-		if size == Full {
-			levels = []int{1, 2, 4, 8, 16, 32}
-		}
-	}
-	n, rounds := 3, DesignRounds
-	if size == Full {
-		rounds = 4
-	}
-	if requests > 0 {
-		n = requests
-	}
+	levels, n, rounds := concurrencyLadder(size, requests, levels, DesignRounds, 4)
 	return &workload.Suite{
 		Name: "concurrency-ladder", BaseText: BaseText, Nonce: true, Endpoint: "completions", IgnoreEOS: true,
 		Profiles: []workload.Profile{{Name: "short_long", PromptRep: 40, MaxTokens: 128}}, Concurrency: levels,
 		Requests: n, MinPerWorker: 2, Order: workload.Ordered, Seed: 103, Rounds: rounds, Warmup: 2,
 	}
+}
+
+// concurrencyLadder is the shared sizing of the concurrency-ladder
+// designs: levels (default c = 1, 2, 4, 8, 16; Full: up to 32),
+// requests per level (default 3) and rounds (the design's, or full's at
+// the Full size).
+func concurrencyLadder(size Size, requests int, levels []int, rounds, full int) ([]int, int, int) {
+	if len(levels) == 0 {
+		levels = []int{1, 2, 4, 8, 16}
+		if size == Full {
+			levels = append(levels, 32)
+		}
+	}
+	n := 3
+	if requests > 0 {
+		n = requests
+	}
+	if size == Full {
+		rounds = full
+	}
+	return levels, n, rounds
 }
 
 // H3Design is the seed's mixed profiles reduced to what H3 contrasts: a
@@ -138,19 +147,7 @@ func ConcurrencyDesign(size Size, requests int, levels []int) *workload.Suite {
 // the ramp the analysis leaves out, a steady state remains), in H3Rounds
 // rounds (Full: 8) whose level order is random.
 func H3Design(size Size, requests int, levels []int) *workload.Suite {
-	if len(levels) == 0 {
-		levels = []int{1, 2, 4, 8, 16}
-		if size == Full {
-			levels = []int{1, 2, 4, 8, 16, 32}
-		}
-	}
-	n, rounds := 3, H3Rounds
-	if size == Full {
-		rounds = 8
-	}
-	if requests > 0 {
-		n = requests
-	}
+	levels, n, rounds := concurrencyLadder(size, requests, levels, H3Rounds, 8)
 	return &workload.Suite{
 		Name: "h3-mixed-ladder", BaseText: BaseText, Nonce: true, Endpoint: "completions", IgnoreEOS: true,
 		Profiles:    []workload.Profile{{Name: "short_long", PromptRep: 40, MaxTokens: 128}, {Name: "long_long", PromptRep: 1000, MaxTokens: 128}},
