@@ -184,56 +184,34 @@ func (d *fastDecoder) value(b []byte, i int, f *field, r *Record) (int, bool) {
 // floats64 decodes an array of numbers; encoding/json gives an empty,
 // non-nil slice for [].
 func (d *fastDecoder) floats64(b []byte, i int, dst *[]float64) (int, bool) {
-	if b[i] != '[' {
-		return 0, false
-	}
-	d.tmp = d.tmp[:0]
-	i = skipWS(b, i+1)
-	if i < len(b) && b[i] == ']' {
-		*dst = []float64{}
-		return i + 1, true
-	}
-	for {
-		e, ok := number(b, i)
-		if !ok {
-			return 0, false
-		}
-		v, err := parseFloat(b[i:e])
-		if err != nil {
-			return 0, false
-		}
-		d.tmp = append(d.tmp, v)
-		i = skipWS(b, e)
-		if i >= len(b) {
-			return 0, false
-		}
-		if b[i] == ']' {
-			break
-		}
-		if b[i] != ',' {
-			return 0, false
-		}
-		i = skipWS(b, i+1)
-	}
-	n := len(d.tmp)
-	if len(d.arr) < n {
-		d.arr = make([]float64, max(n, 8192))
-	}
-	*dst = d.arr[:n:n]
-	copy(*dst, d.tmp)
-	d.arr = d.arr[n:]
-	return i + 1, true
+	return numbers(b, i, dst, &d.tmp, &d.arr, parseFloat)
 }
 
 // intsArr is floats64 for an array of integers.
 func (d *fastDecoder) intsArr(b []byte, i int, dst *[]int) (int, bool) {
+	return numbers(b, i, dst, &d.tmpi, &d.iarr, parseInt)
+}
+
+// parseInt is strconv.ParseInt of a decimal int without copying b.
+func parseInt(b []byte) (int, error) {
+	v, err := strconv.ParseInt(unsafeString(b), 10, strconv.IntSize)
+	return int(v), err
+}
+
+// numbers decodes the JSON array of numbers at b[i] with parse, gathering
+// the values in tmp and handing *dst a slice carved from block (a new
+// block of at least 8192 values when it runs out), so a batch's arrays
+// share a few allocations. [] gives an empty, non-nil slice, as
+// encoding/json does; anything else unusual is refused (false) and the
+// line goes to encoding/json.
+func numbers[T float64 | int](b []byte, i int, dst *[]T, tmp, block *[]T, parse func([]byte) (T, error)) (int, bool) {
 	if b[i] != '[' {
 		return 0, false
 	}
-	d.tmpi = d.tmpi[:0]
+	*tmp = (*tmp)[:0]
 	i = skipWS(b, i+1)
 	if i < len(b) && b[i] == ']' {
-		*dst = []int{}
+		*dst = []T{}
 		return i + 1, true
 	}
 	for {
@@ -241,11 +219,11 @@ func (d *fastDecoder) intsArr(b []byte, i int, dst *[]int) (int, bool) {
 		if !ok {
 			return 0, false
 		}
-		v, err := strconv.ParseInt(unsafeString(b[i:e]), 10, strconv.IntSize)
+		v, err := parse(b[i:e])
 		if err != nil {
 			return 0, false
 		}
-		d.tmpi = append(d.tmpi, int(v))
+		*tmp = append(*tmp, v)
 		i = skipWS(b, e)
 		if i >= len(b) {
 			return 0, false
@@ -258,13 +236,13 @@ func (d *fastDecoder) intsArr(b []byte, i int, dst *[]int) (int, bool) {
 		}
 		i = skipWS(b, i+1)
 	}
-	n := len(d.tmpi)
-	if len(d.iarr) < n {
-		d.iarr = make([]int, max(n, 8192))
+	n := len(*tmp)
+	if len(*block) < n {
+		*block = make([]T, max(n, 8192))
 	}
-	*dst = d.iarr[:n:n]
-	copy(*dst, d.tmpi)
-	d.iarr = d.iarr[n:]
+	*dst = (*block)[:n:n]
+	copy(*dst, *tmp)
+	*block = (*block)[n:]
 	return i + 1, true
 }
 
