@@ -125,7 +125,7 @@ var matrixHypotheses = []matrixHypothesis{
 // HYPOBENCH_MATRIX_TABLE=path writes the table of outcomes (Markdown).
 func TestMatrix(t *testing.T) {
 	if testing.Short() {
-		t.Skip("the matrix takes tens of seconds")
+		t.Skip("-short: the matrix takes tens of seconds")
 	}
 	type cell struct {
 		hyp, eng, spec string

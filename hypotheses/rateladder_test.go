@@ -126,7 +126,7 @@ func checkTruth(v verdict.Verdict, parts map[string]truthPart) []string {
 // so the shift fails there while the other checks pass.
 func TestRateLadderMatrix(t *testing.T) {
 	if testing.Short() {
-		t.Skip("the rate-ladder matrix takes several seconds")
+		t.Skip("-short: the rate-ladder matrix takes several seconds")
 	}
 	d := RateDesign(Default, 0, nil, 1)
 	var mu sync.Mutex
@@ -185,7 +185,7 @@ const rateSpeed = 10
 // again, once, then skipped.
 func TestH3RateLadder(t *testing.T) {
 	if testing.Short() {
-		t.Skip("a live rate ladder of about half a minute")
+		t.Skip("-short: a live rate ladder of about half a minute")
 	}
 	ec := control(engine.Knobs{}, 1, rateSpeed)
 	d := RateDesign(Default, 0, nil, rateSpeed)
@@ -244,7 +244,7 @@ func TestH3RateLadder(t *testing.T) {
 // and H3's admission check must fail.
 func TestH3RateLadderNegativeControl(t *testing.T) {
 	if testing.Short() {
-		t.Skip("a live rate ladder")
+		t.Skip("-short: a live rate ladder of about ten seconds")
 	}
 	const speed = 40
 	ec := control(engine.Knobs{}, 1, speed)
